@@ -1,0 +1,86 @@
+import type { Inventory } from '../model/inventory.js';
+import { publicGrants } from '../model/iam.js';
+import type { OAuthToken, OidcToken, ScheduledJob, Target } from '../model/types.js';
+
+/** The token a job sends, if any. */
+export function tokenOf(job: ScheduledJob): { type: 'oidc'; token: OidcToken } | { type: 'oauth'; token: OAuthToken } | undefined {
+  if (job.http?.oidcToken) return { type: 'oidc', token: job.http.oidcToken };
+  if (job.http?.oauthToken) return { type: 'oauth', token: job.http.oauthToken };
+  return undefined;
+}
+
+/** The audience Scheduler puts in the token: the configured one, else the job's full URI (GCP-FACTS §1). */
+export function effectiveAudience(job: ScheduledJob): { audience: string; explicit: boolean } | undefined {
+  const oidc = job.http?.oidcToken;
+  if (!oidc) return undefined;
+  return oidc.audience ? { audience: oidc.audience, explicit: true } : { audience: job.http!.uri, explicit: false };
+}
+
+/** Lower-cased scheme and host, trailing slashes dropped: the forms Cloud Run treats as one URL. */
+export function normalizeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    const path = u.pathname.replace(/\/+$/, '');
+    return `${u.protocol}//${u.host.toLowerCase()}${path}${u.search}${u.hash}`;
+  } catch {
+    return url.replace(/\/+$/, '');
+  }
+}
+
+/** Splits a URL into its origin and the rest (path, query, fragment), normalised. */
+export function splitUrl(url: string): { origin: string; rest: string } | undefined {
+  try {
+    const u = new URL(url);
+    const path = u.pathname.replace(/\/+$/, '');
+    return { origin: `${u.protocol}//${u.host.toLowerCase()}`, rest: `${path}${u.search}${u.hash}` };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why a target is reachable without any token, or undefined when it is not known to be. */
+export function publicAccess(inv: Inventory, target: Target): string | undefined {
+  const service = target.kind === 'cloud-run' ? target.service : target.kind === 'function-gen2' ? target.service : undefined;
+  if (service) {
+    if (service.invokerIamDisabled) return `Cloud Run invoker IAM check is disabled on ${service.name}`;
+    const grants = publicGrants(inv, service.source.assetName, 'run.routes.invoke');
+    if (grants[0]) return `${grants[0].member} holds ${grants[0].role} on ${service.name}`;
+  }
+  if (target.kind === 'function-gen1') {
+    const grants = publicGrants(inv, target.fn.source.assetName, 'cloudfunctions.functions.invoke');
+    if (grants[0]) return `${grants[0].member} holds ${grants[0].role} on ${target.fn.name}`;
+  }
+  return undefined;
+}
+
+const USER_MANAGED_SA = /^[^@]+@([a-z][a-z0-9-]{4,28}[a-z0-9])\.iam\.gserviceaccount\.com$/;
+const DEFAULT_COMPUTE_SA = /^(\d+)-compute@developer\.gserviceaccount\.com$/;
+const APP_ENGINE_DEFAULT_SA = /^([a-z][a-z0-9-]{4,28}[a-z0-9])@appspot\.gserviceaccount\.com$/;
+
+/** The project that owns a service account, read from its email; undefined for Google-managed accounts. */
+export function serviceAccountProject(inv: Inventory, email: string): string | undefined {
+  const e = email.toLowerCase();
+  const m = USER_MANAGED_SA.exec(e) ?? APP_ENGINE_DEFAULT_SA.exec(e);
+  if (m) return m[1];
+  const c = DEFAULT_COMPUTE_SA.exec(e);
+  return c ? inv.projectId(c[1]!) : undefined;
+}
+
+export function isDefaultComputeServiceAccount(email: string): boolean {
+  return DEFAULT_COMPUTE_SA.test(email.toLowerCase());
+}
+
+/** google.rpc.Code names for the codes a last attempt can end with. */
+export const RPC_CODE_NAMES: Record<number, string> = {
+  1: 'CANCELLED',
+  2: 'UNKNOWN',
+  3: 'INVALID_ARGUMENT',
+  4: 'DEADLINE_EXCEEDED',
+  5: 'NOT_FOUND',
+  7: 'PERMISSION_DENIED',
+  8: 'RESOURCE_EXHAUSTED',
+  9: 'FAILED_PRECONDITION',
+  13: 'INTERNAL',
+  14: 'UNAVAILABLE',
+  16: 'UNAUTHENTICATED',
+};

@@ -1,0 +1,303 @@
+import type { AssetRecord, InputProblem } from '../inventory/asset-record.js';
+import { ASSET_TYPES, POLICY_ASSET_TYPES, USED_ASSET_TYPES, containerAssetName, relativeName } from './asset-types.js';
+import { checkAccess, type AccessQuery, type AccessVerdict, type PolicyStore } from './iam.js';
+import {
+  parseCustomRole,
+  parseFunction,
+  parseJob,
+  parsePolicy,
+  parseRunService,
+  parseServiceAccount,
+  type Parsed,
+} from './parse-assets.js';
+import { resolveTarget } from './targets.js';
+import type { CloudFunction, CustomRole, Policy, ProjectInfo, RunService, ScheduledJob, ServiceAccount, Target } from './types.js';
+
+export interface InventoryStats {
+  assetsRead: number;
+  /** Records of types the scanner does not use, by type. */
+  skippedByType: Map<string, number>;
+}
+
+/**
+ * Collects AssetRecords from any source, in any order, then indexes them. Resource records and
+ * IAM-policy records of one asset may arrive separately; they are joined by asset name.
+ */
+export class InventoryBuilder {
+  private readonly jobs: ScheduledJob[] = [];
+  private readonly runServices: RunService[] = [];
+  private readonly functions = new Map<string, CloudFunction>();
+  private readonly serviceAccounts = new Map<string, ServiceAccount>();
+  private readonly roles = new Map<string, CustomRole>();
+  private readonly policies = new Map<string, Policy>();
+  private readonly projects = new Map<string, ProjectInfo>();
+  private readonly parents = new Map<string, string>();
+  private readonly stats: InventoryStats = { assetsRead: 0, skippedByType: new Map() };
+
+  constructor(private readonly onProblem: (p: InputProblem) => void) {}
+
+  add(record: AssetRecord): void {
+    this.stats.assetsRead++;
+    const type = record.assetType;
+    if (!USED_ASSET_TYPES.has(type)) {
+      this.stats.skippedByType.set(type, (this.stats.skippedByType.get(type) ?? 0) + 1);
+      return;
+    }
+    if (record.iamPolicy && POLICY_ASSET_TYPES.has(type)) {
+      const parsed = parsePolicy(record.iamPolicy, record.origin, record.name);
+      if (this.accept(parsed, record)) this.policies.set(record.name, parsed.value);
+    }
+    if (!record.resource?.data) return;
+    switch (type) {
+      case ASSET_TYPES.job: {
+        const parsed = parseJob(record);
+        if (this.accept(parsed, record)) this.jobs.push(parsed.value);
+        break;
+      }
+      case ASSET_TYPES.runService: {
+        const parsed = parseRunService(record);
+        if (this.accept(parsed, record)) this.runServices.push(parsed.value);
+        break;
+      }
+      case ASSET_TYPES.functionV1:
+      case ASSET_TYPES.functionV2: {
+        const parsed = parseFunction(record, type === ASSET_TYPES.functionV1 ? 'v1' : 'v2');
+        if (this.accept(parsed, record)) this.mergeFunction(parsed.value);
+        break;
+      }
+      case ASSET_TYPES.serviceAccount: {
+        const parsed = parseServiceAccount(record);
+        if (this.accept(parsed, record)) this.serviceAccounts.set(parsed.value.email, parsed.value);
+        break;
+      }
+      case ASSET_TYPES.role: {
+        const parsed = parseCustomRole(record);
+        if (this.accept(parsed, record)) this.roles.set(parsed.value.name, parsed.value);
+        break;
+      }
+      case ASSET_TYPES.project:
+        this.addProject(record);
+        break;
+      case ASSET_TYPES.folder:
+        this.addParent(record);
+        break;
+    }
+  }
+
+  finish(): Inventory {
+    return new Inventory(
+      this.jobs,
+      this.runServices,
+      [...this.functions.values()],
+      this.serviceAccounts,
+      this.roles,
+      this.policies,
+      this.projects,
+      this.parents,
+      this.stats,
+    );
+  }
+
+  private accept<T>(parsed: Parsed<T>, record: AssetRecord): parsed is { ok: true; value: T } {
+    if (!parsed.ok) {
+      this.onProblem({ origin: record.origin, message: `${record.name}: ${parsed.reason}` });
+      return false;
+    }
+    for (const w of parsed.warnings ?? []) this.onProblem({ origin: record.origin, message: w });
+    return true;
+  }
+
+  /** A gen1 function appears as both CloudFunction and Function; keep the union of both. */
+  private mergeFunction(fn: CloudFunction): void {
+    const prev = this.functions.get(fn.name);
+    this.functions.set(fn.name, prev ? { ...prev, ...fn, url: fn.url ?? prev.url, ancestors: fn.ancestors ?? prev.ancestors } : fn);
+  }
+
+  private addProject(record: AssetRecord): void {
+    const data = record.resource!.data!;
+    const number =
+      typeof data.projectNumber === 'string' || typeof data.projectNumber === 'number'
+        ? String(data.projectNumber)
+        : /^projects\/(\d+)$/.exec(relativeName(record.name))?.[1];
+    if (!number) {
+      this.onProblem({ origin: record.origin, message: `${record.name}: project asset has no project number` });
+      return;
+    }
+    const info: ProjectInfo = { number };
+    if (typeof data.projectId === 'string') info.id = data.projectId;
+    if (record.ancestors) info.ancestors = record.ancestors;
+    this.projects.set(number, info);
+    this.addParent(record);
+  }
+
+  /** Older exports have no `ancestors`: keep each container's parent to rebuild the chain. */
+  private addParent(record: AssetRecord): void {
+    const self = relativeName(record.name);
+    const parent = record.resource?.parent ? relativeName(record.resource.parent) : undefined;
+    if (parent) this.parents.set(self, parent);
+  }
+}
+
+/** The indexed inventory: every question a rule asks is answered here, without I/O. */
+export class Inventory implements PolicyStore {
+  private readonly projectById = new Map<string, ProjectInfo>();
+  private readonly runByHost = new Map<string, RunService>();
+  private readonly runByKey = new Map<string, RunService>();
+  private readonly gen2ByRunHost = new Map<string, CloudFunction>();
+  private readonly gen2ByServiceKey = new Map<string, CloudFunction>();
+  private readonly functionByUrlKey = new Map<string, CloudFunction>();
+  private readonly projectsWithServiceAccounts = new Set<string>();
+  private readonly accessCache = new Map<string, AccessVerdict>();
+  /** Container policies a verdict needed and the inventory lacked. */
+  readonly missingPolicies = new Set<string>();
+
+  constructor(
+    readonly jobs: readonly ScheduledJob[],
+    readonly runServices: readonly RunService[],
+    readonly functions: readonly CloudFunction[],
+    private readonly serviceAccounts: ReadonlyMap<string, ServiceAccount>,
+    private readonly roles: ReadonlyMap<string, CustomRole>,
+    private readonly policies: ReadonlyMap<string, Policy>,
+    readonly projectsByNumber: ReadonlyMap<string, ProjectInfo>,
+    private readonly parents: ReadonlyMap<string, string>,
+    readonly stats: InventoryStats,
+  ) {
+    for (const p of projectsByNumber.values()) if (p.id) this.projectById.set(p.id, p);
+    for (const s of runServices) {
+      this.runByKey.set(this.serviceKey(s.project, s.region, s.serviceName), s);
+      for (const u of s.urls) {
+        const host = hostOf(u);
+        if (host) this.runByHost.set(host, s);
+      }
+    }
+    for (const f of functions) {
+      if (f.url) {
+        const key = functionUrlKey(f.url);
+        if (key) this.functionByUrlKey.set(key, f);
+      }
+      if (f.generation === 'GEN_2') {
+        const host = f.runUri ? hostOf(f.runUri) : undefined;
+        if (host) this.gen2ByRunHost.set(host, f);
+        const m = f.runServiceName ? /^projects\/([^/]+)\/locations\/([^/]+)\/services\/([^/]+)$/.exec(f.runServiceName) : null;
+        if (m) this.gen2ByServiceKey.set(this.serviceKey(m[1]!, m[2]!, m[3]!), f);
+      }
+    }
+    for (const sa of serviceAccounts.values()) if (sa.projectId) this.projectsWithServiceAccounts.add(sa.projectId);
+  }
+
+  /** Project number for an id or a number; undefined when the project is not in the inventory. */
+  projectNumber(project: string): string | undefined {
+    if (/^\d+$/.test(project)) return this.projectsByNumber.has(project) ? project : undefined;
+    return this.projectById.get(project)?.number;
+  }
+
+  projectId(project: string): string | undefined {
+    if (!/^\d+$/.test(project)) return project;
+    return this.projectsByNumber.get(project)?.id;
+  }
+
+  /** Key that is the same whether a name carries the project id or number. */
+  serviceKey(project: string, region: string, name: string): string {
+    return `${this.projectNumber(project) ?? project}/${region}/${name}`;
+  }
+
+  runServiceByKey(project: string, region: string, name: string): RunService | undefined {
+    return this.runByKey.get(this.serviceKey(project, region, name));
+  }
+  runServiceByHost(host: string): RunService | undefined {
+    return this.runByHost.get(host);
+  }
+  gen2FunctionByRunHost(host: string): CloudFunction | undefined {
+    return this.gen2ByRunHost.get(host);
+  }
+  gen2FunctionForService(s: RunService): CloudFunction | undefined {
+    return this.gen2ByServiceKey.get(this.serviceKey(s.project, s.region, s.serviceName));
+  }
+  functionByUrl(url: string): CloudFunction | undefined {
+    const key = functionUrlKey(url);
+    return key ? this.functionByUrlKey.get(key) : undefined;
+  }
+  runServiceOf(fn: CloudFunction): RunService | undefined {
+    const m = fn.runServiceName ? /^projects\/([^/]+)\/locations\/([^/]+)\/services\/([^/]+)$/.exec(fn.runServiceName) : null;
+    if (m) return this.runServiceByKey(m[1]!, m[2]!, m[3]!);
+    const host = fn.runUri ? hostOf(fn.runUri) : undefined;
+    return host ? this.runByHost.get(host) : undefined;
+  }
+
+  target(job: ScheduledJob): Target {
+    return resolveTarget(this, job);
+  }
+
+  serviceAccount(email: string): ServiceAccount | undefined {
+    return this.serviceAccounts.get(email.toLowerCase());
+  }
+  /** Whether the inventory lists any service account of a project, i.e. covers that project's accounts. */
+  coversServiceAccountsOf(projectId: string): boolean {
+    return this.projectsWithServiceAccounts.has(projectId);
+  }
+
+  policy(assetName: string): Policy | undefined {
+    const p = this.policies.get(assetName);
+    if (!p && assetName.startsWith('//cloudresourcemanager.googleapis.com/')) this.missingPolicies.add(relativeName(assetName));
+    return p;
+  }
+  customRole(name: string): CustomRole | undefined {
+    return this.roles.get(name);
+  }
+
+  /**
+   * Ancestors of a resource in `project`, closest first: the asset's own list, else the
+   * project's, else the chain rebuilt from containers' parents. Undefined when unknown.
+   */
+  ancestorsOf(resource: { project: string; ancestors?: string[] }): string[] | undefined {
+    if (resource.ancestors && resource.ancestors.length > 0) return resource.ancestors;
+    const number = this.projectNumber(resource.project);
+    if (!number) return undefined;
+    const info = this.projectsByNumber.get(number)!;
+    if (info.ancestors && info.ancestors.length > 0) return info.ancestors;
+    const chain = [`projects/${number}`];
+    let current = chain[0]!;
+    while (!current.startsWith('organizations/')) {
+      const parent = this.parents.get(current);
+      if (!parent || chain.includes(parent)) return undefined;
+      chain.push(parent);
+      current = parent;
+    }
+    return chain;
+  }
+
+  /** Effective IAM with a per-scan cache: many jobs share a service account and target. */
+  access(q: AccessQuery): AccessVerdict {
+    const key = `${q.member}\u0000${q.permission}\u0000${q.resource}\u0000${q.ancestors?.join(',') ?? '?'}`;
+    let verdict = this.accessCache.get(key);
+    if (!verdict) {
+      verdict = checkAccess(this, q);
+      this.accessCache.set(key, verdict);
+    }
+    return verdict;
+  }
+
+  /** The asset name whose policy governs a project: `//cloudresourcemanager.googleapis.com/projects/N`. */
+  projectAssetName(number: string): string {
+    return containerAssetName(`projects/${number}`);
+  }
+}
+
+export function hostOf(url: string): string | undefined {
+  try {
+    return new URL(url).hostname.toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
+
+/** `host/first-path-segment`: how a cloudfunctions.net URL names its function. */
+export function functionUrlKey(url: string): string | undefined {
+  try {
+    const u = new URL(url);
+    const first = u.pathname.split('/').filter(Boolean)[0];
+    return first ? `${u.hostname.toLowerCase()}/${first}` : undefined;
+  } catch {
+    return undefined;
+  }
+}

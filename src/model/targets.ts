@@ -1,0 +1,57 @@
+import type { Inventory } from './inventory.js';
+import { functionUrlKey } from './inventory.js';
+import type { ScheduledJob, Target } from './types.js';
+
+/** `https://SERVICE-PROJECT_NUMBER.REGION.run.app` names its service by itself (GCP-FACTS §3). */
+const DETERMINISTIC_RUN_HOST = /^(.+)-(\d+)\.([a-z0-9-]+)\.run\.app$/;
+
+/** Resolves where a job's call lands, from its URI and the inventory. */
+export function resolveTarget(inv: Inventory, job: ScheduledJob): Target {
+  if (job.pubsubTopic !== undefined) return { kind: 'pubsub', topic: job.pubsubTopic };
+  if (job.appEngine) return { kind: 'app-engine' };
+  const uri = job.http!.uri;
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return { kind: 'invalid-uri', url: uri };
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return { kind: 'invalid-uri', url: uri };
+  const host = url.hostname.toLowerCase();
+
+  if (host.endsWith('.run.app')) {
+    const gen2 = inv.gen2FunctionByRunHost(host);
+    let service = inv.runServiceByHost(host);
+    if (!service) {
+      const m = DETERMINISTIC_RUN_HOST.exec(host);
+      if (m) service = inv.runServiceByKey(m[2]!, m[3]!, m[1]!);
+    }
+    const fn = gen2 ?? (service ? inv.gen2FunctionForService(service) : undefined);
+    if (fn) {
+      const s = service ?? inv.runServiceOf(fn);
+      return s ? { kind: 'function-gen2', url: uri, fn, via: 'run-url', service: s } : { kind: 'function-gen2', url: uri, fn, via: 'run-url' };
+    }
+    if (service) return { kind: 'cloud-run', url: uri, service };
+    return { kind: 'unknown-run', url: uri, reason: `no Cloud Run service in the inventory serves ${host}` };
+  }
+
+  if (host.endsWith('.cloudfunctions.net')) {
+    const fn = inv.functionByUrl(uri);
+    if (!fn) {
+      return {
+        kind: 'unknown-function',
+        url: uri,
+        reason: `no Cloud Function in the inventory serves ${functionUrlKey(uri) ?? host}`,
+      };
+    }
+    if (fn.generation === 'GEN_1') return { kind: 'function-gen1', url: uri, fn };
+    const service = inv.runServiceOf(fn);
+    return service
+      ? { kind: 'function-gen2', url: uri, fn, via: 'cloudfunctions-url', service }
+      : { kind: 'function-gen2', url: uri, fn, via: 'cloudfunctions-url' };
+  }
+
+  if (host === 'googleapis.com' || host.endsWith('.googleapis.com')) return { kind: 'google-api', url: uri, host };
+  if (host.endsWith('.appspot.com')) return { kind: 'app-engine', url: uri };
+  return { kind: 'external', url: uri, host };
+}

@@ -1,0 +1,136 @@
+/** The typed model the rules read. Built once from AssetRecords by `buildInventory`. */
+
+export interface SourceRef {
+  /** CAI asset name, e.g. `//run.googleapis.com/projects/p/locations/l/services/s`. */
+  assetName: string;
+  origin: string;
+}
+
+export interface OidcToken {
+  serviceAccountEmail: string;
+  audience?: string;
+}
+
+export interface OAuthToken {
+  serviceAccountEmail: string;
+  scope?: string;
+}
+
+export interface HttpTargetConfig {
+  uri: string;
+  httpMethod?: string;
+  oidcToken?: OidcToken;
+  oauthToken?: OAuthToken;
+}
+
+export interface ScheduledJob {
+  /** `projects/{projectId}/locations/{location}/jobs/{jobId}` */
+  name: string;
+  projectId: string;
+  location: string;
+  jobId: string;
+  state: string;
+  http?: HttpTargetConfig;
+  pubsubTopic?: string;
+  appEngine?: { relativeUri?: string; service?: string };
+  /** The last attempt's google.rpc.Status, when the inventory has it. */
+  lastAttempt?: { code: number; message?: string; time?: string };
+  ancestors?: string[];
+  source: SourceRef;
+}
+
+export interface RunService {
+  /** `projects/{project}/locations/{region}/services/{name}`, project as the asset names it. */
+  name: string;
+  project: string;
+  region: string;
+  serviceName: string;
+  urls: string[];
+  customAudiences: string[];
+  invokerIamDisabled: boolean;
+  ingress?: string;
+  ancestors?: string[];
+  source: SourceRef;
+}
+
+export type FunctionGeneration = 'GEN_1' | 'GEN_2';
+
+export interface CloudFunction {
+  /** `projects/{project}/locations/{region}/functions/{name}` */
+  name: string;
+  project: string;
+  region: string;
+  functionName: string;
+  generation: FunctionGeneration;
+  /** The cloudfunctions.net URL (gen1 `httpsTrigger.url`, v2 `url`). */
+  url?: string;
+  /** gen2: the Run URL (`serviceConfig.uri`) and underlying service name. */
+  runUri?: string;
+  runServiceName?: string;
+  ingress?: string;
+  ancestors?: string[];
+  source: SourceRef;
+}
+
+export interface ServiceAccount {
+  email: string;
+  projectId?: string;
+  disabled: boolean;
+  source: SourceRef;
+}
+
+export interface CustomRole {
+  name: string;
+  permissions: ReadonlySet<string>;
+  deleted: boolean;
+}
+
+export interface Binding {
+  role: string;
+  members: string[];
+  condition?: string;
+}
+
+export interface Policy {
+  bindings: Binding[];
+  origin: string;
+  /** Malformed bindings dropped while reading: a denial read from this policy is unconfirmed. */
+  skippedBindings: number;
+}
+
+export interface ProjectInfo {
+  number: string;
+  id?: string;
+  ancestors?: string[];
+}
+
+/** Where a job's HTTP call lands. */
+export type Target =
+  | { kind: 'cloud-run'; url: string; service: RunService }
+  | { kind: 'function-gen1'; url: string; fn: CloudFunction }
+  | {
+      kind: 'function-gen2';
+      url: string;
+      fn: CloudFunction;
+      /** Which URL the job calls: the cloudfunctions.net one or the Run one. */
+      via: 'cloudfunctions-url' | 'run-url';
+      service?: RunService;
+    }
+  | { kind: 'unknown-run'; url: string; reason: string }
+  | { kind: 'unknown-function'; url: string; reason: string }
+  | { kind: 'google-api'; url: string; host: string }
+  | { kind: 'app-engine'; url?: string }
+  | { kind: 'pubsub'; topic: string }
+  | { kind: 'external'; url: string; host: string }
+  | { kind: 'invalid-uri'; url: string };
+
+export type TargetKind = Target['kind'];
+
+/** Targets that verify a Google-signed OIDC token through IAM: the scanner's core concern. */
+export const SERVERLESS_TARGET_KINDS: readonly TargetKind[] = [
+  'cloud-run',
+  'function-gen1',
+  'function-gen2',
+  'unknown-run',
+  'unknown-function',
+];

@@ -1,0 +1,28 @@
+import type { InputProblem } from '../inventory/asset-record.js';
+import type { CoverageGap } from '../inventory/source.js';
+import type { Severity, Status } from '../findings/schema.js';
+
+/** The run's account of itself: printed to stderr, sent as `scan.completed`, used for the exit status. */
+export interface ScanSummary {
+  scanId: string;
+  version: string;
+  startedAt: string;
+  durationMs: number;
+  jobsScanned: number;
+  assetsRead: number;
+  assetsSkippedByType: Record<string, number>;
+  findings: {
+    total: number;
+    byRule: Record<string, Partial<Record<Status, number>>>;
+    bySeverity: Partial<Record<Severity, number>>;
+    byStatus: Partial<Record<Status, number>>;
+  };
+  unreadableRecords: number;
+  /** The first problems, verbatim (file:line or asset, and what was wrong). */
+  problems: InputProblem[];
+  coverageGaps: CoverageGap[];
+  /** True when any input was unreadable or any scope/policy was not covered. */
+  partial: boolean;
+  /** Present with sharded Cloud Run tasks: this task's index and the task count. */
+  shard?: { index: number; count: number };
+}

@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import type { InputProblem } from '../inventory/asset-record.js';
+import type { AssetSource, CoverageGap } from '../inventory/source.js';
+import { InventoryBuilder, type Inventory } from '../model/inventory.js';
+import type { Rule } from '../engine/define-rule.js';
+import { judgeJob } from '../engine/judge.js';
+import type { Finding } from '../findings/schema.js';
+import type { FindingSink, SinkReport } from '../sinks/sink.js';
+import type { Logger } from '../log/logger.js';
+import type { ScanSummary } from './summary.js';
+import { VERSION } from '../version.js';
+
+export interface ScanOptions {
+  source: AssetSource;
+  rules: readonly Rule[];
+  sinks: readonly FindingSink[];
+  logger: Logger;
+  includePasses?: boolean;
+  scanId?: string;
+  /** Judge only the jobs this predicate keeps (Cloud Run task sharding). */
+  jobFilter?: (jobName: string) => boolean;
+  shard?: { index: number; count: number };
+  /** Checked between jobs: when it returns true, stop taking work and flush (SIGTERM). */
+  shouldStop?: () => boolean;
+  /** Called once per judged job, for progress displays. */
+  onProgress?: (done: number, total: number) => void;
+  now?: () => Date;
+}
+
+export interface ScanResult {
+  summary: ScanSummary;
+  sinkReports: SinkReport[];
+  inventory: Inventory;
+  /** True when the scan stopped early because shouldStop said so. */
+  interrupted: boolean;
+}
+
+const MAX_PROBLEMS_IN_SUMMARY = 100;
+
+/** inventory → model → rules → findings → sinks, once. */
+export async function runScan(opts: ScanOptions): Promise<ScanResult> {
+  const now = opts.now ?? (() => new Date());
+  const started = now();
+  const scanId = opts.scanId ?? randomUUID();
+  const problems: InputProblem[] = [];
+  let problemCount = 0;
+  const noteProblem = (p: InputProblem): void => {
+    problemCount++;
+    if (problems.length < MAX_PROBLEMS_IN_SUMMARY) problems.push(p);
+    opts.logger.warn(`unreadable input at ${p.origin}: ${p.message}`);
+  };
+
+  const builder = new InventoryBuilder(noteProblem);
+  const report = await opts.source.read((r) => {
+    if (r.ok) builder.add(r.record);
+    else noteProblem(r.problem);
+  });
+  const inventory = builder.finish();
+
+  const observedAt = started.toISOString();
+  const summary: ScanSummary = {
+    scanId,
+    version: VERSION,
+    startedAt: observedAt,
+    durationMs: 0,
+    jobsScanned: 0,
+    assetsRead: inventory.stats.assetsRead,
+    assetsSkippedByType: Object.fromEntries([...inventory.stats.skippedByType].sort((a, b) => b[1] - a[1])),
+    findings: { total: 0, byRule: {}, bySeverity: {}, byStatus: {} },
+    unreadableRecords: problemCount,
+    problems,
+    coverageGaps: [...report.gaps],
+    partial: false,
+  };
+  if (opts.shard) summary.shard = opts.shard;
+
+  const jobs = opts.jobFilter ? inventory.jobs.filter((j) => opts.jobFilter!(j.name)) : inventory.jobs;
+  let interrupted = false;
+  for (const job of jobs) {
+    if (opts.shouldStop?.()) {
+      interrupted = true;
+      break;
+    }
+    summary.jobsScanned++;
+    for (const finding of judgeJob(job, inventory, opts.rules, { scanId, observedAt })) {
+      count(summary, finding);
+      if (finding.status === 'pass' && !opts.includePasses) continue;
+      for (const sink of opts.sinks) {
+        const pending = sink.write(finding);
+        if (pending) await pending;
+      }
+    }
+    opts.onProgress?.(summary.jobsScanned, jobs.length);
+  }
+
+  for (const scope of [...inventory.missingPolicies].sort()) {
+    summary.coverageGaps.push({ scope, reason: 'IAM policy not in the inventory; verdicts that depend on it are unverifiable' });
+  }
+  summary.partial = summary.unreadableRecords > 0 || summary.coverageGaps.length > 0 || interrupted;
+  summary.durationMs = now().getTime() - started.getTime();
+
+  const sinkReports: SinkReport[] = [];
+  for (const sink of opts.sinks) sinkReports.push(await sink.close(summary));
+  return { summary, sinkReports, inventory, interrupted };
+}
+
+function count(summary: ScanSummary, f: Finding): void {
+  summary.findings.total++;
+  const rule = (summary.findings.byRule[f.ruleId] ??= {});
+  rule[f.status] = (rule[f.status] ?? 0) + 1;
+  summary.findings.byStatus[f.status] = (summary.findings.byStatus[f.status] ?? 0) + 1;
+  if (f.status !== 'pass') summary.findings.bySeverity[f.severity] = (summary.findings.bySeverity[f.severity] ?? 0) + 1;
+}
+
+export type { CoverageGap };

@@ -67,7 +67,9 @@ export class JsonShapeError extends Error {
 
 /**
  * A top-level JSON array (`gcloud asset list --format=json`, pretty-printed or not): emits the
- * text of each element. Strings are skipped with indexOf, the hot path.
+ * text of each element. Strings are skipped with indexOf, the hot path; the positions of the
+ * next quote and backslash are remembered per chunk, so neither a chunk of many short strings
+ * nor a long string of many escapes is searched more than once.
  */
 export class JsonArraySplitter {
   private state: 'before' | 'between' | 'element' | 'done' = 'before';
@@ -84,6 +86,9 @@ export class JsonArraySplitter {
     let i = 0;
     const n = text.length;
     let elementStart = this.state === 'element' ? 0 : -1;
+    // Next quote and backslash at or after i (n when there is none left in this chunk).
+    let quote = -1;
+    let backslash = -1;
     while (i < n) {
       if (this.inString) {
         if (this.escaped) {
@@ -91,11 +96,18 @@ export class JsonArraySplitter {
           i++;
           continue;
         }
-        const q = text.indexOf('"', i);
-        const b = text.indexOf('\\', i);
-        if (b !== -1 && (q === -1 || b < q)) {
+        if (quote < i) {
+          quote = text.indexOf('"', i);
+          if (quote === -1) quote = n;
+        }
+        const q = quote === n ? -1 : quote;
+        if (backslash < i) {
+          backslash = text.indexOf('\\', i);
+          if (backslash === -1) backslash = n;
+        }
+        if (backslash < n && (q === -1 || backslash < q)) {
           // Skip the escaped character; it may be the last of this chunk.
-          if (b + 1 < n) i = b + 2;
+          if (backslash + 1 < n) i = backslash + 2;
           else {
             this.escaped = true;
             i = n;
@@ -108,6 +120,51 @@ export class JsonArraySplitter {
         }
         this.inString = false;
         i = q + 1;
+        continue;
+      }
+      if (this.state === 'element') {
+        // The tight loop: structure characters of one element, outside strings.
+        let depth = this.depth;
+        let c = 0;
+        for (; i < n; i++) {
+          c = text.charCodeAt(i);
+          if (c === QUOTE || c === OPEN_BRACE || c === OPEN_BRACKET || c === CLOSE_BRACE || c === CLOSE_BRACKET || c === COMMA) {
+            if (c === QUOTE) {
+              this.inString = true;
+              i++;
+              break;
+            }
+            if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+              depth++;
+              continue;
+            }
+            if (c === COMMA) {
+              if (depth !== 0) continue;
+              this.finish(text, elementStart, i);
+              elementStart = -1;
+              this.state = 'between';
+              i++;
+              break;
+            }
+            if (depth === 0) {
+              // the array's own closing bracket right after a scalar element
+              this.finish(text, elementStart, i);
+              elementStart = -1;
+              this.state = 'done';
+              i++;
+              break;
+            }
+            depth--;
+            if (depth === 0) {
+              this.finish(text, elementStart, i + 1);
+              elementStart = -1;
+              this.state = 'between';
+              i++;
+              break;
+            }
+          } else if (c === NEWLINE) this.line++;
+        }
+        this.depth = depth;
         continue;
       }
       const c = text.charCodeAt(i);
@@ -125,29 +182,6 @@ export class JsonArraySplitter {
             elementStart = i;
             this.depth = 0;
             continue; // re-read this character as part of the element
-          }
-          break;
-        case 'element':
-          if (c === QUOTE) this.inString = true;
-          else if (c === OPEN_BRACE || c === OPEN_BRACKET) this.depth++;
-          else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-            if (this.depth === 0) {
-              // the array's own closing bracket right after a scalar element
-              this.finish(text, elementStart, i);
-              elementStart = -1;
-              this.state = 'done';
-              break;
-            }
-            this.depth--;
-            if (this.depth === 0) {
-              this.finish(text, elementStart, i + 1);
-              elementStart = -1;
-              this.state = 'between';
-            }
-          } else if (c === COMMA && this.depth === 0) {
-            this.finish(text, elementStart, i);
-            elementStart = -1;
-            this.state = 'between';
           }
           break;
         case 'done':

@@ -1,0 +1,190 @@
+import { describe, expect, it } from 'vitest';
+import { JsonArraySplitter, JsonShapeError, NdjsonSplitter } from '../../src/inventory/json-stream.js';
+
+interface Emitted {
+  text: string;
+  line: number;
+}
+
+type Outcome = { records: Emitted[]; error?: { message: string; line: number } };
+
+function run(kind: 'ndjson' | 'array', chunks: readonly string[]): Outcome {
+  const records: Emitted[] = [];
+  const onRecord = (text: string, line: number): void => {
+    records.push({ text, line });
+  };
+  const splitter = kind === 'ndjson' ? new NdjsonSplitter(onRecord) : new JsonArraySplitter(onRecord);
+  try {
+    for (const c of chunks) splitter.push(c);
+    splitter.end();
+  } catch (err) {
+    if (!(err instanceof JsonShapeError)) throw err;
+    return { records, error: { message: err.message, line: err.line } };
+  }
+  return { records };
+}
+
+/** Every way of cutting `text` into two chunks, plus a few three-way cuts and one char a chunk. */
+function cuts(text: string): string[][] {
+  const out: string[][] = [[text]];
+  for (let i = 0; i <= text.length; i++) out.push([text.slice(0, i), text.slice(i)]);
+  for (let i = 0; i <= text.length; i += 3) {
+    const j = Math.min(text.length, i + 2);
+    out.push([text.slice(0, i), text.slice(i, j), text.slice(j)]);
+  }
+  out.push([...text]);
+  return out;
+}
+
+function expectSameAtEveryCut(kind: 'ndjson' | 'array', text: string): Outcome {
+  const whole = run(kind, [text]);
+  for (const chunks of cuts(text)) {
+    expect(run(kind, chunks), `cut ${JSON.stringify(chunks.map((c) => c.length))}`).toEqual(whole);
+  }
+  return whole;
+}
+
+describe('JsonArraySplitter', () => {
+  it('splits a compact array of objects', () => {
+    const out = run('array', ['[{"a":1},{"b":[2,3]},{"c":{"d":"}"}}]']);
+    expect(out.error).toBeUndefined();
+    expect(out.records.map((r) => r.text)).toEqual(['{"a":1}', '{"b":[2,3]}', '{"c":{"d":"}"}}']);
+  });
+
+  it('gives the same records at every chunk boundary, inside strings and escapes too', () => {
+    const text =
+      '[\n  {"name": "a\\"b", "x": "\\\\", "y": "[{,}]"},\n  {"u": "\\u0041\\n\\\\\\"", "z": [1, {"q": "]"}]},\n  "s\\\\",\n  7\n]\n';
+    const out = expectSameAtEveryCut('array', text);
+    expect(out.error).toBeUndefined();
+    expect(out.records.map((r) => JSON.parse(r.text))).toEqual([
+      { name: 'a"b', x: '\\', y: '[{,}]' },
+      { u: 'A\n\\"', z: [1, { q: ']' }] },
+      's\\',
+      7,
+    ]);
+    expect(out.records.map((r) => r.line)).toEqual([2, 3, 4, 5]);
+  });
+
+  it('reads a pretty-printed array and names the line each element starts on', () => {
+    const elements = [
+      { name: '//run.googleapis.com/projects/p/locations/r/services/s', assetType: 'run.googleapis.com/Service' },
+      { name: '//iam.googleapis.com/projects/p/serviceAccounts/1', resource: { data: { email: 'a@p.iam.gserviceaccount.com' } } },
+      { name: 'x', list: [1, [2, [3]]] },
+    ];
+    const text = JSON.stringify(elements, null, 2);
+    const out = expectSameAtEveryCut('array', text);
+    expect(out.error).toBeUndefined();
+    expect(out.records.map((r) => JSON.parse(r.text))).toEqual(elements);
+    const lines = text.split('\n');
+    const starts = lines.flatMap((l, i) => (l === '  {' ? [i + 1] : []));
+    expect(out.records.map((r) => r.line)).toEqual(starts);
+  });
+
+  it('emits scalars and nested arrays as elements', () => {
+    const out = expectSameAtEveryCut('array', '[1, "two", true, null, -3.5e2, [4, [5]], [], {}]');
+    expect(out.error).toBeUndefined();
+    expect(out.records.map((r) => r.text)).toEqual(['1', '"two"', 'true', 'null', '-3.5e2', '[4, [5]]', '[]', '{}']);
+  });
+
+  it('takes an empty array, and an array with only whitespace, as no records', () => {
+    expect(run('array', ['[]'])).toEqual({ records: [] });
+    expect(run('array', ['  \n[ \n\t ]\n\n'])).toEqual({ records: [] });
+  });
+
+  it('handles CRLF line ends and counts lines by LF', () => {
+    const text = '[\r\n  {"a": 1},\r\n\r\n  {"b": 2}\r\n]\r\n';
+    const out = expectSameAtEveryCut('array', text);
+    expect(out).toEqual({ records: [{ text: '{"a": 1}', line: 2 }, { text: '{"b": 2}', line: 4 }] });
+  });
+
+  it('reports an unterminated array after handing over the records it saw, the partial one included', () => {
+    const out = expectSameAtEveryCut('array', '[\n{"a":1},\n{"b":"x\\"');
+    expect(out.records).toEqual([
+      { text: '{"a":1}', line: 2 },
+      { text: '{"b":"x\\"', line: 3 },
+    ]);
+    expect(out.error).toEqual({ message: expect.stringMatching(/not closed/), line: 3 });
+  });
+
+  it('reports an array cut right after a comma', () => {
+    const out = run('array', ['[{"a":1},\n']);
+    expect(out.records).toEqual([{ text: '{"a":1}', line: 1 }]);
+    expect(out.error?.message).toMatch(/not closed/);
+  });
+
+  it('reports text after the end of the array with its line', () => {
+    const out = expectSameAtEveryCut('array', '[{"a":1}]\n\n{"b":2}\n');
+    expect(out.records).toEqual([{ text: '{"a":1}', line: 1 }]);
+    expect(out.error).toEqual({ message: 'text after the end of the JSON array', line: 3 });
+  });
+
+  it('refuses text that is not an array, and an empty file', () => {
+    expect(run('array', ['\n {"a":1}']).error).toEqual({ message: 'expected a JSON array', line: 2 });
+    expect(run('array', ['  \n']).error?.message).toMatch(/empty file/);
+    expect(run('array', []).error?.message).toMatch(/empty file/);
+  });
+
+  it('keeps at most one record in memory: pieces are dropped once a record is emitted', () => {
+    const big = JSON.stringify({ pad: 'x'.repeat(10_000) });
+    const records: string[] = [];
+    const splitter = new JsonArraySplitter((t) => records.push(t));
+    splitter.push('[');
+    for (let i = 0; i < big.length; i += 100) splitter.push(big.slice(i, i + 100));
+    splitter.push(',' + big + ']');
+    splitter.end();
+    expect(records).toEqual([big, big]);
+    expect((splitter as unknown as { pieces: string[] }).pieces).toEqual([]);
+  });
+
+  it('stays fast on long strings full of escapes and many short strings in one chunk', () => {
+    const escaped = JSON.stringify({ s: '\\'.repeat(300_000), t: '\\"'.repeat(100_000) });
+    const many = JSON.stringify(Array.from({ length: 100_000 }, (_, i) => ({ k: `v${i}` })));
+    const started = performance.now();
+    expect(run('array', [`[${escaped}]`]).records).toHaveLength(1);
+    expect(run('array', [many]).records).toHaveLength(100_000);
+    // Linear: a few milliseconds each; a search per string or per escape took seconds.
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+});
+
+describe('NdjsonSplitter', () => {
+  it('emits one record a line with 1-based line numbers, skipping blank lines', () => {
+    const text = '{"a":1}\n\n  \n{"b":"x\\ny"}\n\t{"c":3}  \n';
+    const out = expectSameAtEveryCut('ndjson', text);
+    expect(out).toEqual({
+      records: [
+        { text: '{"a":1}', line: 1 },
+        { text: '{"b":"x\\ny"}', line: 4 },
+        { text: '{"c":3}', line: 5 },
+      ],
+    });
+  });
+
+  it('takes CRLF line ends and a last line without a newline', () => {
+    const out = expectSameAtEveryCut('ndjson', '{"a":1}\r\n\r\n{"b":2}');
+    expect(out).toEqual({ records: [{ text: '{"a":1}', line: 1 }, { text: '{"b":2}', line: 3 }] });
+  });
+
+  it('hands over broken lines as they are, for the reader to report', () => {
+    const out = run('ndjson', ['{"a":1}\n{"trunc\n[1,2]\n"str"\n']);
+    expect(out.records.map((r) => [r.text, r.line])).toEqual([
+      ['{"a":1}', 1],
+      ['{"trunc', 2],
+      ['[1,2]', 3],
+      ['"str"', 4],
+    ]);
+  });
+
+  it('emits nothing for an empty or blank input', () => {
+    expect(run('ndjson', [])).toEqual({ records: [] });
+    expect(run('ndjson', ['\n\n', '  \r\n'])).toEqual({ records: [] });
+  });
+
+  it('does not grow with the number of lines', () => {
+    const splitter = new NdjsonSplitter(() => {});
+    for (let i = 0; i < 1000; i++) splitter.push('{"a":1}\n{"b":');
+    splitter.push('2}\n');
+    splitter.end();
+    expect((splitter as unknown as { carry: string }).carry).toBe('');
+  });
+});

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { toAssetRecord, type InputProblem, type RecordResult } from './asset-record.js';
@@ -9,10 +9,12 @@ import type { AssetSource, SourceReport } from './source.js';
 /** Problems kept verbatim for stderr; the rest are only counted. */
 export const MAX_KEPT_PROBLEMS = 1000;
 
+const BOM = 0xfeff;
+
 /**
  * Reads `gcloud asset export` NDJSON (snake_case envelope) and `gcloud asset list
- * --format=json` output (a JSON array, or NDJSON of its elements), plain or gzipped,
- * streaming. A file that cannot be opened or a line that is not JSON is a problem named by
+ * --format=json` output (a JSON array, or NDJSON of its elements), plain or gzipped (told
+ * by its magic bytes), streaming. A file that cannot be opened or a line that is not JSON is a problem named by
  * file and line; reading goes on with the rest.
  */
 export class FileAssetSource implements AssetSource {
@@ -49,14 +51,29 @@ function describeIoError(err: unknown): string {
   if (e?.code === 'EACCES') return 'permission denied';
   if (e?.code === 'EISDIR') return 'is a directory, not a file';
   if (e?.code === 'Z_DATA_ERROR') return `not valid gzip data (${e.message})`;
+  if (e?.code === 'Z_BUF_ERROR') return 'gzip data ends early (truncated file?)';
   return e?.message ?? String(err);
+}
+
+const GZIP_MAGIC = [0x1f, 0x8b];
+
+/** Gzip is told by its first two bytes, not by the file name: `.gz` is not always given. */
+async function isGzip(path: string): Promise<boolean> {
+  const fh = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(2);
+    const { bytesRead } = await fh.read(head, 0, 2, 0);
+    return bytesRead === 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
+  } finally {
+    await fh.close();
+  }
 }
 
 async function readOneFile(path: string, onRecord: (r: RecordResult) => void): Promise<void> {
   const info = await stat(path);
   if (info.isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
   let stream: Readable = createReadStream(path, { highWaterMark: 1 << 20 });
-  if (path.endsWith('.gz')) stream = stream.pipe(createGunzip());
+  if (await isGzip(path)) stream = stream.pipe(createGunzip({ chunkSize: 1 << 20 }));
   stream.setEncoding('utf8');
 
   const handle = (text: string, line: number): void => {
@@ -72,12 +89,21 @@ async function readOneFile(path: string, onRecord: (r: RecordResult) => void): P
   };
 
   let splitter: NdjsonSplitter | JsonArraySplitter | undefined;
+  // Blank text before the first value, kept so that the splitter still counts its lines.
+  let lead = '';
   try {
     for await (const chunk of stream as AsyncIterable<string>) {
       if (splitter === undefined) {
-        const first = chunk.trimStart();
-        if (first === '') continue;
+        const text = lead === '' && chunk.charCodeAt(0) === BOM ? chunk.slice(1) : lead + chunk;
+        const first = text.trimStart();
+        if (first === '') {
+          lead = text;
+          continue;
+        }
         splitter = first.startsWith('[') ? new JsonArraySplitter(handle) : new NdjsonSplitter(handle);
+        lead = '';
+        splitter.push(text);
+        continue;
       }
       splitter.push(chunk);
     }

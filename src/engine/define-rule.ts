@@ -32,6 +32,12 @@ export interface RuleResult<M extends string = string> {
   status: Status;
   messageId: M;
   data?: Record<string, string | number>;
+  /**
+   * What distinguishes this cause from another of the same message id (an audience, a service
+   * account). With the rule, job and message id it makes the stable `findingId`; keep volatile
+   * facts (job state, timestamps) out of it.
+   */
+  cause?: string;
   severity?: Severity;
   evidence?: Record<string, unknown>;
   /**

@@ -12,8 +12,10 @@ export interface ScanIdentity {
 
 /** Stable across runs for the same job, rule and cause: consumers de-duplicate on it. */
 export function findingId(ruleId: string, jobName: string, result: RuleResult): string {
-  const data = result.data ? Object.keys(result.data).sort().map((k) => `${k}=${result.data![k]}`).join('&') : '';
-  return createHash('sha256').update(`${ruleId}\n${jobName}\n${result.messageId}\n${data}`).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(`${ruleId}\n${jobName}\n${result.messageId}\n${result.cause ?? ''}`)
+    .digest('hex')
+    .slice(0, 32);
 }
 
 export function targetResource(target: Target): string | null {

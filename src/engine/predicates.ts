@@ -84,3 +84,20 @@ export const RPC_CODE_NAMES: Record<number, string> = {
   14: 'UNAVAILABLE',
   16: 'UNAUTHENTICATED',
 };
+
+/** How a message names a target: its resource name when known, else its URL. */
+export function targetLabel(target: Target): string {
+  switch (target.kind) {
+    case 'cloud-run':
+      return target.service.name;
+    case 'function-gen1':
+    case 'function-gen2':
+      return target.fn.name;
+    case 'pubsub':
+      return target.topic;
+    case 'app-engine':
+      return target.url ?? 'App Engine';
+    default:
+      return target.url;
+  }
+}

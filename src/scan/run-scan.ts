@@ -109,7 +109,10 @@ function count(summary: ScanSummary, f: Finding): void {
   const rule = (summary.findings.byRule[f.ruleId] ??= {});
   rule[f.status] = (rule[f.status] ?? 0) + 1;
   summary.findings.byStatus[f.status] = (summary.findings.byStatus[f.status] ?? 0) + 1;
-  if (f.status !== 'pass') summary.findings.bySeverity[f.severity] = (summary.findings.bySeverity[f.severity] ?? 0) + 1;
+  if (f.status !== 'pass') {
+    const sev = (summary.findings.bySeverity[f.severity] ??= {});
+    sev[f.status] = (sev[f.status] ?? 0) + 1;
+  }
 }
 
 export type { CoverageGap };

@@ -14,7 +14,8 @@ export interface ScanSummary {
   findings: {
     total: number;
     byRule: Record<string, Partial<Record<Status, number>>>;
-    bySeverity: Partial<Record<Severity, number>>;
+    /** Non-passing results by severity, split by status. */
+    bySeverity: Partial<Record<Severity, Partial<Record<'fail' | 'unverifiable', number>>>>;
     byStatus: Partial<Record<Status, number>>;
   };
   unreadableRecords: number;

@@ -1,0 +1,57 @@
+import { defineRule } from '../src/engine/define-rule.js';
+import { publicAccess, targetLabel } from '../src/engine/predicates.js';
+import { SERVERLESS_TARGET_KINDS } from '../src/model/types.js';
+
+export default defineRule({
+  meta: {
+    id: 'http-target-uses-oidc',
+    title: 'HTTP target on Cloud Run or Cloud Functions uses an OIDC token',
+    severity: 'high',
+    appliesTo: SERVERLESS_TARGET_KINDS,
+    docs: {
+      description:
+        'A job whose HTTP target is a Cloud Run service or a Cloud Function (by URL or by resolved asset) must send an OIDC token. ' +
+        'A job without a token, or with an OAuth access token, fails. Paused jobs fail too: they fail the moment they are resumed.',
+      rationale:
+        'IAM-protected Cloud Run services and Cloud Functions accept only Google-signed ID tokens; Scheduler sends one only when ' +
+        '`oidcToken` is set. Without it every attempt ends 401/403. OAuth access tokens are for *.googleapis.com APIs. ' +
+        'A target that is public (allUsers invoker, or the invoker IAM check disabled) does answer, but anyone can call it: ' +
+        'the finding stays, at low severity, because the fix is to make the target private and send a token.',
+      sources: [
+        'googleapis google/cloud/scheduler/v1/target.proto (HttpTarget.oidc_token, OAuthToken: "should generally only be used when calling Google APIs hosted on *.googleapis.com")',
+        'https://cloud.google.com/scheduler/docs/http-target-auth',
+        'https://cloud.google.com/run/docs/authenticating/service-to-service',
+        'https://cloud.google.com/run/docs/authenticating/public',
+      ],
+      fix: {
+        gcloud:
+          'gcloud scheduler jobs update http JOB --location=LOCATION --oidc-service-account-email=SA_EMAIL --oidc-token-audience=TARGET_URL',
+        terraform:
+          'resource "google_cloud_scheduler_job" "job" {\n  http_target {\n    uri = "TARGET_URL"\n    oidc_token {\n      service_account_email = "SA_EMAIL"\n      audience              = "TARGET_URL"\n    }\n  }\n}',
+      },
+    },
+    messages: {
+      usesOidc: 'Job sends an OIDC token as {{sa}}.',
+      noToken: 'Job ({{state}}) calls {{target}} without any token: the target answers 401/403{{publicNote}}.',
+      oauthToken:
+        'Job ({{state}}) sends an OAuth access token to {{target}}, which accepts only OIDC ID tokens{{publicNote}}.',
+    },
+    remediation: { summary: 'Set an OIDC token (service account and the target URL as audience) on the job.', automatic: false },
+  },
+  evaluate(job, { inventory, target }) {
+    const http = job.http!;
+    if (http.oidcToken) return [{ status: 'pass', messageId: 'usesOidc', data: { sa: http.oidcToken.serviceAccountEmail } }];
+    const open = publicAccess(inventory, target);
+    const data = {
+      state: job.state,
+      target: targetLabel(target),
+      publicNote: open ? ` (the target is public: ${open})` : '',
+    };
+    const evidence: Record<string, unknown> = { state: job.state, public: open ?? false };
+    if (http.oauthToken) {
+      evidence.oauthServiceAccount = http.oauthToken.serviceAccountEmail;
+      return [{ status: 'fail', messageId: 'oauthToken', data, evidence, severity: open ? 'low' : 'high' }];
+    }
+    return [{ status: 'fail', messageId: 'noToken', data, evidence, severity: open ? 'low' : 'high' }];
+  },
+});

@@ -1,0 +1,28 @@
+import type { Rule } from '../src/engine/define-rule.js';
+import httpTargetUsesOidc from './http-target-uses-oidc.js';
+import oidcAudienceMatchesTarget from './oidc-audience-matches-target.js';
+import oidcSaCanInvokeTarget from './oidc-sa-can-invoke-target.js';
+import googleApiTargetUsesOauth from './google-api-target-uses-oauth.js';
+import tokenSaExistsAndEnabled from './token-sa-exists-and-enabled.js';
+import tokenSaNotDefaultCompute from './token-sa-not-default-compute.js';
+import schedulerServiceAgentHasRole from './scheduler-service-agent-has-role.js';
+import lastAttemptAuthorized from './last-attempt-authorized.js';
+
+/**
+ * The explicit registry, in evaluation order. `last-attempt-authorized` runs last: it joins its
+ * evidence to the configuration findings that come before it.
+ */
+export const allRules: readonly Rule[] = [
+  httpTargetUsesOidc,
+  oidcAudienceMatchesTarget,
+  oidcSaCanInvokeTarget,
+  googleApiTargetUsesOauth,
+  tokenSaExistsAndEnabled,
+  tokenSaNotDefaultCompute,
+  schedulerServiceAgentHasRole,
+  lastAttemptAuthorized,
+] as Rule[];
+
+export function ruleById(id: string): Rule | undefined {
+  return allRules.find((r) => r.meta.id === id);
+}

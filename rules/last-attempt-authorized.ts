@@ -1,0 +1,68 @@
+import { defineRule } from '../src/engine/define-rule.js';
+import { RPC_CODE_NAMES } from '../src/engine/predicates.js';
+
+/** Configuration rules whose failures explain a 401/403; the last attempt's status joins their findings. */
+export const CONFIG_RULES_EXPLAINING_AUTH_FAILURES = [
+  'http-target-uses-oidc',
+  'oidc-audience-matches-target',
+  'oidc-sa-can-invoke-target',
+  'google-api-target-uses-oauth',
+  'token-sa-exists-and-enabled',
+  'scheduler-service-agent-has-role',
+] as const;
+
+const UNAUTHENTICATED = 16;
+const PERMISSION_DENIED = 7;
+
+export default defineRule({
+  meta: {
+    id: 'last-attempt-authorized',
+    title: "Job's last attempt was not refused as unauthenticated or unauthorized",
+    severity: 'high',
+    appliesTo: 'all',
+    docs: {
+      description:
+        "The job's `status` (the target's response to the last attempt) must not be UNAUTHENTICATED or PERMISSION_DENIED. When a " +
+        'configuration rule already explains the failure, the status is joined to that finding as `evidence.lastAttempt`; otherwise ' +
+        'this rule reports it on its own, since the cause is outside what the inventory shows (an IAM deny policy, group ' +
+        'membership, ingress settings, an org policy).',
+      rationale:
+        'A 401/403 from the target is the symptom this scanner exists for; a refusal the configuration does not explain still needs ' +
+        'a person to look.',
+      sources: [
+        'googleapis google/cloud/scheduler/v1/job.proto (Job.status: "The response from the target for the last attempted execution")',
+        'google/rpc/code.proto (UNAUTHENTICATED = 16, PERMISSION_DENIED = 7)',
+        'https://cloud.google.com/scheduler/docs/troubleshooting',
+      ],
+      fix: {
+        gcloud:
+          'gcloud logging read \'resource.type="cloud_scheduler_job" AND resource.labels.job_id="JOB" AND jsonPayload.status="PERMISSION_DENIED"\' --limit=5',
+        terraform: '# Fix the cause the logs show (invoker binding, audience, token type); nothing to set on the job itself.',
+      },
+      limitations: ['The inventory carries only the last attempt; older failures are not seen.'],
+    },
+    messages: {
+      ok: 'The last attempt was not refused for authentication or authorization.',
+      authFailed: 'The last attempt ended {{code}}{{detail}}, and no configuration finding explains it.',
+    },
+    remediation: { summary: "Read the job's execution logs and the target's IAM, ingress and deny policies to find the cause.", automatic: false },
+  },
+  evaluate(job) {
+    const last = job.lastAttempt;
+    if (!last || (last.code !== UNAUTHENTICATED && last.code !== PERMISSION_DENIED)) {
+      return [{ status: 'pass', messageId: 'ok' }];
+    }
+    const code = RPC_CODE_NAMES[last.code]!;
+    const lastAttempt = { code, ...(last.message ? { message: last.message } : {}), ...(last.time ? { time: last.time } : {}) };
+    return [
+      {
+        status: 'fail',
+        messageId: 'authFailed',
+        data: { code, detail: last.message ? ` ("${last.message}")` : '' },
+        cause: code,
+        evidence: { lastAttempt },
+        joinTo: CONFIG_RULES_EXPLAINING_AUTH_FAILURES,
+      },
+    ];
+  },
+});

@@ -1,0 +1,132 @@
+import { defineRule, type RuleResult } from '../src/engine/define-rule.js';
+import type { Inventory } from '../src/model/inventory.js';
+import type { AccessVerdict } from '../src/model/iam.js';
+import type { KnownPermission } from '../src/model/predefined-roles.js';
+import { SERVERLESS_TARGET_KINDS } from '../src/model/types.js';
+
+type M = 'granted' | 'iamCheckDisabled' | 'denied' | 'deniedGen2WrongRole' | 'unverifiable' | 'targetUnknown';
+
+export default defineRule<M>({
+  meta: {
+    id: 'oidc-sa-can-invoke-target',
+    title: "OIDC token's service account can invoke the target",
+    severity: 'high',
+    appliesTo: SERVERLESS_TARGET_KINDS,
+    docs: {
+      description:
+        "The token's service account must hold `run.routes.invoke` on a Cloud Run service (2nd gen functions: on their underlying " +
+        'Run service, where `roles/cloudfunctions.invoker` does not help) or `cloudfunctions.functions.invoke` on a 1st gen ' +
+        "function, through effective IAM: the resource's own policy and its project's, folders' and organization's, with " +
+        'predefined roles from a dated table and custom roles from the inventory.',
+      rationale:
+        'A valid token from an account without the invoke permission is refused with 403. Only an account the inventory shows ' +
+        'holding the permission passes; only a group, a domain, an IAM condition or a custom role missing from the inventory could ' +
+        'grant it → unverifiable, never pass.',
+      sources: [
+        'https://cloud.google.com/run/docs/securing/managing-access',
+        'https://cloud.google.com/functions/docs/securing/authenticating (2nd gen needs roles/run.invoker on the underlying service)',
+        'https://cloud.google.com/scheduler/docs/http-target-auth',
+        'iann0036/iam-dataset gcp/roles (2026-08): predefined roles holding run.routes.invoke / cloudfunctions.functions.invoke',
+        'cloud asset v1 assets.proto: IAM_POLICY holds only the policy set on the resource; the effective policy is the union with ancestors',
+      ],
+      fix: {
+        gcloud:
+          'gcloud run services add-iam-policy-binding SERVICE --region=REGION --member=serviceAccount:SA_EMAIL --role=roles/run.invoker\n' +
+          '# 1st gen: gcloud functions add-iam-policy-binding FUNCTION --region=REGION --member=serviceAccount:SA_EMAIL --role=roles/cloudfunctions.invoker',
+        terraform:
+          'resource "google_cloud_run_v2_service_iam_member" "scheduler" {\n  name     = "SERVICE"\n  location = "REGION"\n  role     = "roles/run.invoker"\n  member   = "serviceAccount:SA_EMAIL"\n}',
+      },
+      limitations: [
+        'Group and domain membership, IAM conditions and IAM deny policies are not in Cloud Asset Inventory: grants that depend on them are unverifiable.',
+        'A project, folder or organization policy missing from the inventory makes a denial unverifiable (coverage gap).',
+      ],
+    },
+    messages: {
+      granted: '{{sa}} holds {{permission}} on {{target}} through {{via}}.',
+      iamCheckDisabled: '{{target}} has the invoker IAM check disabled; any token is let through.',
+      denied: '{{sa}} holds {{permission}} on {{target}} through no policy in the inventory ({{checked}}): calls get 403.',
+      deniedGen2WrongRole:
+        '{{sa}} has roles/cloudfunctions.invoker on 2nd gen function {{function}}, which does not let it call; it needs run.routes.invoke on {{target}}: calls get 403.',
+      unverifiable: 'Whether {{sa}} holds {{permission}} on {{target}} cannot be confirmed: {{reasons}}.',
+      targetUnknown: 'The target {{target}} is not in the inventory; who may invoke it is unknown.',
+    },
+    remediation: { summary: "Grant the token's service account roles/run.invoker (Cloud Run, 2nd gen) or roles/cloudfunctions.invoker (1st gen) on the target.", automatic: false },
+  },
+  evaluate(job, { inventory, target }) {
+    const sa = job.http?.oidcToken?.serviceAccountEmail;
+    if (!sa) return [];
+    const member = `serviceAccount:${sa}`;
+    switch (target.kind) {
+      case 'cloud-run':
+      case 'function-gen2': {
+        const service = target.service;
+        if (!service) return [unknown(`${target.kind === 'function-gen2' ? target.fn.name : target.url} (its Run service)`, sa)];
+        if (service.invokerIamDisabled) {
+          return [{ status: 'pass', messageId: 'iamCheckDisabled', data: { target: service.name }, evidence: { invokerIamDisabled: true } }];
+        }
+        const permission: KnownPermission = 'run.routes.invoke';
+        const verdict = inventory.access({ member, permission, resource: service.source.assetName, ancestors: inventory.ancestorsOf(service) });
+        if (verdict.result === 'denied' && target.kind === 'function-gen2' && holdsFunctionsInvoker(inventory, member, target.fn.source.assetName)) {
+          return [
+            {
+              status: 'fail',
+              messageId: 'deniedGen2WrongRole',
+              data: { sa, function: target.fn.name, target: service.name },
+              evidence: { checkedPolicies: verdict.checkedPolicies },
+              cause: sa,
+            },
+          ];
+        }
+        return [fromVerdict(verdict, sa, permission, service.name)];
+      }
+      case 'function-gen1': {
+        const permission: KnownPermission = 'cloudfunctions.functions.invoke';
+        const fn = target.fn;
+        const verdict = inventory.access({ member, permission, resource: fn.source.assetName, ancestors: inventory.ancestorsOf(fn) });
+        return [fromVerdict(verdict, sa, permission, fn.name)];
+      }
+      case 'unknown-run':
+      case 'unknown-function':
+        return [unknown(target.url, sa)];
+      default:
+        return [];
+    }
+  },
+});
+
+function unknown(target: string, sa: string): RuleResult<M> {
+  return { status: 'unverifiable', messageId: 'targetUnknown', data: { target }, severity: 'low', cause: sa };
+}
+
+function fromVerdict(verdict: AccessVerdict, sa: string, permission: string, target: string): RuleResult<M> {
+  const data = { sa, permission, target };
+  switch (verdict.result) {
+    case 'granted': {
+      const g = verdict.grants[0]!;
+      return { status: 'pass', messageId: 'granted', data: { ...data, via: `${g.role} for ${g.member} on ${g.resource}` }, evidence: { grants: verdict.grants }, cause: sa };
+    }
+    case 'denied':
+      return {
+        status: 'fail',
+        messageId: 'denied',
+        data: { ...data, checked: verdict.checkedPolicies.join(', ') },
+        evidence: { checkedPolicies: verdict.checkedPolicies },
+        cause: sa,
+      };
+    case 'unverifiable':
+      return {
+        status: 'unverifiable',
+        messageId: 'unverifiable',
+        severity: 'medium',
+        data: { ...data, reasons: verdict.reasons.join('; ') },
+        evidence: { reasons: verdict.reasons, possibleGrants: verdict.possibleGrants, checkedPolicies: verdict.checkedPolicies },
+        cause: sa,
+      };
+  }
+}
+
+/** Whether the function's own policy gives the account roles/cloudfunctions.invoker: the usual wrong fix for 2nd gen. */
+function holdsFunctionsInvoker(inv: Inventory, member: string, functionAsset: string): boolean {
+  const policy = inv.policy(functionAsset);
+  return policy?.bindings.some((b) => b.role === 'roles/cloudfunctions.invoker' && b.members.some((m) => m.toLowerCase() === member.toLowerCase())) ?? false;
+}

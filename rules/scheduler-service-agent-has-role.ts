@@ -1,0 +1,69 @@
+import { defineRule } from '../src/engine/define-rule.js';
+import { tokenOf } from '../src/engine/predicates.js';
+import { containerAssetName } from '../src/model/asset-types.js';
+import { SCHEDULER_SERVICE_AGENT_ROLE } from '../src/model/predefined-roles.js';
+
+export default defineRule({
+  meta: {
+    id: 'scheduler-service-agent-has-role',
+    title: 'Cloud Scheduler service agent holds roles/cloudscheduler.serviceAgent',
+    severity: 'high',
+    appliesTo: 'all',
+    docs: {
+      description:
+        "For a job that sends a token, the project's Cloud Scheduler service agent " +
+        '(`service-PROJECT_NUMBER@gcp-sa-cloudscheduler.iam.gserviceaccount.com`) must hold `roles/cloudscheduler.serviceAgent` ' +
+        "on the project (or an ancestor). Judged when the project's IAM policy is in the inventory.",
+      rationale:
+        'The agent mints the OIDC and OAuth tokens (the role carries iam.serviceAccounts.getOpenIdToken and getAccessToken). ' +
+        'Revoking it "results in 403 responses to endpoints requiring authentication". Projects that enabled the API before ' +
+        '2019-03-19 never got the binding automatically.',
+      sources: [
+        'https://cloud.google.com/scheduler/docs/http-target-auth',
+        'https://cloud.google.com/iam/docs/service-agents (Cloud Scheduler Service Agent)',
+        'iann0036/iam-dataset gcp/roles/cloudscheduler.serviceAgent.json',
+      ],
+      fix: {
+        gcloud:
+          'gcloud projects add-iam-policy-binding PROJECT_ID --member=serviceAccount:service-PROJECT_NUMBER@gcp-sa-cloudscheduler.iam.gserviceaccount.com --role=roles/cloudscheduler.serviceAgent',
+        terraform:
+          'resource "google_project_iam_member" "scheduler_agent" {\n  project = "PROJECT_ID"\n  role    = "roles/cloudscheduler.serviceAgent"\n  member  = "serviceAccount:service-PROJECT_NUMBER@gcp-sa-cloudscheduler.iam.gserviceaccount.com"\n}',
+      },
+      limitations: [
+        'A grant of the token permissions to the agent through another role is not credited; the documented binding is what is checked.',
+        "Without the project's IAM policy (or an ancestor's) in the inventory the verdict is unverifiable.",
+      ],
+    },
+    messages: {
+      ok: 'Service agent {{agent}} holds roles/cloudscheduler.serviceAgent on {{resource}}.',
+      missingRole: 'Service agent {{agent}} does not hold roles/cloudscheduler.serviceAgent on {{project}} or its ancestors: token-authenticated calls get 403.',
+      projectUnknown: 'Project {{project}} is not in the inventory; its Scheduler service agent cannot be checked.',
+      policyMissing: 'The binding of {{agent}} cannot be confirmed: {{missing}} not in the inventory.',
+    },
+    remediation: { summary: "Grant roles/cloudscheduler.serviceAgent to the project's Cloud Scheduler service agent.", automatic: false },
+  },
+  evaluate(job, { inventory }) {
+    if (!tokenOf(job)) return [];
+    const number = inventory.projectNumber(job.projectId);
+    if (!number) return [{ status: 'unverifiable', messageId: 'projectUnknown', data: { project: job.projectId }, severity: 'low' }];
+    const agent = `service-${number}@gcp-sa-cloudscheduler.iam.gserviceaccount.com`;
+    const member = `serviceaccount:${agent}`;
+    const chain = inventory.ancestorsOf({ project: job.projectId, ...(job.ancestors ? { ancestors: job.ancestors } : {}) }) ?? [`projects/${number}`];
+    const missing: string[] = [];
+    for (const ancestor of chain) {
+      const policy = inventory.policy(containerAssetName(ancestor));
+      if (!policy) {
+        missing.push(ancestor);
+        continue;
+      }
+      const bound = policy.bindings.some(
+        (b) => b.role === SCHEDULER_SERVICE_AGENT_ROLE && !b.condition && b.members.some((m) => m.toLowerCase() === member),
+      );
+      if (bound) return [{ status: 'pass', messageId: 'ok', data: { agent, resource: ancestor } }];
+    }
+    if (missing.length > 0) {
+      return [{ status: 'unverifiable', messageId: 'policyMissing', data: { agent, missing: `IAM policy of ${missing.join(', ')}` }, severity: 'low' }];
+    }
+    return [{ status: 'fail', messageId: 'missingRole', data: { agent, project: job.projectId }, evidence: { checkedPolicies: chain } }];
+  },
+});

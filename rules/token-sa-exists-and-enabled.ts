@@ -1,0 +1,52 @@
+import { defineRule } from '../src/engine/define-rule.js';
+import { serviceAccountProject, tokenOf } from '../src/engine/predicates.js';
+
+export default defineRule({
+  meta: {
+    id: 'token-sa-exists-and-enabled',
+    title: "Token's service account exists and is enabled",
+    severity: 'high',
+    appliesTo: 'all',
+    docs: {
+      description:
+        "The service account named in the job's OIDC or OAuth token must exist and be enabled. Judged when the inventory lists the " +
+        "service accounts of the account's project; otherwise unverifiable.",
+      rationale:
+        'Scheduler cannot mint a token for a deleted or disabled account: every attempt fails. Deleting an account and re-creating it ' +
+        'with the same email does not restore its old bindings either.',
+      sources: [
+        'googleapis google/cloud/scheduler/v1/target.proto (OidcToken/OAuthToken.service_account_email)',
+        'https://cloud.google.com/iam/docs/service-accounts-disable-enable',
+        'https://cloud.google.com/iam/docs/service-accounts-delete-undelete',
+      ],
+      fix: {
+        gcloud: 'gcloud iam service-accounts enable SA_EMAIL\n# or point the job at a live account:\ngcloud scheduler jobs update http JOB --location=LOCATION --oidc-service-account-email=SA_EMAIL',
+        terraform: 'resource "google_service_account" "scheduler" {\n  account_id = "scheduler-invoker"\n  disabled   = false\n}',
+      },
+      limitations: ['Google-managed accounts and accounts of projects whose service accounts are not in the inventory are unverifiable.'],
+    },
+    messages: {
+      ok: 'Service account {{sa}} exists and is enabled.',
+      disabled: 'Service account {{sa}} is disabled: Scheduler cannot mint its token.',
+      missing: 'Service account {{sa}} does not exist in project {{project}}: Scheduler cannot mint its token.',
+      notCovered: 'Service account {{sa}} is not in the inventory, which does not list the service accounts of {{project}}.',
+    },
+    remediation: { summary: 'Enable the service account, or point the job at an existing, enabled one.', automatic: false },
+  },
+  evaluate(job, { inventory }) {
+    const token = tokenOf(job);
+    if (!token) return [];
+    const email = token.token.serviceAccountEmail;
+    const sa = inventory.serviceAccount(email);
+    if (sa) {
+      return sa.disabled
+        ? [{ status: 'fail', messageId: 'disabled', data: { sa: email }, cause: email, evidence: { serviceAccount: sa.source.assetName } }]
+        : [{ status: 'pass', messageId: 'ok', data: { sa: email }, cause: email }];
+    }
+    const project = serviceAccountProject(inventory, email);
+    if (project && inventory.coversServiceAccountsOf(project)) {
+      return [{ status: 'fail', messageId: 'missing', data: { sa: email, project }, cause: email }];
+    }
+    return [{ status: 'unverifiable', messageId: 'notCovered', data: { sa: email, project: project ?? 'its project' }, severity: 'low', cause: email }];
+  },
+});

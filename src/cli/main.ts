@@ -1,0 +1,205 @@
+#!/usr/bin/env node
+import { createWriteStream } from 'node:fs';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { Writable } from 'node:stream';
+import { ConfigurationError, CronwardenError } from '../errors.js';
+import { parseScanConfig, type ScanConfig } from '../config/config.js';
+import { severityRank, type Severity } from '../findings/schema.js';
+import { FileAssetSource } from '../inventory/file-source.js';
+import type { AssetSource } from '../inventory/source.js';
+import { textLogger, type Logger } from '../log/logger.js';
+import { runScan, type ScanResult } from '../scan/run-scan.js';
+import { JsonSink, JsonlSink, TableSink } from '../sinks/stream-sinks.js';
+import type { FindingSink } from '../sinks/sink.js';
+import { allRules, ruleById } from '../../rules/index.js';
+import { VERSION } from '../version.js';
+import { MAIN_HELP, SCAN_HELP } from './help.js';
+import { formatSummary } from './summary-text.js';
+import { explainRule, listRules } from './rules-text.js';
+
+export const EXIT = { ok: 0, findings: 1, error: 2, partial: 3 } as const;
+
+export interface CliIo {
+  stdout: Writable & { isTTY?: boolean; columns?: number };
+  stderr: Writable;
+  env: NodeJS.ProcessEnv;
+}
+
+const defaultIo = (): CliIo => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });
+
+/** Runs the CLI; returns the exit code instead of exiting, so streams can drain. */
+export async function main(argv: readonly string[], io: CliIo = defaultIo()): Promise<number> {
+  try {
+    const [command, ...rest] = argv;
+    switch (command) {
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        io.stdout.write(MAIN_HELP);
+        return command === undefined ? EXIT.error : EXIT.ok;
+      case '--version':
+      case '-v':
+        io.stdout.write(`${VERSION}\n`);
+        return EXIT.ok;
+      case 'rules':
+        io.stdout.write(listRules(allRules));
+        return EXIT.ok;
+      case 'explain': {
+        const id = rest[0];
+        const rule = id ? ruleById(id) : undefined;
+        if (!rule) {
+          io.stderr.write(`cronwarden: ${id ? `unknown rule "${id}"` : 'explain needs a RULE_ID'}; known rules: ${allRules.map((r) => r.meta.id).join(', ')}\n`);
+          return EXIT.error;
+        }
+        io.stdout.write(explainRule(rule));
+        return EXIT.ok;
+      }
+      case 'scan':
+        return await scanCommand(rest, io);
+      default:
+        io.stderr.write(`cronwarden: unknown command "${command}"\n\n${MAIN_HELP}`);
+        return EXIT.error;
+    }
+  } catch (err) {
+    if (err instanceof CronwardenError) {
+      io.stderr.write(`cronwarden: ${err.message}\n`);
+      return EXIT.error;
+    }
+    io.stderr.write(`cronwarden: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+    return EXIT.error;
+  }
+}
+
+function parseScanFlags(args: readonly string[]): { flags: Record<string, unknown>; help: boolean } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        input: { type: 'string', multiple: true },
+        org: { type: 'string', multiple: true },
+        folder: { type: 'string', multiple: true },
+        project: { type: 'string', multiple: true },
+        format: { type: 'string' },
+        output: { type: 'string' },
+        'fail-on': { type: 'string' },
+        'include-passes': { type: 'boolean' },
+        topic: { type: 'string' },
+        'spool-path': { type: 'string' },
+        'log-level': { type: 'string' },
+        'log-format': { type: 'string' },
+        concurrency: { type: 'string' },
+        'rate-per-minute': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new ConfigurationError('BAD_FLAGS', `${(err as Error).message}\nRun 'cronwarden scan --help'.`);
+  }
+  const v = parsed.values;
+  return {
+    help: v.help === true,
+    flags: {
+      inputs: v.input,
+      orgs: v.org,
+      folders: v.folder,
+      projects: v.project,
+      format: v.format,
+      output: v.output,
+      failOn: v['fail-on'],
+      includePasses: v['include-passes'],
+      topic: v.topic,
+      spoolPath: v['spool-path'],
+      logLevel: v['log-level'],
+      logFormat: v['log-format'],
+      concurrency: v.concurrency,
+      ratePerMinute: v['rate-per-minute'],
+    },
+  };
+}
+
+async function scanCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { flags, help } = parseScanFlags(args);
+  if (help) {
+    io.stdout.write(SCAN_HELP);
+    return EXIT.ok;
+  }
+  const config = parseScanConfig(flags, io.env, { format: io.stdout.isTTY ? 'table' : 'jsonl' });
+  const logger = textLogger(config.logLevel, (line) => io.stderr.write(line));
+  const source = await createSource(config, logger);
+  const { sinks, finish } = await createSinks(config, io, logger);
+  let result: ScanResult;
+  try {
+    result = await runScan({ source, rules: allRules, sinks, logger, includePasses: config.includePasses });
+  } finally {
+    await finish();
+  }
+  io.stderr.write(formatSummary(result.summary, result.sinkReports));
+  return exitCode(result, config.failOn);
+}
+
+/** 3 (partial) outranks 1 (findings): a partial scan cannot vouch for the jobs it did not judge. */
+export function exitCode(result: ScanResult, failOn: Severity | 'never'): number {
+  const undelivered = result.sinkReports.some((r) => r.failed > 0);
+  if (result.summary.partial || undelivered) return EXIT.partial;
+  if (failOn === 'never') return EXIT.ok;
+  const threshold = severityRank(failOn);
+  const failing = Object.entries(result.summary.findings.bySeverity).some(
+    ([sev, counts]) => (counts?.fail ?? 0) > 0 && severityRank(sev as Severity) <= threshold,
+  );
+  return failing ? EXIT.findings : EXIT.ok;
+}
+
+async function createSource(config: ScanConfig, logger: Logger): Promise<AssetSource> {
+  if (config.inputs.length > 0) return new FileAssetSource(config.inputs);
+  void logger;
+  throw new ConfigurationError('NO_API_SOURCE', 'listing through the Cloud Asset API is not available in this build; use --input');
+}
+
+async function createSinks(config: ScanConfig, io: CliIo, logger: Logger): Promise<{ sinks: FindingSink[]; finish: () => Promise<void> }> {
+  let out: Writable = io.stdout;
+  let file: Writable | undefined;
+  if (config.output) {
+    file = createWriteStream(config.output);
+    out = file;
+  }
+  const sinks: FindingSink[] = [];
+  if (config.format === 'table') sinks.push(new TableSink(out, (io.stdout as { columns?: number }).columns ?? 160));
+  else if (config.format === 'json') sinks.push(new JsonSink(out));
+  else sinks.push(new JsonlSink(out));
+  if (config.topic) {
+    void logger;
+    throw new ConfigurationError('NO_PUBSUB', 'publishing to Pub/Sub is not available in this build');
+  }
+  const finish = async (): Promise<void> => {
+    if (file) await new Promise<void>((resolve, reject) => file!.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  };
+  return { sinks, finish };
+}
+
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`cronwarden: internal error: ${String(err)}\n`);
+      process.exitCode = EXIT.error;
+    },
+  );
+}

@@ -1,0 +1,37 @@
+import type { ScanSummary } from '../scan/summary.js';
+import type { SinkReport } from '../sinks/sink.js';
+
+/** The summary for people, on stderr. */
+export function formatSummary(s: ScanSummary, sinks: readonly SinkReport[]): string {
+  const lines: string[] = [];
+  const shard = s.shard ? ` (task ${s.shard.index + 1} of ${s.shard.count})` : '';
+  lines.push(`cronwarden ${s.version} scan ${s.scanId}${shard}: ${s.jobsScanned} jobs scanned from ${s.assetsRead} assets in ${(s.durationMs / 1000).toFixed(1)} s`);
+  const st = s.findings.byStatus;
+  lines.push(`  results: ${st.fail ?? 0} fail, ${st.unverifiable ?? 0} unverifiable, ${st.pass ?? 0} pass`);
+  const sev = Object.entries(s.findings.bySeverity).map(([k, v]) => `${k} ${v.fail ?? 0} fail/${v.unverifiable ?? 0} unverifiable`);
+  if (sev.length > 0) lines.push(`  non-passing by severity: ${sev.join(', ')}`);
+  for (const [rule, counts] of Object.entries(s.findings.byRule).sort()) {
+    lines.push(`  ${rule}: ${counts.fail ?? 0} fail, ${counts.unverifiable ?? 0} unverifiable, ${counts.pass ?? 0} pass`);
+  }
+  const skipped = Object.entries(s.assetsSkippedByType);
+  if (skipped.length > 0) {
+    const total = skipped.reduce((a, [, n]) => a + n, 0);
+    lines.push(`  assets skipped (types not used): ${total} (${skipped.slice(0, 5).map(([t, n]) => `${t} ${n}`).join(', ')}${skipped.length > 5 ? ', …' : ''})`);
+  }
+  if (s.unreadableRecords > 0) {
+    lines.push(`  UNREADABLE records: ${s.unreadableRecords}`);
+    for (const p of s.problems.slice(0, 10)) lines.push(`    ${p.origin}: ${p.message}`);
+    if (s.unreadableRecords > 10) lines.push(`    … ${s.unreadableRecords - 10} more (see the warnings above)`);
+  }
+  if (s.coverageGaps.length > 0) {
+    lines.push(`  COVERAGE GAPS: ${s.coverageGaps.length}`);
+    for (const g of s.coverageGaps.slice(0, 10)) lines.push(`    ${g.scope}: ${g.reason}`);
+    if (s.coverageGaps.length > 10) lines.push(`    … ${s.coverageGaps.length - 10} more`);
+  }
+  for (const r of sinks) {
+    if (r.failed > 0) lines.push(`  UNDELIVERED via ${r.sink}: ${r.failed}${r.spoolPath ? ` (kept in ${r.spoolPath})` : ''}`);
+    for (const n of r.notes ?? []) lines.push(`  ${r.sink}: ${n}`);
+  }
+  if (s.partial) lines.push('  result: PARTIAL — some of the organization was not judged; see above');
+  return `${lines.join('\n')}\n`;
+}

@@ -78,8 +78,10 @@ export class TableSink implements FindingSink {
     const widths = header.slice(0, 4).map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
     const fixed = widths.reduce((a, b) => a + b + 2, 0);
     const messageWidth = Math.max(30, this.width - fixed);
+    const pad = ' '.repeat(fixed);
+    // Long messages wrap under the message column: a finding's message is never cut.
     const line = (c: string[]): string =>
-      [...c.slice(0, 4).map((v, i) => v.padEnd(widths[i]!)), truncate(c[4]!, messageWidth)].join('  ').trimEnd();
+      [...c.slice(0, 4).map((v, i) => v.padEnd(widths[i]!)), wrap(c[4]!, messageWidth).join(`\n${pad}`)].join('  ').trimEnd();
     const text = this.rows.length === 0 ? 'No findings.\n' : [line(header), ...cells.map(line)].join('\n') + '\n';
     await writeWithDrain(this.out, text);
     return { sink: this.name, delivered: this.rows.length, failed: 0 };
@@ -90,6 +92,15 @@ function jobId(name: string): string {
   return name.slice(name.lastIndexOf('/') + 1);
 }
 
-function truncate(text: string, width: number): string {
-  return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let current = '';
+  for (const word of text.split(' ')) {
+    if (current !== '' && current.length + 1 + word.length > width) {
+      lines.push(current);
+      current = word;
+    } else current = current === '' ? word : `${current} ${word}`;
+  }
+  lines.push(current);
+  return lines;
 }

@@ -150,6 +150,8 @@ export class Inventory implements PolicyStore {
   private readonly accessCache = new Map<string, AccessVerdict>();
   /** Container policies a verdict needed and the inventory lacked. */
   readonly missingPolicies = new Set<string>();
+  /** Projects whose resources a verdict needed the ancestry of, and the inventory could not give it. */
+  readonly unknownAncestry = new Set<string>();
 
   constructor(
     readonly jobs: readonly ScheduledJob[],
@@ -252,14 +254,20 @@ export class Inventory implements PolicyStore {
   ancestorsOf(resource: { project: string; ancestors?: string[] }): string[] | undefined {
     if (resource.ancestors && resource.ancestors.length > 0) return resource.ancestors;
     const number = this.projectNumber(resource.project);
-    if (!number) return undefined;
+    if (!number) {
+      this.unknownAncestry.add(`projects/${resource.project}`);
+      return undefined;
+    }
     const info = this.projectsByNumber.get(number)!;
     if (info.ancestors && info.ancestors.length > 0) return info.ancestors;
     const chain = [`projects/${number}`];
     let current = chain[0]!;
     while (!current.startsWith('organizations/')) {
       const parent = this.parents.get(current);
-      if (!parent || chain.includes(parent)) return undefined;
+      if (!parent || chain.includes(parent)) {
+        this.unknownAncestry.add(`projects/${number}`);
+        return undefined;
+      }
       chain.push(parent);
       current = parent;
     }

@@ -96,6 +96,9 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
   for (const scope of [...inventory.missingPolicies].sort()) {
     summary.coverageGaps.push({ scope, reason: 'IAM policy not in the inventory; verdicts that depend on it are unverifiable' });
   }
+  for (const scope of [...inventory.unknownAncestry].sort()) {
+    summary.coverageGaps.push({ scope, reason: 'project or its folders/organization not in the inventory; inherited IAM could not be evaluated' });
+  }
   summary.partial = summary.unreadableRecords > 0 || summary.coverageGaps.length > 0 || interrupted;
   summary.durationMs = now().getTime() - started.getTime();
 

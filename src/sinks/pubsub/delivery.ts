@@ -1,0 +1,137 @@
+import type { Topic } from '@google-cloud/pubsub';
+import type { Logger } from '../../log/logger.js';
+import { isTransient, rpcErrorInfo, STATUS, type RpcErrorInfo } from './client.js';
+import type { OutgoingMessage } from './message.js';
+import type { Spool } from './spool.js';
+
+/** Pub/Sub refuses messages over 10 MB (data plus attributes); they would fail their whole batch. */
+const MAX_MESSAGE_BYTES = 10_000_000;
+
+export interface DeliveryOptions {
+  topicName: string;
+  spool: Spool;
+  logger: Logger;
+  /** Publishes not yet settled, in messages and bytes; `publish` waits when either is reached. */
+  maxInFlightMessages: number;
+  maxInFlightBytes: number;
+  /**
+   * After a batch has used up its retry budget on a transient error, new messages go straight
+   * to the spool for this long instead of queueing behind a dead endpoint; then publishing is
+   * tried again. Keeps a long outage from costing one full retry budget per batch.
+   */
+  pauseAfterOutageMs: number;
+  now?: () => number;
+}
+
+/**
+ * Publishes messages with bounded memory and accounts for every one: each is either delivered
+ * (the service returned a message id) or written to the spool with the error that stopped it.
+ */
+export class Delivery {
+  delivered = 0;
+  failed = 0;
+  /** Failures by status name, for the summary. */
+  readonly failures = new Map<string, number>();
+  private inFlight = 0;
+  private inFlightBytes = 0;
+  private pausedUntil = 0;
+  private roomWaiters: (() => void)[] = [];
+  private idleWaiters: (() => void)[] = [];
+  private readonly now: () => number;
+
+  constructor(
+    private readonly topic: Topic,
+    private readonly opts: DeliveryOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  get pending(): number {
+    return this.inFlight;
+  }
+
+  /**
+   * Hands one message to the client's batcher. Returns a promise only when the in-flight limits
+   * are reached: it resolves once half the window has drained.
+   */
+  publish(message: OutgoingMessage, opts: { ignorePause?: boolean } = {}): void | Promise<void> {
+    const bytes = messageBytes(message);
+    if (bytes > MAX_MESSAGE_BYTES) {
+      this.fail(message, { code: 3, status: 'INVALID_ARGUMENT', message: `message of ${bytes} bytes exceeds Pub/Sub's 10 MB limit` });
+      return;
+    }
+    if (!opts.ignorePause && this.now() < this.pausedUntil) {
+      this.fail(message, {
+        code: null,
+        status: 'PUBLISHING_PAUSED',
+        message: `not sent: publishing to ${this.opts.topicName} paused after an outage until ${new Date(this.pausedUntil).toISOString()}`,
+      });
+      return;
+    }
+    this.inFlight++;
+    this.inFlightBytes += bytes;
+    try {
+      this.topic.publishMessage(message, (err) => this.settled(message, bytes, err));
+    } catch (err) {
+      this.settled(message, bytes, err);
+    }
+    if (this.inFlight >= this.opts.maxInFlightMessages || this.inFlightBytes >= this.opts.maxInFlightBytes) {
+      return new Promise((resolve) => this.roomWaiters.push(resolve));
+    }
+  }
+
+  /** Sends what is batched now and resolves when every publish has settled. */
+  async settle(): Promise<void> {
+    if (this.inFlight === 0) return;
+    this.topic.flush().catch(() => {
+      // Failures reach each message's callback; nothing more to do here.
+    });
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private settled(message: OutgoingMessage, bytes: number, err: unknown): void {
+    this.inFlight--;
+    this.inFlightBytes -= bytes;
+    if (err) {
+      const info = rpcErrorInfo(err);
+      if (isTransient(info.code)) this.pausedUntil = this.now() + this.opts.pauseAfterOutageMs;
+      this.fail(message, info);
+    } else {
+      this.delivered++;
+      if (this.pausedUntil !== 0) this.pausedUntil = 0;
+    }
+    if (
+      this.roomWaiters.length > 0 &&
+      this.inFlight <= this.opts.maxInFlightMessages / 2 &&
+      this.inFlightBytes <= this.opts.maxInFlightBytes / 2
+    ) {
+      for (const wake of this.roomWaiters.splice(0)) wake();
+    }
+    if (this.inFlight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  private fail(message: OutgoingMessage, error: RpcErrorInfo): void {
+    this.failed++;
+    const seen = this.failures.get(error.status) ?? 0;
+    this.failures.set(error.status, seen + 1);
+    if (seen === 0) {
+      // Once per kind of failure: the reason, never the payload.
+      const why =
+        error.code === STATUS.NOT_FOUND ? `topic ${this.opts.topicName} does not exist` : `publish to ${this.opts.topicName} failed`;
+      this.opts.logger.warn(`${why} (${error.status}): ${error.message}; undelivered messages go to ${this.opts.spool.path}`);
+    }
+    this.opts.spool.append({
+      topic: this.opts.topicName,
+      attributes: message.attributes,
+      data: message.data.toString('utf8'),
+      error,
+      failedAt: new Date(this.now()).toISOString(),
+    });
+  }
+}
+
+function messageBytes(m: OutgoingMessage): number {
+  let n = m.data.length;
+  for (const [k, v] of Object.entries(m.attributes)) n += Buffer.byteLength(k) + Buffer.byteLength(v);
+  return n;
+}

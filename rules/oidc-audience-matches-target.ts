@@ -40,7 +40,7 @@ export default defineRule<M>({
       },
       limitations: [
         'Whether Cloud Run accepts an audience equal to its URL plus a path is not confirmed: reported unverifiable at low severity.',
-        'Which audiences a 2nd gen function accepts when called on its cloudfunctions.net URL is not confirmed: its own cloudfunctions.net URL is reported unverifiable at low severity.',
+        'Which audiences a 2nd gen function accepts for its cloudfunctions.net URL is not confirmed: that URL as audience (also with a path or query, and whichever URL the job calls) is reported unverifiable at low severity.',
         'A target not in the inventory cannot be judged: unverifiable.',
       ],
     },
@@ -54,7 +54,7 @@ export default defineRule<M>({
       queryInAudience:
         'The {{which}} audience {{audience}} carries a query string; the function accepts {{accepted}}: calls get 401.',
       functionUrlWithPath:
-        'Audience {{audience}} extends the function URL {{accepted}} with a path; acceptance is not confirmed.',
+        'Audience {{audience}} extends the function URL {{accepted}} with a path or query; acceptance is not confirmed.',
       gen2CloudfunctionsUrl:
         'Audience {{audience}} is the cloudfunctions.net URL of a 2nd gen function; documented accepted audiences are its Run service URLs ({{accepted}}).',
       targetUnknown: 'The target {{target}} is not in the inventory; its accepted audiences are unknown.',
@@ -79,7 +79,7 @@ export default defineRule<M>({
 
     switch (target.kind) {
       case 'cloud-run':
-        return judgeRun(aud.audience, [...target.service.urls], target.service, target.service.name, result);
+        return judgeRun(aud.audience, withCalledUrl(target.service.urls, target.url), target.service, target.service.name, result);
       case 'function-gen2': {
         const urls = [...(target.service?.urls ?? []), ...(target.fn.runUri ? [target.fn.runUri] : [])];
         if (!target.service) {
@@ -87,10 +87,14 @@ export default defineRule<M>({
           if (urls.some((u) => normalizeUrl(u) === normalizeUrl(aud.audience))) return result('pass', 'matches', { accepted: urls.join(', ') });
           return result('unverifiable', 'targetUnknown', { target: `${target.fn.name} (its Run service)` }, 'low');
         }
-        if (target.via === 'cloudfunctions-url' && target.fn.url && sameUrl(target.fn.url, aud.audience)) {
+        // Which audiences a gen2 function accepts for its cloudfunctions.net URL is unconfirmed, whichever URL is called.
+        if (target.fn.url && sameUrl(target.fn.url, aud.audience)) {
           return result('unverifiable', 'gen2CloudfunctionsUrl', { accepted: acceptedRun(urls, target.service).join(', ') }, 'low');
         }
-        return judgeRun(aud.audience, urls, target.service, target.fn.name, result);
+        if (target.fn.url && extendsUrl(target.fn.url, aud.audience)) {
+          return result('unverifiable', 'functionUrlWithPath', { accepted: target.fn.url }, 'low');
+        }
+        return judgeRun(aud.audience, target.via === 'run-url' ? withCalledUrl(urls, target.url) : urls, target.service, target.fn.name, result);
       }
       case 'function-gen1': {
         const expected = target.fn.url ?? functionUrlFromJobUri(job.http!.uri);
@@ -102,7 +106,7 @@ export default defineRule<M>({
           if (a.rest === '') return result('fail', 'hostOnly', { accepted: expected });
           const noQuery = aud.audience.split(/[?#]/)[0]!;
           if (noQuery !== aud.audience && sameUrl(noQuery, expected)) return result('fail', 'queryInAudience', { accepted: expected });
-          if (normalizeUrl(aud.audience).startsWith(`${normalizeUrl(expected)}/`)) {
+          if (extendsUrl(expected, aud.audience)) {
             return result('unverifiable', 'functionUrlWithPath', { accepted: expected }, 'low');
           }
         }
@@ -119,6 +123,24 @@ export default defineRule<M>({
 
 function sameUrl(a: string, b: string): boolean {
   return normalizeUrl(a) === normalizeUrl(b);
+}
+
+/** Whether `audience` is `url` plus a path, query or fragment. */
+function extendsUrl(url: string, audience: string): boolean {
+  const base = normalizeUrl(url);
+  const a = normalizeUrl(audience);
+  return a.length > base.length && a.startsWith(base) && '/?#'.includes(a[base.length]!);
+}
+
+/**
+ * The service's URLs plus the run.app origin the job calls. A service is resolved by a host its
+ * URLs do not list only through its deterministic URL, which older v1 records (only `status.url`)
+ * leave out; with no URL at all the inventory is too thin to add it.
+ */
+function withCalledUrl(urls: readonly string[], called: string): string[] {
+  const origin = splitUrl(called)?.origin;
+  if (!origin || urls.length === 0 || urls.some((u) => splitUrl(u)?.origin === origin)) return [...urls];
+  return [...urls, origin];
 }
 
 function acceptedRun(urls: string[], service: RunService): string[] {

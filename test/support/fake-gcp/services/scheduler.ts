@@ -1,0 +1,127 @@
+import protobuf from 'protobufjs';
+import { fail } from '../faults.js';
+import { messageFromJson, messageToJson } from '../proto-json.js';
+import type { AssetStore, StoredAsset } from '../store.js';
+
+type Json = Record<string, unknown>;
+
+const JOB_TYPE = 'cloudscheduler.googleapis.com/Job';
+const JOB_NAME = /^projects\/[^/]+\/locations\/[^/]+\/jobs\/[^/]+$/;
+const PARENT = /^projects\/([^/]+)\/locations\/([^/]+)$/;
+/** Output-only fields: values sent in UpdateJob are ignored (job.proto). */
+const OUTPUT_ONLY = new Set(['userUpdateTime', 'state', 'status', 'scheduleTime', 'lastAttemptTime']);
+const MAX_PAGE = 500;
+
+function camel(key: string): string {
+  return key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** Cloud Scheduler v1 GetJob, ListJobs and UpdateJob over the jobs in the store. */
+export class SchedulerService {
+  private readonly jobType: protobuf.Type;
+
+  constructor(
+    private readonly store: AssetStore,
+    root: protobuf.Root,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.jobType = root.lookupType('google.cloud.scheduler.v1.Job');
+  }
+
+  getJob(req: Json): Json {
+    return this.encode(this.lookup(String(req.name ?? '')));
+  }
+
+  listJobs(req: Json): Json {
+    const parent = String(req.parent ?? '');
+    const m = PARENT.exec(parent);
+    if (!m) fail('INVALID_ARGUMENT', `Invalid parent "${parent}": expected projects/P/locations/L`);
+    if (!this.store.hasScope(`projects/${m[1]}`)) fail('PERMISSION_DENIED', `The caller does not have permission on projects/${m[1]}`);
+    const jobs = this.byParent().get(`${this.store.canonicalScope(`projects/${m[1]}`)}/locations/${m[2]}`) ?? [];
+    const pageSize = Math.min(Number(req.pageSize ?? 0) || MAX_PAGE, MAX_PAGE);
+    const offset = req.pageToken ? Number(Buffer.from(String(req.pageToken), 'base64url').toString('utf8')) : 0;
+    if (!Number.isInteger(offset) || offset < 0) fail('INVALID_ARGUMENT', 'Invalid page token');
+    const next = offset + pageSize < jobs.length ? Buffer.from(String(offset + pageSize)).toString('base64url') : '';
+    return { jobs: jobs.slice(offset, offset + pageSize).map((a) => this.encode(a)), nextPageToken: next };
+  }
+
+  updateJob(req: Json): Json {
+    const requested = req.job as Json | null | undefined;
+    if (!requested) fail('INVALID_ARGUMENT', 'job is required');
+    const asset = this.lookup(String(requested.name ?? ''));
+    const incoming = (messageToJson(this.jobType, requested) ?? {}) as Json;
+    const data = asset.resource!.data as Json;
+    const paths = ((req.updateMask as { paths?: string[] } | null | undefined)?.paths ?? []).filter(Boolean);
+    if (paths.length === 0) {
+      for (const field of this.jobType.fieldsArray) {
+        if (field.name === 'name' || OUTPUT_ONLY.has(field.name)) continue;
+        if (incoming[field.name] === undefined) delete data[field.name];
+        else data[field.name] = incoming[field.name];
+      }
+    } else {
+      for (const path of paths) this.applyPath(data, incoming, path.split('.').map(camel));
+    }
+    data.userUpdateTime = this.now().toISOString();
+    this.store.touch(asset, this.now());
+    return this.encode(asset);
+  }
+
+  /** Copies one mask path from the request to the stored job; setting a oneof member clears its siblings. */
+  private applyPath(target: Json, source: Json, segments: string[]): void {
+    let type: protobuf.Type = this.jobType;
+    let to: Json = target;
+    let from: Json | undefined = source;
+    for (const [i, segment] of segments.entries()) {
+      const field = type.fields[segment];
+      if (!field) fail('INVALID_ARGUMENT', `Invalid update_mask path: unknown field "${segments.slice(0, i + 1).join('.')}"`);
+      if (i === 0 && OUTPUT_ONLY.has(segment)) return;
+      const value = from?.[segment];
+      const last = i === segments.length - 1;
+      if (last || !(field.resolve().resolvedType instanceof protobuf.Type)) {
+        if (value === undefined) delete to[segment];
+        else {
+          to[segment] = structuredClone(value);
+          for (const sibling of field.partOf?.oneof ?? []) if (sibling !== segment) delete to[sibling];
+        }
+        return;
+      }
+      if (value !== undefined) for (const sibling of field.partOf?.oneof ?? []) if (sibling !== segment) delete to[sibling];
+      to = (to[segment] ??= {}) as Json;
+      from = value as Json | undefined;
+      type = field.resolvedType as protobuf.Type;
+    }
+  }
+
+  private index: { version: number; byParent: Map<string, StoredAsset[]> } | undefined;
+
+  private byParent(): Map<string, StoredAsset[]> {
+    if (this.index?.version === this.store.version) return this.index.byParent;
+    const byParent = new Map<string, StoredAsset[]>();
+    for (const a of this.store.all()) {
+      if (a.assetType !== JOB_TYPE || !a.resource?.data) continue;
+      const parent = this.jobParent(a);
+      const list = byParent.get(parent) ?? [];
+      list.push(a);
+      byParent.set(parent, list);
+    }
+    this.index = { version: this.store.version, byParent };
+    return byParent;
+  }
+
+  private jobParent(a: StoredAsset): string {
+    const name = String((a.resource?.data as Json | undefined)?.name ?? a.name.replace(/^\/\/[^/]+\//, ''));
+    return this.store.canonicalScope(`projects/${name.split('/')[1]}`) + '/' + name.split('/').slice(2, 4).join('/');
+  }
+
+  private lookup(name: string): StoredAsset {
+    if (!JOB_NAME.test(name)) fail('INVALID_ARGUMENT', `Invalid job name "${name}"`);
+    const asset = this.store.find(name, [JOB_TYPE]).find((a) => a.resource?.data);
+    if (!asset) fail('NOT_FOUND', `Job not found: ${name}`);
+    return asset;
+  }
+
+  private encode(asset: StoredAsset): Json {
+    const data = asset.resource!.data as Json;
+    return messageFromJson(this.jobType, { ...data, name: data.name ?? asset.name.replace(/^\/\/[^/]+\//, '') })!;
+  }
+}

@@ -78,7 +78,10 @@ export function aSummary(findings: readonly Finding[], overrides: Partial<ScanSu
     const rule = (summary.findings.byRule[f.ruleId] ??= {});
     rule[f.status] = (rule[f.status] ?? 0) + 1;
     summary.findings.byStatus[f.status] = (summary.findings.byStatus[f.status] ?? 0) + 1;
-    summary.findings.bySeverity[f.severity] = (summary.findings.bySeverity[f.severity] ?? 0) + 1;
+    if (f.status !== 'pass') {
+      const sev = (summary.findings.bySeverity[f.severity] ??= {});
+      sev[f.status] = (sev[f.status] ?? 0) + 1;
+    }
   }
   return summary;
 }

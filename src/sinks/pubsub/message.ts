@@ -77,7 +77,11 @@ export function scanCompletedWire(summary: ScanSummary, delivery: DeliveryCounts
         byRule: Object.keys(f.byRule)
           .sort()
           .map((ruleId) => ({ ruleId, ...statusCounts(f.byRule[ruleId]!) })),
-        bySeverity: Object.fromEntries(SEVERITIES.map((s) => [s, f.bySeverity[s] ?? 0])),
+        bySeverity: SEVERITIES.map((severity) => ({
+          severity,
+          fail: f.bySeverity[severity]?.fail ?? 0,
+          unverifiable: f.bySeverity[severity]?.unverifiable ?? 0,
+        })),
         byStatus: statusCounts(f.byStatus),
       },
       unreadableRecords: summary.unreadableRecords,

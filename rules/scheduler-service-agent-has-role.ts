@@ -48,7 +48,8 @@ export default defineRule({
     if (!number) return [{ status: 'unverifiable', messageId: 'projectUnknown', data: { project: job.projectId }, severity: 'low' }];
     const agent = `service-${number}@gcp-sa-cloudscheduler.iam.gserviceaccount.com`;
     const member = `serviceaccount:${agent}`;
-    const chain = inventory.ancestorsOf({ project: job.projectId, ...(job.ancestors ? { ancestors: job.ancestors } : {}) }) ?? [`projects/${number}`];
+    const ancestry = inventory.ancestorsOf({ project: job.projectId, ...(job.ancestors ? { ancestors: job.ancestors } : {}) });
+    const chain = ancestry ?? [`projects/${number}`];
     const missing: string[] = [];
     for (const ancestor of chain) {
       const policy = inventory.policy(containerAssetName(ancestor));
@@ -61,6 +62,8 @@ export default defineRule({
       );
       if (bound) return [{ status: 'pass', messageId: 'ok', data: { agent, resource: ancestor } }];
     }
+    // Without the ancestry, a binding on a folder or the organization cannot be ruled out.
+    if (!ancestry) missing.push(`the unknown folders and organization above projects/${number}`);
     if (missing.length > 0) {
       return [{ status: 'unverifiable', messageId: 'policyMissing', data: { agent, missing: `IAM policy of ${missing.join(', ')}` }, severity: 'low' }];
     }

@@ -25,6 +25,7 @@ export const ScanConfigSchema = z
     spoolPath: z.string().min(1).default('cronwarden-undelivered.spool.jsonl'),
     logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     logFormat: z.enum(['text', 'json']).default('text'),
+    exitMode: z.enum(['cli', 'cloud-run']).default('cli'),
     concurrency: z.coerce.number().int().min(1).max(64).default(8),
     ratePerMinute: z.coerce.number().int().min(1).max(10_000).default(90),
   })
@@ -55,6 +56,7 @@ export const ENV_VARS = {
   spoolPath: 'CRONWARDEN_SPOOL_PATH',
   logLevel: 'CRONWARDEN_LOG_LEVEL',
   logFormat: 'CRONWARDEN_LOG_FORMAT',
+  exitMode: 'CRONWARDEN_EXIT_MODE',
   concurrency: 'CRONWARDEN_CONCURRENCY',
   ratePerMinute: 'CRONWARDEN_RATE_PER_MINUTE',
 } as const satisfies Record<keyof ScanConfig, string>;
@@ -81,8 +83,12 @@ function parseBool(raw: string, name: string): boolean {
 }
 
 /** Validates merged settings once; every error names the flag or variable and what is allowed. */
-export function parseScanConfig(fromFlags: Record<string, unknown>, env: NodeJS.ProcessEnv, defaults: { format: 'table' | 'jsonl' }): ScanConfig {
-  const merged = { format: defaults.format, ...fromEnv(env), ...stripUndefined(fromFlags) };
+export function parseScanConfig(
+  fromFlags: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  defaults: { format: 'table' | 'jsonl'; logFormat?: 'text' | 'json'; exitMode?: 'cli' | 'cloud-run' },
+): ScanConfig {
+  const merged = { ...stripUndefined(defaults), ...fromEnv(env), ...stripUndefined(fromFlags) };
   const parsed = ScanConfigSchema.safeParse(merged);
   if (parsed.success) return parsed.data;
   const lines = parsed.error.issues.map((issue) => {

@@ -1,0 +1,104 @@
+import { ConfigurationError, CronwardenError } from '../errors.js';
+import type { ScanResult } from '../scan/run-scan.js';
+import type { CoverageGap } from '../inventory/source.js';
+import { isStopSignal, signalExitCode } from './signals.js';
+
+/**
+ * `cli`: the ESLint-style codes for people and CI (0 ok, 1 findings, 2 error, 3 partial).
+ * `cloud-run`: Cloud Run retries a task on any non-zero exit, so only what a retry can fix
+ * exits non-zero; everything else exits 0 and is reported in the logs and the summary.
+ */
+export type ExitMode = 'cli' | 'cloud-run';
+export const EXIT_MODES = ['cli', 'cloud-run'] as const;
+
+export const EXIT_MODE_ENV = 'CRONWARDEN_EXIT_MODE';
+
+/** Exit codes of the `cloud-run` mode. Every non-zero one makes Cloud Run retry the task. */
+export const CLOUD_RUN_EXIT = {
+  /** Done, including findings, permanent coverage gaps and configuration errors (all logged). */
+  done: 0,
+  /** EX_SOFTWARE: an unexpected error; its cause is unknown, so a retry may fix it. */
+  internal: 70,
+  /** EX_TEMPFAIL: a transient failure (API unavailable past the retry budget, undelivered findings). */
+  transient: 75,
+  /** 128 + 15: stopped by SIGTERM (task timeout, execution cancelled) before judging every job. */
+  sigterm: 143,
+} as const;
+
+/** `cloud-run` when asked for, or by default inside a Cloud Run job; `cli` otherwise. */
+export function exitModeFromEnv(env: NodeJS.ProcessEnv): ExitMode {
+  const raw = env[EXIT_MODE_ENV]?.trim();
+  if (raw === 'cli' || raw === 'cloud-run') return raw;
+  return env.CLOUD_RUN_JOB ? 'cloud-run' : 'cli';
+}
+
+/** gRPC codes a later attempt can succeed after (the conventional retryable set, plus quota). */
+const TRANSIENT_CODES = ['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'RESOURCE_EXHAUSTED', 'ABORTED', 'INTERNAL'] as const;
+const TRANSIENT_PATTERN = new RegExp(`\\b(${TRANSIENT_CODES.join('|')})\\b`);
+
+/**
+ * Whether a coverage gap may close on a retry. A source can say so with `retryable` or name
+ * the gRPC `code`; otherwise the code name in the reason decides (gRPC errors read
+ * "14 UNAVAILABLE: ..."). PERMISSION_DENIED, NOT_FOUND or a policy missing from the inventory
+ * stay the same on every attempt.
+ */
+export function isTransientGap(gap: CoverageGap): boolean {
+  const extra = gap as CoverageGap & { retryable?: unknown; code?: unknown };
+  if (typeof extra.retryable === 'boolean') return extra.retryable;
+  if (typeof extra.code === 'string') return (TRANSIENT_CODES as readonly string[]).includes(extra.code);
+  return TRANSIENT_PATTERN.test(gap.reason);
+}
+
+export interface ExitDecision {
+  code: number;
+  /** Whether Cloud Run will retry the task because of this code. */
+  retried: boolean;
+  reason: string;
+}
+
+/** The `cloud-run` exit code of a finished (or interrupted) scan. */
+export function cloudRunScanExit(result: ScanResult, stopReason?: unknown): ExitDecision {
+  if (result.interrupted) {
+    const code = isStopSignal(stopReason) ? signalExitCode(stopReason) : CLOUD_RUN_EXIT.sigterm;
+    return { code, retried: true, reason: `interrupted by ${isStopSignal(stopReason) ? stopReason : 'a stop request'} after ${result.summary.jobsScanned} jobs` };
+  }
+  const undelivered = result.sinkReports.filter((r) => r.failed > 0);
+  if (undelivered.length > 0) {
+    const what = undelivered.map((r) => `${r.failed} via ${r.sink}`).join(', ');
+    return { code: CLOUD_RUN_EXIT.transient, retried: true, reason: `findings not delivered (${what}); a retry scans and publishes again` };
+  }
+  const transient = result.summary.coverageGaps.filter(isTransientGap);
+  if (transient.length > 0) {
+    return { code: CLOUD_RUN_EXIT.transient, retried: true, reason: `${transient.length} scope(s) unreadable for a transient reason, e.g. ${transient[0]!.scope}: ${transient[0]!.reason}` };
+  }
+  const permanent = result.summary.partial ? ' (partial: the coverage gaps and unreadable records in the summary repeat on a retry)' : '';
+  return { code: CLOUD_RUN_EXIT.done, retried: false, reason: `scan complete${permanent}` };
+}
+
+const GRPC_TRANSIENT = new Set([4, 8, 10, 13, 14]);
+const GRPC_PERMANENT = new Set([3, 5, 7, 9, 11, 12, 16]);
+
+/** The numeric gRPC status code on an error or anywhere along its `cause` chain. */
+function grpcCodeOf(err: unknown): number | undefined {
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'number' && Number.isInteger(code) && code > 0 && code <= 16) return code;
+  }
+  return undefined;
+}
+
+/** The `cloud-run` exit code of a run that threw before or during the scan. */
+export function cloudRunFailureExit(err: unknown): ExitDecision {
+  if (err instanceof ConfigurationError) {
+    return { code: CLOUD_RUN_EXIT.done, retried: false, reason: 'configuration error: nothing was scanned, and a retry would fail the same way' };
+  }
+  const grpc = grpcCodeOf(err);
+  if (grpc !== undefined && GRPC_TRANSIENT.has(grpc)) {
+    return { code: CLOUD_RUN_EXIT.transient, retried: true, reason: `transient Google API error (gRPC code ${grpc}): a retry may succeed` };
+  }
+  if (grpc !== undefined && GRPC_PERMANENT.has(grpc)) {
+    return { code: CLOUD_RUN_EXIT.done, retried: false, reason: `Google API refused the request (gRPC code ${grpc}): a retry would fail the same way` };
+  }
+  const kind = err instanceof CronwardenError ? `${err.name} ${err.code}` : 'internal error';
+  return { code: CLOUD_RUN_EXIT.internal, retried: true, reason: `${kind} of unknown cause: a retry may succeed` };
+}

@@ -3,7 +3,7 @@ import { open, stat } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { toAssetRecord, type InputProblem, type RecordResult } from './asset-record.js';
-import { JsonArraySplitter, JsonShapeError, NdjsonSplitter } from './json-stream.js';
+import { JsonArraySplitter, JsonShapeError, NdjsonSplitter, looksLikeArray } from './json-stream.js';
 import type { AssetSource, SourceReport } from './source.js';
 
 /** Problems kept verbatim for stderr; the rest are only counted. */
@@ -95,18 +95,22 @@ async function readOneFile(path: string, onRecord: (r: RecordResult) => void): P
     for await (const chunk of stream as AsyncIterable<string>) {
       if (splitter === undefined) {
         const text = lead === '' && chunk.charCodeAt(0) === BOM ? chunk.slice(1) : lead + chunk;
-        const first = text.trimStart();
-        if (first === '') {
+        const isArray = looksLikeArray(text.trimStart());
+        if (isArray === undefined) {
           lead = text;
           continue;
         }
-        splitter = first.startsWith('[') ? new JsonArraySplitter(handle) : new NdjsonSplitter(handle);
+        splitter = isArray ? new JsonArraySplitter(handle) : new NdjsonSplitter(handle);
         lead = '';
         splitter.push(text);
         continue;
       }
       splitter.push(chunk);
     }
+    if (splitter === undefined && lead.trim() !== '') {
+      splitter = lead.trimStart().startsWith('[') ? new JsonArraySplitter(handle) : new NdjsonSplitter(handle);
+    }
+    if (splitter !== undefined && lead !== '') splitter.push(lead);
     splitter?.end();
   } catch (err) {
     if (err instanceof JsonShapeError) {

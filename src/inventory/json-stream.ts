@@ -10,9 +10,15 @@ export type RawRecordHandler = (text: string, line: number) => void;
 /** Newline-delimited JSON: one value a line; blank lines are skipped. */
 export class NdjsonSplitter {
   private carry = '';
-  private line = 1;
+  private line: number;
 
-  constructor(private readonly onRecord: RawRecordHandler) {}
+  /** `firstLine`: the line number of the first text pushed, when it does not start the file. */
+  constructor(
+    private readonly onRecord: RawRecordHandler,
+    firstLine = 1,
+  ) {
+    this.line = firstLine;
+  }
 
   push(chunk: string): void {
     let text = this.carry === '' ? chunk : this.carry + chunk;
@@ -66,8 +72,24 @@ export class JsonShapeError extends Error {
 }
 
 /**
+ * Whether text that starts a file (leading blanks already skipped) is a `gcloud asset list`
+ * array rather than NDJSON: `[` followed by `{` or `]`. Undefined while the text is too short to
+ * tell. An NDJSON file whose first line is damaged into `[1,…` or `[null…` stays NDJSON.
+ */
+export function looksLikeArray(text: string): boolean | undefined {
+  if (text.charCodeAt(0) !== OPEN_BRACKET) return false;
+  for (let i = 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (!isSpace(c)) return c === OPEN_BRACE || c === CLOSE_BRACKET;
+  }
+  return undefined;
+}
+
+/**
  * A top-level JSON array (`gcloud asset list --format=json`, pretty-printed or not): emits the
- * text of each element. Strings are skipped with indexOf, the hot path; the positions of the
+ * text of each element. An array that fits on its first line and is followed by more lines was
+ * the first line of an NDJSON file: its elements have been emitted, and the lines after it are
+ * read as NDJSON. Strings are skipped with indexOf, the hot path; the positions of the
  * next quote and backslash are remembered per chunk, so neither a chunk of many short strings
  * nor a long string of many escapes is searched more than once.
  */
@@ -79,10 +101,17 @@ export class JsonArraySplitter {
   private pieces: string[] = [];
   private line = 1;
   private elementLine = 1;
+  private openLine = 0;
+  private closeLine = 0;
+  private rest: NdjsonSplitter | undefined;
 
   constructor(private readonly onRecord: RawRecordHandler) {}
 
   push(text: string): void {
+    if (this.rest) {
+      this.rest.push(text);
+      return;
+    }
     let i = 0;
     const n = text.length;
     let elementStart = this.state === 'element' ? 0 : -1;
@@ -151,6 +180,7 @@ export class JsonArraySplitter {
               this.finish(text, elementStart, i);
               elementStart = -1;
               this.state = 'done';
+              this.closeLine = this.line;
               i++;
               break;
             }
@@ -171,12 +201,16 @@ export class JsonArraySplitter {
       if (c === NEWLINE) this.line++;
       switch (this.state) {
         case 'before':
-          if (c === OPEN_BRACKET) this.state = 'between';
-          else if (!isSpace(c)) throw new JsonShapeError('expected a JSON array', this.line);
+          if (c === OPEN_BRACKET) {
+            this.state = 'between';
+            this.openLine = this.line;
+          } else if (!isSpace(c)) throw new JsonShapeError('expected a JSON array', this.line);
           break;
         case 'between':
-          if (c === CLOSE_BRACKET) this.state = 'done';
-          else if (c !== COMMA && !isSpace(c)) {
+          if (c === CLOSE_BRACKET) {
+            this.state = 'done';
+            this.closeLine = this.line;
+          } else if (c !== COMMA && !isSpace(c)) {
             this.state = 'element';
             this.elementLine = this.line;
             elementStart = i;
@@ -185,8 +219,13 @@ export class JsonArraySplitter {
           }
           break;
         case 'done':
-          if (!isSpace(c)) throw new JsonShapeError('text after the end of the JSON array', this.line);
-          break;
+          if (isSpace(c)) break;
+          if (this.openLine === this.closeLine && this.line > this.closeLine) {
+            this.rest = new NdjsonSplitter(this.onRecord, this.line);
+            this.rest.push(text.slice(i));
+            return;
+          }
+          throw new JsonShapeError('text after the end of the JSON array', this.line);
       }
       i++;
     }
@@ -194,6 +233,10 @@ export class JsonArraySplitter {
   }
 
   end(): void {
+    if (this.rest) {
+      this.rest.end();
+      return;
+    }
     if (this.state === 'element' || this.state === 'between') {
       const partial = this.pieces.join('');
       this.pieces = [];

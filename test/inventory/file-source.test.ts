@@ -223,11 +223,29 @@ describe('FileAssetSource: problems are named and reading goes on', () => {
     for (const p of problems) expect(p.origin).toMatch(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+$`));
   });
 
-  it('reports text after the array and keeps the records of the array', async () => {
-    const path = await file('trailing.json', JSON.stringify([listJob]) + '\n' + JSON.stringify([listPolicy]));
+  it('reports text after a multi-line array and keeps the records of the array', async () => {
+    const path = await file('trailing.json', JSON.stringify([listJob], null, 2) + '\n' + JSON.stringify([listPolicy]));
     const { records, problems } = await readAll([path]);
     expect(records).toHaveLength(1);
-    expect(problems).toEqual([{ origin: `${path}:2`, message: 'text after the end of the JSON array' }]);
+    expect(problems).toEqual([{ origin: `${path}:${JSON.stringify([listJob], null, 2).split('\n').length + 1}`, message: 'text after the end of the JSON array' }]);
+  });
+
+  it('reads an NDJSON file whose first line was damaged into an array', async () => {
+    const damaged = await file('damaged-first.ndjson', ['[null, 1]', JSON.stringify(exportJob), JSON.stringify(exportPolicy)].join('\n'));
+    const oneLineArray = await file('one-line-array.ndjson', ['[{"a": 1}]', JSON.stringify(exportJob)].join('\n'));
+    const { records, problems } = await readAll([damaged, oneLineArray]);
+    expect(records.map((r) => r.origin)).toEqual([`${damaged}:2`, `${damaged}:3`, `${oneLineArray}:2`]);
+    expect(problems).toEqual([
+      { origin: `${damaged}:1`, message: 'record is not a JSON object' },
+      { origin: `${oneLineArray}:1`, message: 'asset record has no "name"' },
+    ]);
+  });
+
+  it('reports a file that is only an opening bracket as an unclosed array', async () => {
+    const path = await file('bracket.json', '[\n');
+    const { records, problems } = await readAll([path]);
+    expect(records).toEqual([]);
+    expect(problems).toEqual([{ origin: `${path}:2`, message: 'the JSON array is not closed (truncated file?)' }]);
   });
 
   it('tells gzip by its content, not its name', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JsonArraySplitter, JsonShapeError, NdjsonSplitter } from '../../src/inventory/json-stream.js';
+import { JsonArraySplitter, JsonShapeError, NdjsonSplitter, looksLikeArray } from '../../src/inventory/json-stream.js';
 
 interface Emitted {
   text: string;
@@ -112,10 +112,25 @@ describe('JsonArraySplitter', () => {
     expect(out.error?.message).toMatch(/not closed/);
   });
 
-  it('reports text after the end of the array with its line', () => {
-    const out = expectSameAtEveryCut('array', '[{"a":1}]\n\n{"b":2}\n');
-    expect(out.records).toEqual([{ text: '{"a":1}', line: 1 }]);
-    expect(out.error).toEqual({ message: 'text after the end of the JSON array', line: 3 });
+  it('reports text after the end of a multi-line array with its line', () => {
+    const out = expectSameAtEveryCut('array', '[\n{"a":1}\n]\n\n{"b":2}\n');
+    expect(out.records).toEqual([{ text: '{"a":1}', line: 2 }]);
+    expect(out.error).toEqual({ message: 'text after the end of the JSON array', line: 5 });
+    expect(run('array', ['[{"a":1}] {"b":2}\n']).error).toEqual({ message: 'text after the end of the JSON array', line: 1 });
+  });
+
+  it('reads the lines after a one-line array as NDJSON: the array was a damaged first line', () => {
+    const out = expectSameAtEveryCut('array', '[{"x":1}, 2]\n{"a":1}\n\n{"b":\n[3]\n');
+    expect(out).toEqual({
+      records: [
+        { text: '{"x":1}', line: 1 },
+        { text: '2', line: 1 },
+        { text: '{"a":1}', line: 2 },
+        { text: '{"b":', line: 4 },
+        { text: '[3]', line: 5 },
+      ],
+    });
+    expect(run('array', ['[]\r\n{"a":1}'])).toEqual({ records: [{ text: '{"a":1}', line: 2 }] });
   });
 
   it('refuses text that is not an array, and an empty file', () => {
@@ -144,6 +159,21 @@ describe('JsonArraySplitter', () => {
     expect(run('array', [many]).records).toHaveLength(100_000);
     // Linear: a few milliseconds each; a search per string or per escape took seconds.
     expect(performance.now() - started).toBeLessThan(1_000);
+  });
+});
+
+describe('looksLikeArray', () => {
+  it('takes `[` then `{` or `]` for an array, and anything else for NDJSON', () => {
+    expect(looksLikeArray('[\n  {')).toBe(true);
+    expect(looksLikeArray('[{"name":')).toBe(true);
+    expect(looksLikeArray('[ ]')).toBe(true);
+    expect(looksLikeArray('{"name":1}')).toBe(false);
+    expect(looksLikeArray('[null,{"a":1}]')).toBe(false);
+    expect(looksLikeArray('[1,')).toBe(false);
+    expect(looksLikeArray('[[')).toBe(false);
+    expect(looksLikeArray('["x"]')).toBe(false);
+    expect(looksLikeArray('[')).toBeUndefined();
+    expect(looksLikeArray('[ \r\n ')).toBeUndefined();
   });
 });
 

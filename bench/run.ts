@@ -1,0 +1,80 @@
+/**
+ * `npm run bench`: the file-scan benchmark, then the other benchmark modules that exist.
+ *
+ *   npm run bench -- [--only files|api|pubsub|startup[,…]] [--sizes 10000,100000]
+ */
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { benchFiles, parseSizes } from './file-bench.js';
+
+const SUITES = ['files', 'api', 'pubsub', 'startup'] as const;
+type Suite = (typeof SUITES)[number];
+
+/** Optional modules: each may be missing, in which case the run says so and goes on. */
+const OPTIONAL: Record<Exclude<Suite, 'files'>, { module: string; exportName: string }> = {
+  api: { module: './api-bench.js', exportName: 'benchApi' },
+  pubsub: { module: './pubsub-bench.js', exportName: 'benchPubsub' },
+  startup: { module: './startup-bench.js', exportName: 'benchStartup' },
+};
+
+export interface RunOptions {
+  only?: Suite[];
+  sizes?: number[];
+}
+
+export function parseRunArgs(argv: string[]): RunOptions {
+  const { values } = parseArgs({ args: argv, strict: true, options: { only: { type: 'string', multiple: true }, sizes: { type: 'string' } } });
+  const opts: RunOptions = {};
+  if (values.only) {
+    const only = values.only.flatMap((v) => v.split(',')).map((s) => s.trim());
+    for (const s of only) {
+      if (!(SUITES as readonly string[]).includes(s)) throw new Error(`--only: unknown benchmark "${s}" (allowed: ${SUITES.join(', ')})`);
+    }
+    opts.only = only as Suite[];
+  }
+  if (values.sizes) opts.sizes = parseSizes(values.sizes);
+  return opts;
+}
+
+function isMissingModule(err: unknown, module: string): boolean {
+  const e = err as NodeJS.ErrnoException;
+  return e?.code === 'ERR_MODULE_NOT_FOUND' && typeof e.message === 'string' && e.message.includes(module.replace('./', '').replace('.js', ''));
+}
+
+export async function runBenchmarks(opts: RunOptions, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<void> {
+  const wanted = new Set<Suite>(opts.only ?? SUITES);
+  if (wanted.has('files')) {
+    log('## File scan\n');
+    await benchFiles(opts.sizes ? { sizes: opts.sizes, log } : { log });
+    log('');
+  }
+  for (const suite of SUITES) {
+    if (suite === 'files' || !wanted.has(suite)) continue;
+    const { module, exportName } = OPTIONAL[suite];
+    let mod: Record<string, unknown>;
+    try {
+      mod = (await import(module)) as Record<string, unknown>;
+    } catch (err) {
+      if (isMissingModule(err, module)) {
+        log(`(skipping ${suite}: bench/${module.slice(2).replace(/\.js$/, '.ts')} is not there yet)\n`);
+        continue;
+      }
+      throw err;
+    }
+    const fn = mod[exportName];
+    if (typeof fn !== 'function') {
+      log(`(skipping ${suite}: bench/${module.slice(2).replace(/\.js$/, '.ts')} does not export ${exportName}())\n`);
+      continue;
+    }
+    log(`## ${suite}\n`);
+    await (fn as (o: { sizes?: number[] }) => Promise<unknown>)(opts.sizes ? { sizes: opts.sizes } : {});
+    log('');
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  runBenchmarks(parseRunArgs(process.argv.slice(2))).catch((err: unknown) => {
+    process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 2;
+  });
+}

@@ -101,7 +101,7 @@ export class Retrier {
 
   private delay(attempt: number, code: number): number {
     const base = code === 8 ? Math.max(this.policy.exhaustedDelayMs, this.policy.initialDelayMs) : this.policy.initialDelayMs;
-    const ceiling = Math.min(this.policy.maxDelayMs, base * this.policy.multiplier ** (attempt - 1));
+    const ceiling = Math.min(Math.max(this.policy.maxDelayMs, base), base * this.policy.multiplier ** (attempt - 1));
     const jittered = Math.round(this.random() * ceiling);
     // RESOURCE_EXHAUSTED keeps at least half its ceiling: zero jitter would hit the same empty quota.
     return code === 8 ? Math.max(jittered, Math.round(ceiling / 2)) : jittered;

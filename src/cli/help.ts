@@ -8,11 +8,13 @@ Usage:
 
 Run 'cronwarden scan --help' for the scan options.
 
-Exit codes:
+Exit codes (--exit-mode cli, the default outside Cloud Run):
   0  scan complete; no failing finding at or above --fail-on
   1  failing findings at or above --fail-on
   2  usage, configuration or internal error (nothing trustworthy was produced)
   3  partial: unreadable input, a coverage gap, undelivered findings or an interrupted run
+With --exit-mode cloud-run (the default in a Cloud Run job) only what a retry can fix exits
+non-zero: 75 transient failure, 70 internal error, 143 stopped by SIGTERM; all else exits 0.
 `;
 
 export const SCAN_HELP = `Usage: cronwarden scan (--input FILE... | --org ID | --folder ID | --project ID) [options]
@@ -39,7 +41,14 @@ API listing:
 
 Logging:
   --log-level LEVEL     debug | info | warn | error | silent (default info)                 [CRONWARDEN_LOG_LEVEL]
-  --log-format FMT      text | json (default text)                                          [CRONWARDEN_LOG_FORMAT]
+  --log-format FMT      text | json: Cloud Logging structured lines; findings on stdout become
+                        log entries too (default json in a Cloud Run job, else text)        [CRONWARDEN_LOG_FORMAT]
+
+Runtime:
+  --exit-mode MODE      cli | cloud-run: exit non-zero only for what a Cloud Run retry can fix
+                        (default cloud-run in a Cloud Run job, else cli)                    [CRONWARDEN_EXIT_MODE]
+  In a Cloud Run job with several tasks, each task judges the jobs whose name hashes to its
+  CLOUD_RUN_TASK_INDEX. SIGTERM or SIGINT stops taking jobs, flushes findings and exits.
 
 Findings go to stdout (or --output); logs and the summary go to stderr.
 `;

@@ -4,19 +4,21 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Writable } from 'node:stream';
-import { ConfigurationError, CronwardenError } from '../errors.js';
+import { ConfigurationError } from '../errors.js';
 import { parseScanConfig, type ScanConfig } from '../config/config.js';
 import { severityRank, type Severity } from '../findings/schema.js';
 import { FileAssetSource } from '../inventory/file-source.js';
 import type { AssetSource } from '../inventory/source.js';
-import { textLogger, type Logger } from '../log/logger.js';
+import type { Logger } from '../log/logger.js';
 import { runScan, type ScanResult } from '../scan/run-scan.js';
+import { isCloudLogger } from '../log/cloud-logger.js';
+import { cloudRunDefaults, prepareScanRuntime, reportFailure, writeNotice } from '../runtime/scan-runtime.js';
+import { installStopHandlers } from '../runtime/signals.js';
 import { JsonSink, JsonlSink, TableSink } from '../sinks/stream-sinks.js';
 import type { FindingSink } from '../sinks/sink.js';
 import { allRules, ruleById } from '../../rules/index.js';
 import { VERSION } from '../version.js';
 import { MAIN_HELP, SCAN_HELP } from './help.js';
-import { formatSummary } from './summary-text.js';
 import { explainRule, listRules } from './rules-text.js';
 
 export const EXIT = { ok: 0, findings: 1, error: 2, partial: 3 } as const;
@@ -25,6 +27,8 @@ export interface CliIo {
   stdout: Writable & { isTTY?: boolean; columns?: number };
   stderr: Writable;
   env: NodeJS.ProcessEnv;
+  /** Aborted on SIGTERM/SIGINT by the entry point: the scan stops taking jobs and flushes. */
+  signal?: AbortSignal;
 }
 
 const defaultIo = (): CliIo => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });
@@ -64,12 +68,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         return EXIT.error;
     }
   } catch (err) {
-    if (err instanceof CronwardenError) {
-      io.stderr.write(`cronwarden: ${err.message}\n`);
-      return EXIT.error;
-    }
-    io.stderr.write(`cronwarden: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
-    return EXIT.error;
+    return await reportFailure(err, io, EXIT.error);
   }
 }
 
@@ -93,6 +92,7 @@ function parseScanFlags(args: readonly string[]): { flags: Record<string, unknow
         'spool-path': { type: 'string' },
         'log-level': { type: 'string' },
         'log-format': { type: 'string' },
+        'exit-mode': { type: 'string' },
         concurrency: { type: 'string' },
         'rate-per-minute': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -117,6 +117,7 @@ function parseScanFlags(args: readonly string[]): { flags: Record<string, unknow
       spoolPath: v['spool-path'],
       logLevel: v['log-level'],
       logFormat: v['log-format'],
+      exitMode: v['exit-mode'],
       concurrency: v.concurrency,
       ratePerMinute: v['rate-per-minute'],
     },
@@ -129,18 +130,19 @@ async function scanCommand(args: readonly string[], io: CliIo): Promise<number> 
     io.stdout.write(SCAN_HELP);
     return EXIT.ok;
   }
-  const config = parseScanConfig(flags, io.env, { format: io.stdout.isTTY ? 'table' : 'jsonl' });
-  const logger = textLogger(config.logLevel, (line) => io.stderr.write(line));
+  const config = parseScanConfig(flags, io.env, { format: io.stdout.isTTY ? 'table' : 'jsonl', ...cloudRunDefaults(io.env) });
+  const runtime = await prepareScanRuntime(config, io);
+  const logger = runtime.logger;
   const source = await createSource(config, logger);
   const { sinks, finish } = await createSinks(config, io, logger);
   let result: ScanResult;
   try {
-    result = await runScan({ source, rules: allRules, sinks, logger, includePasses: config.includePasses });
+    result = await runScan({ source, rules: allRules, sinks, logger, includePasses: config.includePasses, ...runtime.scanOptions });
   } finally {
+    runtime.clearProgress();
     await finish();
   }
-  io.stderr.write(formatSummary(result.summary, result.sinkReports));
-  return exitCode(result, config.failOn);
+  return runtime.finish(result, exitCode(result, config.failOn));
 }
 
 /** 3 (partial) outranks 1 (findings): a partial scan cannot vouch for the jobs it did not judge. */
@@ -171,6 +173,7 @@ async function createSinks(config: ScanConfig, io: CliIo, logger: Logger): Promi
   const sinks: FindingSink[] = [];
   if (config.format === 'table') sinks.push(new TableSink(out, (io.stdout as { columns?: number }).columns ?? 160));
   else if (config.format === 'json') sinks.push(new JsonSink(out));
+  else if (!file && isCloudLogger(logger)) sinks.push(logger.findingSink(out));
   else sinks.push(new JsonlSink(out));
   if (config.topic) {
     void logger;
@@ -193,8 +196,14 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
-  main(process.argv.slice(2)).then(
+  const stop = new AbortController();
+  const uninstall = installStopHandlers(stop, {
+    onStop: (signal) => writeNotice(defaultIo(), 'WARNING', `${signal}: taking no new jobs; flushing findings`),
+    onForcedExit: (signal, why) => writeNotice(defaultIo(), 'ERROR', `${signal}: exiting now (${why === 'second-signal' ? 'second signal' : 'grace period over'})`),
+  });
+  main(process.argv.slice(2), { ...defaultIo(), signal: stop.signal }).then(
     (code) => {
+      uninstall();
       process.exitCode = code;
     },
     (err: unknown) => {

@@ -119,11 +119,29 @@ export async function reportFailure(err: unknown, io: Pick<RuntimeIo, 'stderr' |
       task = undefined;
     }
     const logger = await createCloudLogger({ level: 'debug', write: (l) => void io.stderr.write(l), labels: taskLabels(task) });
-    const fields = { event: 'scan.failed', error: err, exitCode: code, ...(decision ? { retried: decision.retried, exitReason: decision.reason } : {}) };
+    const error = err instanceof CronwardenError ? { name: err.name, code: err.code, message: err.message } : err;
+    const fields = { event: 'scan.failed', error, exitCode: code, ...(decision ? { retried: decision.retried, exitReason: decision.reason } : {}) };
     logger.log(err instanceof CronwardenError ? 'CRITICAL' : 'ERROR', `cronwarden: ${text}`, fields);
   } else {
     io.stderr.write(`cronwarden: ${text}\n`);
     if (decision) io.stderr.write(`cronwarden: exit ${code}${decision.retried ? ' (Cloud Run retries the task)' : ''}: ${decision.reason}\n`);
   }
   return code;
+}
+
+/**
+ * A one-off notice written before any logger exists or after it is gone (a stop signal): a
+ * structured line when the logs are JSON (by the environment, as in `reportFailure`), else text.
+ */
+export function writeNotice(io: Pick<RuntimeIo, 'stderr' | 'env'>, severity: 'WARNING' | 'ERROR', message: string): void {
+  const format = io.env.CRONWARDEN_LOG_FORMAT?.trim() || (io.env.CLOUD_RUN_JOB ? 'json' : 'text');
+  if (format === 'json') {
+    const task = io.env.CLOUD_RUN_TASK_INDEX;
+    const labels = Object.fromEntries(
+      Object.entries({ job: io.env.CLOUD_RUN_JOB, execution: io.env.CLOUD_RUN_EXECUTION, task }).filter(([, v]) => v),
+    );
+    io.stderr.write(`${JSON.stringify({ severity, message: `cronwarden: ${message}`, logger: 'cronwarden', 'logging.googleapis.com/labels': labels })}\n`);
+  } else {
+    io.stderr.write(`cronwarden: ${message}\n`);
+  }
 }

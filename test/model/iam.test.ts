@@ -23,8 +23,8 @@ function store(policies: Record<string, Binding[] | Policy>, roles: CustomRole[]
   return { policy: (n) => byName.get(n), customRole: (n) => roleMap.get(n) };
 }
 /** Every container policy present and empty, with `bindings` on the service. */
-function world(service: Binding[], containers: Partial<Record<string, Binding[]>> = {}, roles: CustomRole[] = []): PolicyStore {
-  return store({ [SERVICE]: service, [PROJECT_NODE]: [], [FOLDER_NODE]: [], [ORG_NODE]: [], ...containers } as Record<string, Binding[]>, roles);
+function world(service: Binding[], containers: Record<string, Binding[] | Policy> = {}, roles: CustomRole[] = []): PolicyStore {
+  return store({ [SERVICE]: service, [PROJECT_NODE]: [], [FOLDER_NODE]: [], [ORG_NODE]: [], ...containers }, roles);
 }
 const q = (over: Partial<AccessQuery> = {}): AccessQuery => ({ member: ME, permission: 'run.routes.invoke', resource: SERVICE, ancestors: ANCESTORS, ...over });
 const b = (role: string, members: string[], condition?: string): Binding => ({ role, members, ...(condition ? { condition } : {}) });

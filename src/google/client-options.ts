@@ -8,14 +8,15 @@ export const GOOGLE_API_ENDPOINT_ENV = 'CRONWARDEN_GOOGLE_API_ENDPOINT';
 /**
  * Constructor options shared by the gRPC clients of @google-cloud/{asset, scheduler, run,
  * functions, logging}. Empty in production: each client then uses its googleapis.com default
- * and Application Default Credentials.
+ * and Application Default Credentials. A type alias, not an interface, so it passes where the
+ * clients take `ClientOptions` (which has an index signature).
  */
-export interface GoogleClientOptions {
+export type GoogleClientOptions = {
   apiEndpoint?: string;
   port?: number;
   sslCreds?: grpc.ChannelCredentials;
   universeDomain?: string;
-}
+};
 
 /**
  * Options for any Google client but Pub/Sub (which has its own emulator variable,

@@ -194,6 +194,8 @@ describe('fake Cloud Run and Cloud Functions', () => {
   });
 
   it('serves Functions v1 and v2 (v2 IAM through the google.iam.v1 mixin, as a tuple)', async () => {
+    // The mixin's declared types want protobuf class instances and a bare policy; at run time it
+    // takes plain objects and resolves to a tuple (GCP-FACTS §6), hence the casts.
     const v1 = client(new functions.v1.CloudFunctionsServiceClient(opts));
     const v2 = client(new functions.v2.FunctionServiceClient(opts));
     const [gen1] = await v1.getFunction({ name: `${PROD}/functions/nightly-cleanup` });
@@ -204,16 +206,16 @@ describe('fake Cloud Run and Cloud Functions', () => {
     expect((await grpcError(v1.getFunction({ name: `${PROD}/functions/sync-crm` }))).code).toBe(5);
     expect((await grpcError(v2.getFunction({ name: `${PROD}/functions/nope` }))).code).toBe(5);
 
-    const [p1] = await v1.getIamPolicy({ resource: gen1.name });
+    const [p1] = await v1.getIamPolicy({ resource: gen1.name! });
     expect(p1.bindings?.[0]?.role).toBe('roles/cloudfunctions.invoker');
-    const [p2] = (await v2.getIamPolicy({ resource: gen2.name })) as unknown as [{ bindings: { role: string }[]; etag: Uint8Array }];
+    const [p2] = (await v2.getIamPolicy({ resource: gen2.name! } as never)) as unknown as [{ bindings: { role: string }[]; etag: Uint8Array }];
     expect(p2.bindings[0]?.role).toBe('roles/cloudfunctions.invoker');
-    const [set2] = (await v2.setIamPolicy({ resource: gen2.name, policy: { bindings: [], etag: p2.etag } })) as unknown as [{ bindings: unknown[] }];
+    const [set2] = (await v2.setIamPolicy({ resource: gen2.name!, policy: { bindings: [], etag: p2.etag } } as never)) as unknown as [{ bindings: unknown[] }];
     expect(set2.bindings).toEqual([]);
     // v1 and v2 show one function's one policy: a gen1 function's policy changes through either.
-    const [viaV2] = (await v2.getIamPolicy({ resource: gen1.name })) as unknown as [{ etag: Uint8Array }];
+    const [viaV2] = (await v2.getIamPolicy({ resource: gen1.name! } as never)) as unknown as [{ etag: Uint8Array }];
     expect(Buffer.from(viaV2.etag).equals(Buffer.from(p1.etag as Uint8Array))).toBe(true);
-    const [viaV1] = await v1.setIamPolicy({ resource: gen1.name, policy: { bindings: p1.bindings, etag: viaV2.etag } });
+    const [viaV1] = await v1.setIamPolicy({ resource: gen1.name!, policy: { bindings: p1.bindings, etag: viaV2.etag } });
     expect(viaV1.bindings).toHaveLength(1);
   });
 });

@@ -1,7 +1,7 @@
 import rule from '../../rules/oidc-audience-matches-target.js';
 import { ruleTester } from '../support/rule-tester.js';
 import {
-  GEN1_URL, GEN2_RUN_URL, GEN2_URL, REGION, PROJECT, RUN_DETERMINISTIC_URL, RUN_URL, baseWorld, job, runName, runService, withRecords, without,
+  GEN1_URL, GEN2_RUN_URL, GEN2_URL, NUMBER, REGION, PROJECT, RUN_DETERMINISTIC_URL, RUN_URL, baseWorld, job, runName, runService, withRecords, without,
 } from '../support/builders.js';
 
 const GEN1_HOST = `https://${REGION}-${PROJECT}.cloudfunctions.net`;
@@ -64,6 +64,10 @@ ruleTester(rule, {
     },
     { name: 'gen2 called on its Run URL with that URL as audience', assets: [...baseWorld(), job({ uri: GEN2_RUN_URL, oidc: { audience: GEN2_RUN_URL } })] },
     { name: 'gen2 called on its Run URL with the default audience', assets: [...baseWorld(), job({ uri: GEN2_RUN_URL, oidc: {} })] },
+    {
+      name: 'gen2 called on the deterministic URL of its Run service, which the service record does not list',
+      assets: [...baseWorld(), job({ uri: `https://fn2-${NUMBER}.${REGION}.run.app`, oidc: {} })],
+    },
     { name: 'gen2 called on its cloudfunctions.net URL with the Run URL as audience', assets: [...baseWorld(), job({ uri: GEN2_URL, oidc: { audience: GEN2_RUN_URL } })] },
     {
       name: 'gen2 whose Run service is missing: its Run URL (serviceConfig.uri) is still accepted',

@@ -61,11 +61,15 @@ export function judgeJob(job: ScheduledJob, inventory: Inventory, rules: readonl
   return findings;
 }
 
-/** Attaches evidence to earlier non-passing findings of the named rules; false when there are none. */
+/**
+ * Attaches evidence to earlier non-passing findings of the named rules. Returns true (no finding
+ * of its own) only when one of them is a `fail`: a confirmed refusal explained only by an
+ * unverifiable finding still deserves its own finding at full severity.
+ */
 function joinEvidence(result: RuleResult, byRule: Map<string, Finding[]>): boolean {
   const hosts = result.joinTo!.flatMap((id) => byRule.get(id) ?? []).filter((f) => f.status !== 'pass');
   for (const f of hosts) Object.assign(f.evidence, result.evidence);
-  return hosts.length > 0;
+  return hosts.some((f) => f.status === 'fail');
 }
 
 function toFinding(rule: Rule, result: RuleResult, job: ScheduledJob, target: Target, scan: ScanIdentity): Finding {

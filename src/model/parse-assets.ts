@@ -209,7 +209,8 @@ export function parseServiceAccount(record: AssetRecord): Parsed<ServiceAccount>
     disabled: data.disabled === true,
     source: { assetName: record.name, origin: record.origin },
   };
-  const projectId = str(data.projectId);
+  // Older exports may omit data.projectId; the asset name carries the project too.
+  const projectId = str(data.projectId) ?? /^\/\/iam\.googleapis\.com\/projects\/([^/]+)\//.exec(record.name)?.[1];
   if (projectId) sa.projectId = projectId;
   return { ok: true, value: sa };
 }

@@ -52,6 +52,15 @@ describe('judgeJob', () => {
     expect(byRule(findings, 'last-attempt-authorized')[0]!.evidence.lastAttempt).toEqual({ code: 'PERMISSION_DENIED', message: 'PERMISSION_DENIED' });
   });
 
+  it('keeps a confirmed refusal at full severity when only an unverifiable finding could explain it', () => {
+    const findings = judge([...baseWorld(), job({ uri: `${RUN_URL}/run`, oidc: { audience: `${RUN_URL}/run` }, status: { code: 16 } })]);
+    expect(nonPassing(findings).map((f) => [f.ruleId, f.status, f.severity])).toEqual([
+      ['oidc-audience-matches-target', 'unverifiable', 'low'],
+      ['last-attempt-authorized', 'fail', 'high'],
+    ]);
+    expect(byRule(findings, 'oidc-audience-matches-target')[0]!.evidence.lastAttempt).toEqual({ code: 'UNAUTHENTICATED' });
+  });
+
   it('does not join to a rule outside the explaining set (default compute identity)', () => {
     const compute = '300000000003-compute@developer.gserviceaccount.com';
     const findings = judge([

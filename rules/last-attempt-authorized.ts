@@ -22,10 +22,10 @@ export default defineRule({
     appliesTo: 'all',
     docs: {
       description:
-        "The job's `status` (the target's response to the last attempt) must not be UNAUTHENTICATED or PERMISSION_DENIED. When a " +
-        'configuration rule already explains the failure, the status is joined to that finding as `evidence.lastAttempt`; otherwise ' +
-        'this rule reports it on its own, since the cause is outside what the inventory shows (an IAM deny policy, group ' +
-        'membership, ingress settings, an org policy).',
+        "The job's `status` (the target's response to the last attempt) must not be UNAUTHENTICATED or PERMISSION_DENIED. The status is " +
+        "joined as `evidence.lastAttempt` to the job's non-passing configuration findings. When none of them is a `fail`, this " +
+        'rule also reports it on its own at full severity: the cause is then unconfirmed or outside what the inventory shows (an ' +
+        'IAM deny policy, group membership, ingress settings, an org policy).',
       rationale:
         'A 401/403 from the target is the symptom this scanner exists for; a refusal the configuration does not explain still needs ' +
         'a person to look.',

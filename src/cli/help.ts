@@ -37,7 +37,7 @@ Output:
 
 API listing:
   --concurrency N       concurrent Cloud Asset API calls (default 8)                        [CRONWARDEN_CONCURRENCY]
-  --rate-per-minute N   client-side cap on Cloud Asset API calls per minute (default 90)    [CRONWARDEN_RATE_PER_MINUTE]
+  --rate-per-minute N   client-side cap on Cloud Asset API calls per minute (default 80)    [CRONWARDEN_RATE_PER_MINUTE]
 
 Logging:
   --log-level LEVEL     debug | info | warn | error | silent (default info)                 [CRONWARDEN_LOG_LEVEL]

@@ -159,8 +159,18 @@ export function exitCode(result: ScanResult, failOn: Severity | 'never'): number
 
 async function createSource(config: ScanConfig, logger: Logger): Promise<AssetSource> {
   if (config.inputs.length > 0) return new FileAssetSource(config.inputs);
-  void logger;
-  throw new ConfigurationError('NO_API_SOURCE', 'listing through the Cloud Asset API is not available in this build; use --input');
+  // Loaded only for API scans: the Cloud Asset client is the heaviest module the CLI can need.
+  const { CaiApiSource } = await import('../inventory/cai-api-source.js');
+  return new CaiApiSource({
+    scopes: [
+      ...config.orgs.map((id) => `organizations/${id}`),
+      ...config.folders.map((id) => `folders/${id}`),
+      ...config.projects.map((id) => `projects/${id}`),
+    ],
+    logger,
+    concurrency: config.concurrency,
+    ratePerMinute: config.ratePerMinute,
+  });
 }
 
 async function createSinks(config: ScanConfig, io: CliIo, logger: Logger): Promise<{ sinks: FindingSink[]; finish: () => Promise<void> }> {
@@ -176,8 +186,8 @@ async function createSinks(config: ScanConfig, io: CliIo, logger: Logger): Promi
   else if (!file && isCloudLogger(logger)) sinks.push(logger.findingSink(out));
   else sinks.push(new JsonlSink(out));
   if (config.topic) {
-    void logger;
-    throw new ConfigurationError('NO_PUBSUB', 'publishing to Pub/Sub is not available in this build');
+    const { createPubSubSink } = await import('../sinks/pubsub-sink.js');
+    sinks.push(await createPubSubSink({ topic: config.topic, spoolPath: config.spoolPath, logger }));
   }
   const finish = async (): Promise<void> => {
     if (file) await new Promise<void>((resolve, reject) => file!.end((err?: Error | null) => (err ? reject(err) : resolve())));

@@ -27,7 +27,7 @@ export const ScanConfigSchema = z
     logFormat: z.enum(['text', 'json']).default('text'),
     exitMode: z.enum(['cli', 'cloud-run']).default('cli'),
     concurrency: z.coerce.number().int().min(1).max(64).default(8),
-    ratePerMinute: z.coerce.number().int().min(1).max(10_000).default(90),
+    ratePerMinute: z.coerce.number().int().min(1).max(10_000).default(80),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -166,6 +166,11 @@ export function fileBenchTable(rows: readonly FileBenchRow[]): string[] {
   return lines;
 }
 
+function cpuSince(start: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(start);
+  return (d.user + d.system) / 1e6;
+}
+
 /** The bare parse: the reader's own splitters and JSON.parse, nothing else. */
 async function bareParse(files: string[]): Promise<Measurement> {
   let records = 0;

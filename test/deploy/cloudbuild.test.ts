@@ -1,0 +1,114 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+
+interface Step {
+  id?: string;
+  name: string;
+  entrypoint?: string;
+  args?: string[];
+  env?: string[];
+  waitFor?: string[];
+}
+interface BuildConfig {
+  substitutions?: Record<string, string>;
+  options?: { dynamicSubstitutions?: boolean };
+  steps: Step[];
+  images?: string[];
+}
+
+const text = readFileSync(join(REPO, 'cloudbuild.yaml'), 'utf8');
+const config = parse(text) as BuildConfig;
+const stepById = (id: string): Step => {
+  const step = config.steps.find((s) => s.id === id);
+  if (!step) throw new Error(`no step ${id}`);
+  return step;
+};
+
+/** Cloud Build's built-in substitutions (build/docs/configuring-builds/substitute-variable-values). */
+const BUILT_INS = new Set([
+  'PROJECT_ID', 'BUILD_ID', 'PROJECT_NUMBER', 'LOCATION', 'TRIGGER_NAME', 'COMMIT_SHA', 'REVISION_ID', 'SHORT_SHA',
+  'REPO_NAME', 'REPO_FULL_NAME', 'BRANCH_NAME', 'TAG_NAME', 'REF_NAME', 'TRIGGER_BUILD_CONFIG_PATH', 'SERVICE_ACCOUNT_EMAIL', 'SERVICE_ACCOUNT',
+]);
+
+/** Every `$NAME` / `${NAME}` in a string, `$$` (a literal dollar) excepted. */
+function variables(value: string): string[] {
+  return [...value.replace(/\$\$/g, '').matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g)].map((m) => m[1]!);
+}
+
+function strings(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(strings);
+  if (value && typeof value === 'object') return Object.values(value).flatMap(strings);
+  return [];
+}
+
+describe('cloudbuild.yaml', () => {
+  it('runs test, build, push and deploy, each after the one before', () => {
+    expect(config.steps.map((s) => s.id)).toEqual(['test', 'build', 'push', 'deploy']);
+    config.steps.forEach((step, i) => {
+      if (i === 0) return;
+      expect(step.waitFor, `step ${step.id}`).toEqual([config.steps[i - 1]!.id]);
+    });
+  });
+
+  it('declares every user substitution it uses, and uses every one it declares', () => {
+    const declared = Object.keys(config.substitutions ?? {});
+    for (const name of declared) expect(name, 'user substitutions start with _').toMatch(/^_[A-Z0-9_]+$/);
+    const used = new Set(strings({ steps: config.steps, images: config.images, substitutions: config.substitutions }).flatMap(variables));
+    for (const name of used) {
+      if (name.startsWith('_')) expect(declared, `${name} is used but not declared`).toContain(name);
+      else expect(BUILT_INS.has(name), `${name} is not a built-in substitution`).toBe(true);
+    }
+    for (const name of declared) expect(used.has(name), `${name} is declared but never used`).toBe(true);
+    // A substitution whose default refers to another needs dynamic substitutions.
+    const nested = Object.values(config.substitutions ?? {}).some((v) => variables(String(v)).length > 0);
+    if (nested) expect(config.options?.dynamicSubstitutions).toBe(true);
+  });
+
+  it('takes the project, region and repository as substitutions', () => {
+    expect(Object.keys(config.substitutions ?? {})).toEqual(expect.arrayContaining(['_PROJECT', '_REGION', '_REPOSITORY']));
+    expect(config.substitutions!._PROJECT).toBe('${PROJECT_ID}');
+  });
+
+  it('builds, pushes, deploys and lists one and the same image, in the Artifact Registry repository', () => {
+    const tag = stepById('build').args!.find((a) => a.startsWith('--tag='))!.slice('--tag='.length);
+    expect(tag).toBe('${_REGION}-docker.pkg.dev/${_PROJECT}/${_REPOSITORY}/${_IMAGE}:${BUILD_ID}');
+    expect(stepById('push').args).toEqual(['push', tag]);
+    expect(stepById('deploy').args).toContain(`--image=${tag}`);
+    expect(config.images).toEqual([tag]);
+  });
+
+  it('refers only to files that exist: the Dockerfile and context, the CI script, the deploy script', () => {
+    const build = stepById('build').args!;
+    const dockerfile = build.find((a) => a.startsWith('--file='))!.slice('--file='.length);
+    expect(existsSync(join(REPO, dockerfile))).toBe(true);
+    expect(statSync(join(REPO, build.at(-1)!)).isDirectory()).toBe(true);
+    for (const id of ['test', 'deploy']) {
+      const step = stepById(id);
+      expect(step.entrypoint).toBe('bash');
+      const script = step.args![0]!;
+      expect(existsSync(join(REPO, script)), `${id}: ${script}`).toBe(true);
+    }
+  });
+
+  it('runs the tests on Node 24', () => {
+    const image = stepById('test').name.replace(/\$\{?(_[A-Z0-9_]+)\}?/g, (_, name: string) => config.substitutions![name]!);
+    expect(image).toMatch(/^node:24([.-]|$)/);
+  });
+
+  it('passes the deploy script only settings it reads, and the organization it needs', () => {
+    const script = readFileSync(join(REPO, 'deploy/deploy.sh'), 'utf8');
+    const deploy = stepById('deploy');
+    expect(deploy.args).toContain('--only=job');
+    for (const pair of deploy.env ?? []) {
+      const name = pair.slice(0, pair.indexOf('='));
+      expect(script, `deploy.sh does not read ${name}`).toContain(`${name}="\${${name}:-`);
+    }
+    expect((deploy.env ?? []).map((p) => p.split('=')[0])).toEqual(expect.arrayContaining(['PROJECT', 'REGION', 'ORG_ID']));
+  });
+});

@@ -297,7 +297,9 @@ export function parseSizes(text: string): number[] {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main(process.argv.slice(2)).catch((err: unknown) => {
-    process.stderr.write(`file-bench: ${(err as Error).stack ?? String(err)}\n`);
+    const e = err as Error & { code?: string };
+    const usage = e.code?.startsWith('ERR_PARSE_ARGS') === true || /^--/.test(e.message);
+    process.stderr.write(`file-bench: ${usage ? e.message : (e.stack ?? String(err))}\n`);
     process.exitCode = 2;
   });
 }

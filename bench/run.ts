@@ -73,8 +73,13 @@ export async function runBenchmarks(opts: RunOptions, log: (line: string) => voi
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  runBenchmarks(parseRunArgs(process.argv.slice(2))).catch((err: unknown) => {
-    process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
-    process.exitCode = 2;
-  });
+  Promise.resolve()
+    .then(() => runBenchmarks(parseRunArgs(process.argv.slice(2))))
+    .catch((err: unknown) => {
+      const e = err as Error & { code?: string };
+      // A usage mistake gets its message; anything else its stack.
+      const usage = e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || /^--/.test(e.message);
+      process.stderr.write(`bench: ${usage ? e.message : (e.stack ?? String(err))}\n`);
+      process.exitCode = 2;
+    });
 }

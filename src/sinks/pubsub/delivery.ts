@@ -130,8 +130,12 @@ export class Delivery {
   }
 }
 
+/** Data plus attributes, in bytes; attributes are counted in UTF-16 units unless near the limit. */
 function messageBytes(m: OutgoingMessage): number {
+  let units = 0;
+  for (const k in m.attributes) units += k.length + m.attributes[k]!.length;
+  if (m.data.length + units * 3 <= MAX_MESSAGE_BYTES) return m.data.length + units;
   let n = m.data.length;
-  for (const [k, v] of Object.entries(m.attributes)) n += Buffer.byteLength(k) + Buffer.byteLength(v);
+  for (const k in m.attributes) n += Buffer.byteLength(k) + Buffer.byteLength(m.attributes[k]!);
   return n;
 }

@@ -119,8 +119,10 @@ export function decodeFindingMessage(data: Buffer | Uint8Array | string): Findin
 }
 
 function attributes(values: Record<string, string>): Record<string, string> {
-  for (const [k, v] of Object.entries(values)) {
-    if (Buffer.byteLength(v) > MAX_ATTRIBUTE_BYTES) values[k] = truncateUtf8(v, MAX_ATTRIBUTE_BYTES);
+  for (const k in values) {
+    const v = values[k]!;
+    // A UTF-16 unit is at most 3 UTF-8 bytes: short values need no measuring (the common case).
+    if (v.length * 3 > MAX_ATTRIBUTE_BYTES && Buffer.byteLength(v) > MAX_ATTRIBUTE_BYTES) values[k] = truncateUtf8(v, MAX_ATTRIBUTE_BYTES);
   }
   return values;
 }

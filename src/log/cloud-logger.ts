@@ -41,7 +41,8 @@ type EntryClass = typeof Entry;
  * Cloud Run's logging agent turns every JSON line on stdout or stderr into a LogEntry and
  * lifts `severity`, `message`, `timestamp` and `logging.googleapis.com/*` out of it. Lines are
  * made by @google-cloud/logging's own `Entry.toStructuredJSON`, the formatter behind its
- * `LogSync` (structured stdout logging), loaded only here, when this format is chosen.
+ * `LogSync` (structured stdout logging), loaded only here, when this format is chosen, and
+ * only that module of the package.
  *
  * `new Logging().logSync()` itself is not used: the `Logging` constructor builds gRPC API
  * clients that look for Application Default Credentials and probe the metadata server at
@@ -49,7 +50,7 @@ type EntryClass = typeof Entry;
  * time and a network call on every run outside Google Cloud.
  */
 export async function createCloudLogger(opts: CloudLoggerOptions): Promise<CloudLogger> {
-  const { Entry } = (await import('@google-cloud/logging')) as { Entry: EntryClass };
+  const Entry = await loadEntry();
   const labels = Object.fromEntries(
     Object.entries(opts.labels).filter((kv): kv is [string, string] => typeof kv[1] === 'string' && kv[1] !== ''),
   );
@@ -85,6 +86,20 @@ export async function createCloudLogger(opts: CloudLoggerOptions): Promise<Cloud
       return new FindingLogSink(out, (f) => format(findingSeverity(f), `${f.ruleId}: ${f.message}`, { event: 'finding', finding: f }));
     },
   };
+}
+
+/**
+ * `Entry` from the module that defines it: about 25 ms to load, where the package's main
+ * module costs 300-500 ms (it loads the gRPC clients and their protos; see BENCHMARKS.md,
+ * Startup), paid on every Cloud Run task start. The package has no `exports` map, so the file
+ * is reachable; should a release move it, the public entry point is the fallback.
+ */
+async function loadEntry(): Promise<EntryClass> {
+  try {
+    return ((await import('@google-cloud/logging/build/src/entry.js')) as { Entry: EntryClass }).Entry;
+  } catch {
+    return ((await import('@google-cloud/logging')) as { Entry: EntryClass }).Entry;
+  }
 }
 
 const LEVEL_ORDER: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3, silent: 4 };

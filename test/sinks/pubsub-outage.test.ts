@@ -73,7 +73,7 @@ describe('Pub/Sub sink when the emulator goes away mid-run', () => {
       topic,
       spoolPath,
       logger,
-      retry: { initialDelayMs: 100, maxDelayMs: 500, rpcTimeoutMs: 1000, totalTimeoutMs: 2500 },
+      retry: { initialDelayMs: 100, maxDelayMs: 500, rpcTimeoutMs: 1000, totalTimeoutMs: 5000 },
       pauseAfterOutageMs: 300,
       maxReconnectBackoffMs: 200,
     });

@@ -7,9 +7,13 @@
 
 export type RawRecordHandler = (text: string, line: number) => void;
 
-/** Newline-delimited JSON: one value a line; blank lines are skipped. */
+/**
+ * Newline-delimited JSON: one value a line; blank lines are skipped. Only the new chunk is
+ * searched for a newline, and a line longer than a chunk is kept in pieces until it ends, so
+ * a very long line costs its length once.
+ */
 export class NdjsonSplitter {
-  private carry = '';
+  private pieces: string[] = [];
   private line: number;
 
   /** `firstLine`: the line number of the first text pushed, when it does not start the file. */
@@ -21,21 +25,33 @@ export class NdjsonSplitter {
   }
 
   push(chunk: string): void {
-    let text = this.carry === '' ? chunk : this.carry + chunk;
-    let start = 0;
-    let nl = text.indexOf('\n', start);
-    while (nl !== -1) {
-      this.emit(text, start, nl);
-      start = nl + 1;
-      nl = text.indexOf('\n', start);
+    let nl = chunk.indexOf('\n');
+    if (nl === -1) {
+      if (chunk !== '') this.pieces.push(chunk);
+      return;
     }
-    this.carry = start === 0 ? text : text.slice(start);
-    text = '';
+    if (this.pieces.length > 0) {
+      this.pieces.push(chunk.slice(0, nl));
+      const text = this.pieces.join('');
+      this.pieces = [];
+      this.emit(text, 0, text.length);
+    } else this.emit(chunk, 0, nl);
+    let start = nl + 1;
+    nl = chunk.indexOf('\n', start);
+    while (nl !== -1) {
+      this.emit(chunk, start, nl);
+      start = nl + 1;
+      nl = chunk.indexOf('\n', start);
+    }
+    if (start < chunk.length) this.pieces.push(start === 0 ? chunk : chunk.slice(start));
   }
 
   end(): void {
-    if (this.carry !== '') this.emit(this.carry, 0, this.carry.length);
-    this.carry = '';
+    if (this.pieces.length > 0) {
+      const text = this.pieces.join('');
+      this.pieces = [];
+      this.emit(text, 0, text.length);
+    }
   }
 
   private emit(text: string, start: number, end: number): void {

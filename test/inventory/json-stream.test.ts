@@ -214,7 +214,20 @@ describe('NdjsonSplitter', () => {
     const splitter = new NdjsonSplitter(() => {});
     for (let i = 0; i < 1000; i++) splitter.push('{"a":1}\n{"b":');
     splitter.push('2}\n');
+    expect((splitter as unknown as { pieces: string[] }).pieces).toEqual([]);
     splitter.end();
-    expect((splitter as unknown as { carry: string }).carry).toBe('');
+  });
+
+  it('takes a line longer than many chunks in time linear in its length', () => {
+    const records: string[] = [];
+    const splitter = new NdjsonSplitter((t) => records.push(t));
+    const piece = 'x'.repeat(64 * 1024);
+    const started = performance.now();
+    splitter.push('{"pad":"');
+    for (let i = 0; i < 1600; i++) splitter.push(piece);
+    splitter.push('"}\n{"b":2}');
+    splitter.end();
+    expect(records.map((r) => r.length)).toEqual([1600 * piece.length + 10, 7]);
+    expect(performance.now() - started).toBeLessThan(1_000);
   });
 });

@@ -23,6 +23,7 @@ export const MAX_GAPS_IN_EVENT = 1000;
  */
 export type FindingWire = Omit<Finding, 'evidence'> & { evidenceJson: string };
 
+/** The finding in its wire form (see {@link FindingWire}). */
 export function findingWire(finding: Finding): FindingWire {
   const { evidence, ...rest } = finding;
   return { ...rest, evidenceJson: JSON.stringify(evidence) };
@@ -34,6 +35,7 @@ export function jobIdOf(jobName: string): string {
   return i >= 0 ? jobName.slice(i + '/jobs/'.length) : jobName;
 }
 
+/** One finding as one message: its wire JSON as data, the filterable facts as attributes. */
 export function findingMessage(finding: Finding): OutgoingMessage {
   return {
     data: Buffer.from(JSON.stringify(findingWire(finding))),
@@ -58,6 +60,7 @@ export interface DeliveryCounts {
   findingsSpooled: number;
 }
 
+/** The run summary shaped for the topic schema: lists of records instead of maps, zeros included. */
 export function scanCompletedWire(summary: ScanSummary, delivery: DeliveryCounts) {
   const f = summary.findings;
   const statusCounts = (c: Partial<Record<(typeof STATUSES)[number], number>>) =>
@@ -95,6 +98,7 @@ export function scanCompletedWire(summary: ScanSummary, delivery: DeliveryCounts
   };
 }
 
+/** The `scan.completed` event that ends a run's messages. */
 export function scanCompletedMessage(summary: ScanSummary, delivery: DeliveryCounts): OutgoingMessage {
   const attrs: Record<string, string> = {
     eventType: EVENT_SCAN_COMPLETED,

@@ -3,7 +3,7 @@ import type { protos } from '@google-cloud/asset';
 import { ConfigurationError } from '../errors.js';
 import { googleClientOptions, type GoogleClientOptions } from '../google/client-options.js';
 import type { Logger } from '../log/logger.js';
-import { POLICY_ASSET_TYPES, USED_ASSET_TYPES } from '../model/asset-types.js';
+import { ASSET_TYPES, POLICY_ASSET_TYPES, USED_ASSET_TYPES } from '../model/asset-types.js';
 import { toAssetRecord, type InputProblem, type RecordResult } from './asset-record.js';
 import { assetToJson } from './cai/asset-json.js';
 import { SlidingWindowLimiter, realTimer, type Timer } from './cai/rate-limiter.js';
@@ -49,15 +49,28 @@ export interface CaiReadStats {
 
 type ContentType = 'RESOURCE' | 'IAM_POLICY';
 
+type Listing = { contentType: ContentType; assetTypes: readonly string[] };
+
+const SERVERLESS_TYPES = [ASSET_TYPES.runService, ASSET_TYPES.functionV1, ASSET_TYPES.functionV2];
+const IDENTITY_AND_CONTAINER_TYPES = [...USED_ASSET_TYPES].filter((t) => t !== ASSET_TYPES.job && !SERVERLESS_TYPES.includes(t as never));
+const POLICIES: Listing = { contentType: 'IAM_POLICY', assetTypes: [...POLICY_ASSET_TYPES] };
+
 /**
- * The two listings made per scope. Several asset types share a call (`asset_types` takes a
- * list), so a scope costs two chains of pages rather than one per type: the whole org of the
- * benchmark (17k assets) is about 25 calls.
+ * The listings made for a scope. Several asset types share a call (`asset_types` takes a list),
+ * so calls stay few: a project, small, gets one RESOURCE listing of every type the model reads
+ * and one IAM_POLICY listing. An organization or folder splits its resources three ways (jobs;
+ * Run services and functions; identities and containers): pages of one listing follow each
+ * other, so three shorter chains side by side finish sooner, for at most two more calls.
  */
-const LISTINGS: readonly { contentType: ContentType; assetTypes: readonly string[] }[] = [
-  { contentType: 'RESOURCE', assetTypes: [...USED_ASSET_TYPES] },
-  { contentType: 'IAM_POLICY', assetTypes: [...POLICY_ASSET_TYPES] },
-];
+export function listingsFor(scope: string): readonly Listing[] {
+  if (scope.startsWith('projects/')) return [{ contentType: 'RESOURCE', assetTypes: [...USED_ASSET_TYPES] }, POLICIES];
+  return [
+    { contentType: 'RESOURCE', assetTypes: [ASSET_TYPES.job] },
+    { contentType: 'RESOURCE', assetTypes: SERVERLESS_TYPES },
+    { contentType: 'RESOURCE', assetTypes: IDENTITY_AND_CONTAINER_TYPES },
+    POLICIES,
+  ];
+}
 
 const SCOPE = /^(organizations\/\d+|folders\/\d+|projects\/[a-z0-9][a-z0-9.:-]*)$/;
 const READ_TIME_SKEW_MS = 60_000;
@@ -67,10 +80,10 @@ export const MAX_PAGE_SIZE = 1000;
 class ScopeAbandoned extends Error {}
 
 /**
- * Live inventory through Cloud Asset `ListAssets`: for each scope, one RESOURCE listing of every
- * type the model reads and one IAM_POLICY listing of the types whose policies matter, all at one
- * `readTime`, paged by 1000, under a concurrency cap, a per-minute call budget and retries with
- * backoff.
+ * Live inventory through Cloud Asset `ListAssets`: for each scope, RESOURCE listings of the types
+ * the model reads and an IAM_POLICY listing of the types whose policies matter
+ * ({@link listingsFor}), all at one `readTime`, paged by 1000, under a concurrency cap, a
+ * per-minute call budget and retries with backoff.
  *
  * A scope is judged from a complete snapshot or not at all: its records are held until both of
  * its listings have finished, and a listing that is denied or keeps failing turns the whole scope
@@ -191,7 +204,7 @@ async function readScope(ctx: ListContext, scope: string): Promise<ScopeOutcome>
   const assets: { contentType: ContentType; json: Record<string, unknown> }[] = [];
   const failures: string[] = [];
   await Promise.all(
-    LISTINGS.map((listing) =>
+    listingsFor(scope).map((listing) =>
       ctx.limit(async () => {
         try {
           await listAll(ctx, scope, listing.contentType, listing.assetTypes, abandon.signal, (json) =>

@@ -78,7 +78,7 @@ describe('CaiApiSource against the fake Cloud Asset API', () => {
     expect(api.result.summary.partial).toBe(fileScan.result.summary.partial);
   });
 
-  it('makes one RESOURCE and one IAM_POLICY listing per scope, pages of 1000, all at one readTime', async () => {
+  it('lists an organization in three RESOURCE listings and one IAM_POLICY listing, a project in one of each, pages of 1000, all at one readTime', async () => {
     fake.requests.length = 0;
     const readTime = new Date(Date.now() - 3_600_000);
     const source = apiSource({ readTime, pageSize: 7 });
@@ -96,9 +96,18 @@ describe('CaiApiSource against the fake Cloud Asset API', () => {
     const defaults = apiSource();
     await defaults.read(() => undefined);
     const calls = fake.requests.filter((r) => r.method === 'asset.ListAssets');
-    expect(calls).toHaveLength(2);
+    expect(calls.map((r) => `${String(r.request.contentType)} ${(r.request.assetTypes as string[]).length}`).sort()).toEqual([
+      'IAM_POLICY 6',
+      'RESOURCE 1',
+      'RESOURCE 3',
+      'RESOURCE 5',
+    ]);
     expect(calls.every((r) => r.request.pageSize === 1000)).toBe(true);
-    expect(calls[0]!.request.readTime).toEqual(calls[1]!.request.readTime);
+    expect(new Set(calls.map((r) => JSON.stringify(r.request.readTime))).size).toBe(1);
+
+    fake.requests.length = 0;
+    await apiSource({ scopes: ['projects/acme-prod'] }).read(() => undefined);
+    expect(fake.requests.map((r) => `${String(r.request.contentType)} ${(r.request.assetTypes as string[]).length}`).sort()).toEqual(['IAM_POLICY 6', 'RESOURCE 9']);
     // The default snapshot is a minute back, never in the future of Google's clock.
     expect(Date.parse(defaults.stats!.readTime)).toBeLessThan(Date.now() - 50_000);
   });
@@ -184,7 +193,8 @@ describe('CaiApiSource against the fake Cloud Asset API', () => {
       const source = apiSource({ retry: { ...QUICK_RETRY, maxAttempts: 3 } });
       const report = await source.read(() => undefined);
       expect(report.gaps[0]?.reason).toMatch(/UNAVAILABLE: injected UNAVAILABLE \(3 attempts; attempts exhausted\)/);
-      expect(fake.counters.get('ListAssets') - before).toBeLessThanOrEqual(6);
+      // Four listings of three attempts at most, fewer as the first to give up stops the others.
+      expect(fake.counters.get('ListAssets') - before).toBeLessThanOrEqual(12);
     } finally {
       fake.setFaults([]);
     }

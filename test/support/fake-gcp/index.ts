@@ -5,7 +5,7 @@ import { toAssetRecord, type AssetRecord } from '../../../src/inventory/asset-re
 import { FileAssetSource } from '../../../src/inventory/file-source.js';
 import { Counters, FaultPlan, seededRandom, wrapUnary, type FaultRule, type LoggedRequest, type WrapContext } from './faults.js';
 import { loadProtos, type ServiceKey } from './protos.js';
-import { AssetService } from './services/asset.js';
+import { AssetService, preEncodedResponses } from './services/asset.js';
 import { PolicyService } from './services/iam.js';
 import { LoggingService } from './services/logging.js';
 import { SchedulerService } from './services/scheduler.js';
@@ -96,6 +96,7 @@ export async function startFakeGcp(options: FakeGcpOptions = {}): Promise<FakeGc
   const store = new AssetStore(records);
   const policies = new PolicyService(store, root);
   const asset = new AssetService(store, root);
+  asset.warm();
   const scheduler = new SchedulerService(store, root);
   const serverless = new ServerlessService(store, root, policies);
   const logging = new LoggingService(root, logSeed);
@@ -138,7 +139,7 @@ export async function startFakeGcp(options: FakeGcpOptions = {}): Promise<FakeGc
   for (const [key, methods] of Object.entries(handlers) as [ServiceKey, Record<string, (req: Json) => unknown>][]) {
     const impl: grpc.UntypedServiceImplementation = {};
     for (const [method, fn] of Object.entries(methods)) impl[method] = wrapUnary(ctx, `${key}.${method}`, fn);
-    server.addService(services[key], impl);
+    server.addService(key === 'asset' ? preEncodedResponses(services.asset, ['ListAssets']) : services[key], impl);
   }
   const host = options.host ?? '127.0.0.1';
   const port = await new Promise<number>((resolve, reject) =>

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type protobuf from 'protobufjs';
+import type * as grpc from '@grpc/grpc-js';
+import protobuf from 'protobufjs';
 import { fail } from '../faults.js';
 import { messageFromJson, timestampToJson } from '../proto-json.js';
 import type { AssetStore, StoredAsset } from '../store.js';
@@ -19,8 +20,10 @@ const FUTURE_TOLERANCE_MS = 5 * 60_000;
  */
 export class AssetService {
   private readonly assetType: protobuf.Type;
+  private readonly responseType: protobuf.Type;
   private readonly listings = new Map<string, { version: number; assets: StoredAsset[] }>();
-  private readonly encoded = new Map<string, { version: number; message: Json }>();
+  /** Each asset's wire bytes per content type: a page is then a concatenation, as cheap as Google's side should look. */
+  private readonly encoded = new Map<string, { version: number; bytes: Uint8Array }>();
 
   constructor(
     private readonly store: AssetStore,
@@ -28,9 +31,19 @@ export class AssetService {
     private readonly now: () => Date = () => new Date(),
   ) {
     this.assetType = root.lookupType('google.cloud.asset.v1.Asset');
+    this.responseType = root.lookupType('google.cloud.asset.v1.ListAssetsResponse');
   }
 
-  listAssets(req: Json): Json {
+  /** Encodes every asset for both content types now, so the first listing costs no more than the next. */
+  warm(): void {
+    for (const a of this.store.all()) {
+      if (a.resource) this.encode(a, 'RESOURCE');
+      if (a.iamPolicy) this.encode(a, 'IAM_POLICY');
+    }
+  }
+
+  /** The ListAssetsResponse, already serialized (see {@link preEncodedResponses}). */
+  listAssets(req: Json): Buffer {
     const parent = String(req.parent ?? '');
     if (!PARENT.test(parent)) fail('INVALID_ARGUMENT', `Invalid parent "${parent}": expected organizations/N, folders/N or projects/P`);
     // Google cannot tell "no such scope" from "no access to it", and says the latter.
@@ -67,9 +80,13 @@ export class AssetService {
       offset = decoded.o;
     }
     const matching = this.matching(query, parent, contentType, patterns);
-    const page = matching.slice(offset, offset + pageSize).map((a) => this.encode(a, contentType));
     const next = offset + pageSize < matching.length ? Buffer.from(JSON.stringify({ q: queryHash, o: offset + pageSize })).toString('base64url') : '';
-    return { assets: page, nextPageToken: next, readTime: readTime && Number(readTime.seconds ?? 0) !== 0 ? readTime : undefined };
+    const head = this.responseType.encode(
+      this.responseType.fromObject({ nextPageToken: next, ...(readTime && Number(readTime.seconds ?? 0) !== 0 ? { readTime } : {}) }),
+    );
+    const tag = (this.responseType.fields.assets!.id << 3) | 2;
+    for (const a of matching.slice(offset, offset + pageSize)) head.uint32(tag).bytes(this.encode(a, contentType));
+    return Buffer.from(head.finish());
   }
 
   private matching(query: string, parent: string, contentType: string, patterns: RegExp[]): StoredAsset[] {
@@ -86,17 +103,30 @@ export class AssetService {
     return assets;
   }
 
-  private encode(a: StoredAsset, contentType: string): Json {
+  private encode(a: StoredAsset, contentType: string): Uint8Array {
     const key = `${contentType}\u0000${a.assetType}\u0000${a.name}`;
     const cached = this.encoded.get(key);
-    if (cached && cached.version === this.store.version) return cached.message;
+    if (cached && cached.version === this.store.version) return cached.bytes;
     const json: Json = { name: a.name, assetType: a.assetType };
     if (contentType === 'RESOURCE') json.resource = a.resource;
     if (contentType === 'IAM_POLICY') json.iamPolicy = a.iamPolicy;
     if (a.ancestors) json.ancestors = a.ancestors;
     if (a.updateTime) json.updateTime = a.updateTime;
-    const message = messageFromJson(this.assetType, json)!;
-    this.encoded.set(key, { version: this.store.version, message });
-    return message;
+    const bytes = this.assetType.encode(this.assetType.fromObject(messageFromJson(this.assetType, json)!)).finish();
+    this.encoded.set(key, { version: this.store.version, bytes });
+    return bytes;
   }
+}
+
+/**
+ * The service definition with ListAssets taking a serialized response as is: handlers that
+ * return a Buffer skip the per-call encoding, other values are encoded as usual.
+ */
+export function preEncodedResponses(definition: grpc.ServiceDefinition, methods: readonly string[]): grpc.ServiceDefinition {
+  const out: Record<string, grpc.MethodDefinition<unknown, unknown>> = { ...definition };
+  for (const m of methods) {
+    const method = definition[m]!;
+    out[m] = { ...method, responseSerialize: (value: unknown) => (Buffer.isBuffer(value) ? value : method.responseSerialize(value)) };
+  }
+  return out as grpc.ServiceDefinition;
 }

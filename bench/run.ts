@@ -1,11 +1,11 @@
 /**
  * `npm run bench`: the file-scan benchmark, then the other benchmark modules that exist.
  *
- *   npm run bench -- [--only files|api|pubsub|startup[,…]] [--sizes 10000,100000]
+ *   npm run bench -- [--only files|api|pubsub|startup[,…]] [--sizes 10000,100000] [--repeat N]
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { benchFiles, parseSizes } from './file-bench.js';
+import { benchFiles, parseRepeat, parseSizes, type FileBenchOptions } from './file-bench.js';
 
 const SUITES = ['files', 'api', 'pubsub', 'startup'] as const;
 type Suite = (typeof SUITES)[number];
@@ -20,10 +20,16 @@ const OPTIONAL: Record<Exclude<Suite, 'files'>, { module: string; exportName: st
 export interface RunOptions {
   only?: Suite[];
   sizes?: number[];
+  /** File scan: runs of each measurement, the fastest kept. */
+  repeat?: number;
 }
 
 export function parseRunArgs(argv: string[]): RunOptions {
-  const { values } = parseArgs({ args: argv, strict: true, options: { only: { type: 'string', multiple: true }, sizes: { type: 'string' } } });
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: { only: { type: 'string', multiple: true }, sizes: { type: 'string' }, repeat: { type: 'string' } },
+  });
   const opts: RunOptions = {};
   if (values.only) {
     const only = values.only.flatMap((v) => v.split(',')).map((s) => s.trim());
@@ -33,6 +39,7 @@ export function parseRunArgs(argv: string[]): RunOptions {
     opts.only = only as Suite[];
   }
   if (values.sizes) opts.sizes = parseSizes(values.sizes);
+  if (values.repeat) opts.repeat = parseRepeat(values.repeat);
   return opts;
 }
 
@@ -45,7 +52,10 @@ export async function runBenchmarks(opts: RunOptions, log: (line: string) => voi
   const wanted = new Set<Suite>(opts.only ?? SUITES);
   if (wanted.has('files')) {
     log('## File scan\n');
-    await benchFiles(opts.sizes ? { sizes: opts.sizes, log } : { log });
+    const fileOpts: FileBenchOptions = { log };
+    if (opts.sizes) fileOpts.sizes = opts.sizes;
+    if (opts.repeat) fileOpts.repeat = opts.repeat;
+    await benchFiles(fileOpts);
     log('');
   }
   for (const suite of SUITES) {

@@ -1,7 +1,9 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allRules } from '../../rules/index.js';
+import { EXIT, main } from '../../src/cli/main.js';
 import { ConfigurationError } from '../../src/errors.js';
 import type { Finding } from '../../src/findings/schema.js';
 import { googleClientOptions } from '../../src/google/client-options.js';
@@ -169,6 +171,29 @@ describe('CaiApiSource against the fake Cloud Asset API', () => {
       expect(denied.length).toBeLessThanOrEqual(2);
     } finally {
       fake.setFaults([]);
+    }
+  });
+
+  it('through the CLI: the denied scope is named in the output and the exit status is "partial"', async () => {
+    fake.setFaults([{ method: 'ListAssets', code: 'PERMISSION_DENIED', scope: 'projects/acme-data' }]);
+    const saved = process.env.CRONWARDEN_GOOGLE_API_ENDPOINT;
+    // The CLI builds its clients from the process environment.
+    process.env.CRONWARDEN_GOOGLE_API_ENDPOINT = fake.address;
+    const text = { out: '', err: '' };
+    const sink = (key: 'out' | 'err') => new Writable({ write: (chunk, _enc, done) => ((text[key] += String(chunk)), done()) });
+    try {
+      const env = { ...process.env, CRONWARDEN_GOOGLE_API_ENDPOINT: fake.address };
+      const argv = ['scan', '--project', 'acme-prod', '--project', 'acme-data', '--format', 'jsonl'];
+      const code = await main(argv, { stdout: sink('out'), stderr: sink('err'), env });
+      expect(code).toBe(EXIT.partial);
+      expect(text.err).toMatch(/projects\/acme-data/);
+      expect(text.err).toMatch(/PERMISSION_DENIED/);
+      const jobs = new Set(text.out.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as Finding).job.project));
+      expect(jobs).toEqual(new Set(['acme-prod']));
+    } finally {
+      fake.setFaults([]);
+      if (saved === undefined) delete process.env.CRONWARDEN_GOOGLE_API_ENDPOINT;
+      else process.env.CRONWARDEN_GOOGLE_API_ENDPOINT = saved;
     }
   });
 

@@ -289,6 +289,7 @@ describe('fake server machinery', () => {
       await started.stop();
     }
     expect(parseFault('asset.ListAssets=PERMISSION_DENIED')).toEqual({ method: 'asset.ListAssets', code: 'PERMISSION_DENIED' });
+    expect(parseFault('ListAssets=PERMISSION_DENIED@1#projects/acme-data')).toEqual({ method: 'ListAssets', code: 'PERMISSION_DENIED', rate: 1, scope: 'projects/acme-data' });
     await expect(runFakeGcpCli([])).rejects.toThrow(/usage/);
   });
 });

@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { startFakeGcp, type FakeGcp, type FaultRule } from './index.js';
 import type { StatusName } from './faults.js';
 
-const USAGE = `usage: npm run fake-gcp -- --seed DIR [--port N] [--host H] [--latency-ms N] [--fault METHOD=CODE@RATE]...
+const USAGE = `usage: npm run fake-gcp -- --seed DIR [--port N] [--host H] [--latency-ms N] [--fault METHOD=CODE[@RATE][#SCOPE]]...
 
 Serves Cloud Asset, Scheduler, Run v2, Functions v1/v2 and Logging over plain gRPC, seeded from
 an export directory, until interrupted. Point cronwarden at it with
@@ -13,16 +13,18 @@ CRONWARDEN_GOOGLE_API_ENDPOINT=HOST:PORT.
   --port N            port to listen on (default 0: any free port, printed on start)
   --host H            address to bind (default 127.0.0.1)
   --latency-ms N      delay added to every call
-  --fault SPEC        METHOD=CODE@RATE, e.g. ListAssets=UNAVAILABLE@0.2 (repeatable)
+  --fault SPEC        METHOD=CODE[@RATE][#SCOPE], e.g. ListAssets=UNAVAILABLE@0.2 or
+                      ListAssets=PERMISSION_DENIED#projects/acme-data (repeatable)
   --seed-random N     seed of the fault generator (default 1)
 `;
 
-/** Parses `ListAssets=UNAVAILABLE@0.2` or `asset.ListAssets=PERMISSION_DENIED` into a fault rule. */
+/** Parses `ListAssets=UNAVAILABLE@0.2` or `asset.ListAssets=PERMISSION_DENIED#folders/2` into a fault rule. */
 export function parseFault(spec: string): FaultRule {
-  const m = /^([\w.*]+)=([A-Z_]+)(?:@([\d.]+))?$/.exec(spec);
-  if (!m) throw new Error(`--fault "${spec}" is not METHOD=CODE@RATE`);
+  const m = /^([\w.*]+)=([A-Z_]+)(?:@([\d.]+))?(?:#(\S+))?$/.exec(spec);
+  if (!m) throw new Error(`--fault "${spec}" is not METHOD=CODE[@RATE][#SCOPE]`);
   const rule: FaultRule = { method: m[1]!, code: m[2] as StatusName };
   if (m[3] !== undefined) rule.rate = Number(m[3]);
+  if (m[4] !== undefined) rule.scope = m[4];
   return rule;
 }
 

@@ -76,7 +76,14 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
 
   const jobs = opts.jobFilter ? inventory.jobs.filter((j) => opts.jobFilter!(j.name)) : inventory.jobs;
   let interrupted = false;
-  for (const job of jobs) {
+  let lastYield = performance.now();
+  for (const [i, job] of jobs.entries()) {
+    // Judging is synchronous; a long run without sink backpressure would never let a SIGTERM
+    // handler (or a progress timer) run. Give the event loop a turn every ~50 ms.
+    if ((i & 255) === 0 && performance.now() - lastYield > 50) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      lastYield = performance.now();
+    }
     if (opts.shouldStop?.()) {
       interrupted = true;
       break;

@@ -49,7 +49,7 @@ function strings(value: unknown): string[] {
 
 describe('cloudbuild.yaml', () => {
   it('runs test, build, push and deploy, each after the one before', () => {
-    expect(config.steps.map((s) => s.id)).toEqual(['test', 'build', 'push', 'deploy']);
+    expect(config.steps.map((s) => s.id)).toEqual(['node-runtime', 'test', 'build', 'push', 'deploy']);
     config.steps.forEach((step, i) => {
       if (i === 0) return;
       expect(step.waitFor, `step ${step.id}`).toEqual([config.steps[i - 1]!.id]);
@@ -68,6 +68,17 @@ describe('cloudbuild.yaml', () => {
     // A substitution whose default refers to another needs dynamic substitutions.
     const nested = Object.values(config.substitutions ?? {}).some((v) => variables(String(v)).length > 0);
     if (nested) expect(config.options?.dynamicSubstitutions).toBe(true);
+  });
+
+  it('tests on Node 24 with the Pub/Sub emulator: Node copied from the Node image into the emulators image', () => {
+    const resolve = (name: string): string => name.replace(/\$\{?(_[A-Z0-9_]+)\}?/g, (_, n: string) => config.substitutions![n]!);
+    expect(resolve(stepById('node-runtime').name)).toMatch(/^node:24([.-]|$)/);
+    expect(resolve(stepById('test').name)).toMatch(/google-cloud-cli:emulators$/);
+    expect(stepById('node-runtime').args!.join(' ')).toContain('/workspace/.node');
+    const script = readFileSync(join(REPO, stepById('test').args![0]!), 'utf8');
+    expect(script).toContain('PATH="$node_home/bin:$PATH"');
+    expect(script).toContain('/workspace/.node');
+    expect(script).toContain('bash .ci/run');
   });
 
   it('takes the project, region and repository as substitutions', () => {
@@ -94,11 +105,6 @@ describe('cloudbuild.yaml', () => {
       const script = step.args![0]!;
       expect(existsSync(join(REPO, script)), `${id}: ${script}`).toBe(true);
     }
-  });
-
-  it('runs the tests on Node 24', () => {
-    const image = stepById('test').name.replace(/\$\{?(_[A-Z0-9_]+)\}?/g, (_, name: string) => config.substitutions![name]!);
-    expect(image).toMatch(/^node:24([.-]|$)/);
   });
 
   it('passes the deploy script only settings it reads, and the organization it needs', () => {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { FINDING_SCHEMA_VERSION, type Finding } from '../findings/schema.js';
 import type { Inventory } from '../model/inventory.js';
 import type { ScheduledJob, Target } from '../model/types.js';
+import { targetResource } from '../model/targets.js';
 import { RuleContractError } from '../errors.js';
 import { formatMessage, type Rule, type RuleContext, type RuleResult } from './define-rule.js';
 
@@ -16,20 +17,6 @@ export function findingId(ruleId: string, jobName: string, result: RuleResult): 
     .update(`${ruleId}\n${jobName}\n${result.messageId}\n${result.cause ?? ''}`)
     .digest('hex')
     .slice(0, 32);
-}
-
-export function targetResource(target: Target): string | null {
-  switch (target.kind) {
-    case 'cloud-run':
-      return target.service.name;
-    case 'function-gen1':
-    case 'function-gen2':
-      return target.fn.name;
-    case 'pubsub':
-      return target.topic;
-    default:
-      return null;
-  }
 }
 
 function targetUrl(target: Target): string | null {

@@ -1,6 +1,7 @@
 import type { Inventory } from '../model/inventory.js';
 import { publicGrants } from '../model/iam.js';
 import type { OAuthToken, OidcToken, ScheduledJob, Target } from '../model/types.js';
+import { targetResource } from '../model/targets.js';
 
 /** The token a job sends, if any. */
 export function tokenOf(job: ScheduledJob): { type: 'oidc'; token: OidcToken } | { type: 'oauth'; token: OAuthToken } | undefined {
@@ -87,17 +88,5 @@ export const RPC_CODE_NAMES: Record<number, string> = {
 
 /** How a message names a target: its resource name when known, else its URL. */
 export function targetLabel(target: Target): string {
-  switch (target.kind) {
-    case 'cloud-run':
-      return target.service.name;
-    case 'function-gen1':
-    case 'function-gen2':
-      return target.fn.name;
-    case 'pubsub':
-      return target.topic;
-    case 'app-engine':
-      return target.url ?? 'App Engine';
-    default:
-      return target.url;
-  }
+  return targetResource(target) ?? ('url' in target && target.url ? target.url : 'App Engine');
 }

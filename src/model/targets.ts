@@ -55,3 +55,18 @@ export function resolveTarget(inv: Inventory, job: ScheduledJob): Target {
   if (host.endsWith('.appspot.com')) return { kind: 'app-engine', url: uri };
   return { kind: 'external', url: uri, host };
 }
+
+/** The resource a target resolved to (`projects/P/locations/L/services/S`, a function, a topic), if any. */
+export function targetResource(target: Target): string | null {
+  switch (target.kind) {
+    case 'cloud-run':
+      return target.service.name;
+    case 'function-gen1':
+    case 'function-gen2':
+      return target.fn.name;
+    case 'pubsub':
+      return target.topic;
+    default:
+      return null;
+  }
+}

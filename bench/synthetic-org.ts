@@ -467,7 +467,7 @@ export async function generateSyntheticOrg(options: SyntheticOrgOptions): Promis
     files.push(...written);
     byShape[shape === 'list' || i === 1 ? 'list' : 'export'] = written;
   }
-  // Records are counted once per shape; each shape holds all of them.
+  // The manifest lets a benchmark reuse the files: same options (the directory aside), same bytes.
   await writeFile(join(dir, 'manifest.json'), JSON.stringify({ options: { ...options, dir: undefined }, counts, byShape }, null, 2) + '\n');
   return { files, byShape, counts };
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { FINDING_SCHEMA_VERSION, type Finding } from '../findings/schema.js';
 import type { Inventory } from '../model/inventory.js';
 import type { ScheduledJob, Target } from '../model/types.js';
@@ -13,23 +13,36 @@ export interface ScanIdentity {
 
 /** Stable across runs for the same job, rule and cause: consumers de-duplicate on it. */
 export function findingId(ruleId: string, jobName: string, result: RuleResult): string {
-  return createHash('sha256')
-    .update(`${ruleId}\n${jobName}\n${result.messageId}\n${result.cause ?? ''}`)
-    .digest('hex')
-    .slice(0, 32);
+  return hash('sha256', `${ruleId}\n${jobName}\n${result.messageId}\n${result.cause ?? ''}`, 'hex').slice(0, 32);
 }
 
 function targetUrl(target: Target): string | null {
   return 'url' in target && typeof target.url === 'string' ? target.url : null;
 }
 
-/** Runs every applicable rule on one job and turns results into findings (passes included). */
-export function judgeJob(job: ScheduledJob, inventory: Inventory, rules: readonly Rule[], scan: ScanIdentity): Finding[] {
+export interface JudgeOptions {
+  /** Build findings for passing results too (default true). */
+  includePasses?: boolean;
+  /** Told of each passing result that is not built into a finding. */
+  onPass?: (ruleId: string) => void;
+}
+
+/**
+ * Runs every applicable rule on one job and turns results into findings. Passing results are
+ * most of a healthy organization's results: with `includePasses: false` they are only counted.
+ */
+export function judgeJob(
+  job: ScheduledJob,
+  inventory: Inventory,
+  rules: readonly Rule[],
+  scan: ScanIdentity,
+  options: JudgeOptions = {},
+): Finding[] {
+  const includePasses = options.includePasses ?? true;
   const target = inventory.target(job);
   const earlier: { ruleId: string; result: RuleResult }[] = [];
   const ctx: RuleContext = { inventory, target, earlier };
   const findings: Finding[] = [];
-  const byRule = new Map<string, Finding[]>();
   for (const rule of rules) {
     if (rule.meta.appliesTo !== 'all' && !rule.meta.appliesTo.includes(target.kind)) continue;
     for (const result of rule.evaluate(job, ctx)) {
@@ -37,12 +50,12 @@ export function judgeJob(job: ScheduledJob, inventory: Inventory, rules: readonl
         throw new RuleContractError('UNKNOWN_MESSAGE_ID', `rule ${rule.meta.id} returned unknown messageId "${result.messageId}"`);
       }
       earlier.push({ ruleId: rule.meta.id, result });
-      if (result.joinTo && joinEvidence(result, byRule)) continue;
-      const finding = toFinding(rule, result, job, target, scan);
-      findings.push(finding);
-      const list = byRule.get(rule.meta.id) ?? [];
-      list.push(finding);
-      byRule.set(rule.meta.id, list);
+      if (result.joinTo && joinEvidence(result, findings)) continue;
+      if (result.status === 'pass' && !includePasses) {
+        options.onPass?.(rule.meta.id);
+        continue;
+      }
+      findings.push(toFinding(rule, result, job, target, scan));
     }
   }
   return findings;
@@ -53,8 +66,8 @@ export function judgeJob(job: ScheduledJob, inventory: Inventory, rules: readonl
  * of its own) only when one of them is a `fail`: a confirmed refusal explained only by an
  * unverifiable finding still deserves its own finding at full severity.
  */
-function joinEvidence(result: RuleResult, byRule: Map<string, Finding[]>): boolean {
-  const hosts = result.joinTo!.flatMap((id) => byRule.get(id) ?? []).filter((f) => f.status !== 'pass');
+function joinEvidence(result: RuleResult, findings: Finding[]): boolean {
+  const hosts = findings.filter((f) => f.status !== 'pass' && result.joinTo!.includes(f.ruleId));
   for (const f of hosts) Object.assign(f.evidence, result.evidence);
   return hosts.some((f) => f.status === 'fail');
 }

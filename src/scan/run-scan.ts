@@ -75,6 +75,12 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
   if (opts.shard) summary.shard = opts.shard;
 
   const jobs = opts.jobFilter ? inventory.jobs.filter((j) => opts.jobFilter!(j.name)) : inventory.jobs;
+  const countPass = (ruleId: string): void => {
+    summary.findings.total++;
+    const rule = (summary.findings.byRule[ruleId] ??= {});
+    rule.pass = (rule.pass ?? 0) + 1;
+    summary.findings.byStatus.pass = (summary.findings.byStatus.pass ?? 0) + 1;
+  };
   let interrupted = false;
   let lastYield = performance.now();
   for (const [i, job] of jobs.entries()) {
@@ -89,9 +95,9 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
       break;
     }
     summary.jobsScanned++;
-    for (const finding of judgeJob(job, inventory, opts.rules, { scanId, observedAt })) {
-      count(summary, finding);
-      if (finding.status === 'pass' && !opts.includePasses) continue;
+    const judged = judgeJob(job, inventory, opts.rules, { scanId, observedAt }, { includePasses: opts.includePasses ?? false, onPass: countPass });
+    for (const finding of judged) {
+      countFinding(summary, finding);
       for (const sink of opts.sinks) {
         const pending = sink.write(finding);
         if (pending) await pending;
@@ -114,7 +120,8 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
   return { summary, sinkReports, inventory, interrupted };
 }
 
-function count(summary: ScanSummary, f: Finding): void {
+/** Adds one finding to the summary's counts. */
+export function countFinding(summary: ScanSummary, f: Finding): void {
   summary.findings.total++;
   const rule = (summary.findings.byRule[f.ruleId] ??= {});
   rule[f.status] = (rule[f.status] ?? 0) + 1;

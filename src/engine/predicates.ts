@@ -2,6 +2,7 @@ import type { Inventory } from '../model/inventory.js';
 import { publicGrants } from '../model/iam.js';
 import type { OAuthToken, OidcToken, ScheduledJob, Target } from '../model/types.js';
 import { targetResource } from '../model/targets.js';
+import { parseHttpUrl } from '../model/url.js';
 
 /** The token a job sends, if any. */
 export function tokenOf(job: ScheduledJob): { type: 'oidc'; token: OidcToken } | { type: 'oauth'; token: OAuthToken } | undefined {
@@ -19,24 +20,16 @@ export function effectiveAudience(job: ScheduledJob): { audience: string; explic
 
 /** Lower-cased scheme and host, trailing slashes dropped: the forms Cloud Run treats as one URL. */
 export function normalizeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    const path = u.pathname.replace(/\/+$/, '');
-    return `${u.protocol}//${u.host.toLowerCase()}${path}${u.search}${u.hash}`;
-  } catch {
-    return url.replace(/\/+$/, '');
-  }
+  const u = parseHttpUrl(url);
+  if (!u) return url.replace(/\/+$/, '');
+  return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}${u.search}${u.hash}`;
 }
 
 /** Splits a URL into its origin and the rest (path, query, fragment), normalised. */
 export function splitUrl(url: string): { origin: string; rest: string } | undefined {
-  try {
-    const u = new URL(url);
-    const path = u.pathname.replace(/\/+$/, '');
-    return { origin: `${u.protocol}//${u.host.toLowerCase()}`, rest: `${path}${u.search}${u.hash}` };
-  } catch {
-    return undefined;
-  }
+  const u = parseHttpUrl(url);
+  if (!u) return undefined;
+  return { origin: `${u.protocol}//${u.host}`, rest: `${u.pathname.replace(/\/+$/, '')}${u.search}${u.hash}` };
 }
 
 /** Why a target is reachable without any token, or undefined when it is not known to be. */

@@ -11,6 +11,7 @@ import {
   type Parsed,
 } from './parse-assets.js';
 import { resolveTarget } from './targets.js';
+import { parseHttpUrl } from './url.js';
 import type { CloudFunction, CustomRole, Policy, ProjectInfo, RunService, ScheduledJob, ServiceAccount, Target } from './types.js';
 
 export interface InventoryStats {
@@ -274,9 +275,13 @@ export class Inventory implements PolicyStore {
     return chain;
   }
 
-  /** Effective IAM with a per-scan cache: many jobs share a service account and target. */
+  /**
+   * Effective IAM with a per-scan cache: many jobs share a service account and target. Callers
+   * pass the resource's own ancestry, `ancestorsOf(resource)`.
+   */
   access(q: AccessQuery): AccessVerdict {
-    const key = `${q.member}\u0000${q.permission}\u0000${q.resource}\u0000${q.ancestors?.join(',') ?? '?'}`;
+    // A resource's ancestry is a function of the resource (ancestorsOf), so it is not part of the key.
+    const key = `${q.member}\u0000${q.permission}\u0000${q.resource}`;
     let verdict = this.accessCache.get(key);
     if (!verdict) {
       verdict = checkAccess(this, q);
@@ -292,20 +297,14 @@ export class Inventory implements PolicyStore {
 }
 
 export function hostOf(url: string): string | undefined {
-  try {
-    return new URL(url).hostname.toLowerCase();
-  } catch {
-    return undefined;
-  }
+  return parseHttpUrl(url)?.hostname;
 }
 
 /** `host/first-path-segment`: how a cloudfunctions.net URL names its function. */
 export function functionUrlKey(url: string): string | undefined {
-  try {
-    const u = new URL(url);
-    const first = u.pathname.split('/').filter(Boolean)[0];
-    return first ? `${u.hostname.toLowerCase()}/${first}` : undefined;
-  } catch {
-    return undefined;
-  }
+  const u = parseHttpUrl(url);
+  if (!u) return undefined;
+  const slash = u.pathname.indexOf('/', 1);
+  const first = slash === -1 ? u.pathname.slice(1) : u.pathname.slice(1, slash);
+  return first ? `${u.hostname}/${first}` : undefined;
 }

@@ -1,6 +1,7 @@
 import type { Inventory } from './inventory.js';
 import { functionUrlKey } from './inventory.js';
 import type { ScheduledJob, Target } from './types.js';
+import { parseHttpUrl } from './url.js';
 
 /** `https://SERVICE-PROJECT_NUMBER.REGION.run.app` names its service by itself (GCP-FACTS §3). */
 const DETERMINISTIC_RUN_HOST = /^(.+)-(\d+)\.([a-z0-9-]+)\.run\.app$/;
@@ -10,14 +11,9 @@ export function resolveTarget(inv: Inventory, job: ScheduledJob): Target {
   if (job.pubsubTopic !== undefined) return { kind: 'pubsub', topic: job.pubsubTopic };
   if (job.appEngine) return { kind: 'app-engine' };
   const uri = job.http!.uri;
-  let url: URL;
-  try {
-    url = new URL(uri);
-  } catch {
-    return { kind: 'invalid-uri', url: uri };
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return { kind: 'invalid-uri', url: uri };
-  const host = url.hostname.toLowerCase();
+  const url = parseHttpUrl(uri);
+  if (!url) return { kind: 'invalid-uri', url: uri };
+  const host = url.hostname;
 
   if (host.endsWith('.run.app')) {
     const gen2 = inv.gen2FunctionByRunHost(host);

@@ -158,11 +158,9 @@ export class CaiApiSource implements AssetSource {
             return;
           }
           let passed = 0;
-          for (const { contentType, json } of outcome.assets) {
-            const key = `${contentType}\u0000${String(json.assetType)}\u0000${String(json.name)}`;
+          for (const { key, result } of outcome.assets) {
             if (seen.has(key)) continue;
             seen.add(key);
-            const result = toAssetRecord(json, `cai:${scope}`);
             if (result.ok) {
               report.records++;
               passed++;
@@ -197,18 +195,22 @@ interface ListContext {
   callTimeoutMs: number;
 }
 
-type ScopeOutcome = { assets: { contentType: ContentType; json: Record<string, unknown> }[] } | { gap: CoverageGap };
+/** A converted asset, keyed by content type, type and name so that overlapping scopes pass it on once. */
+type Listed = { key: string; result: RecordResult };
+type ScopeOutcome = { assets: Listed[] } | { gap: CoverageGap };
 
 async function readScope(ctx: ListContext, scope: string): Promise<ScopeOutcome> {
   const abandon = new AbortController();
-  const assets: { contentType: ContentType; json: Record<string, unknown> }[] = [];
+  const origin = `cai:${scope}`;
+  // Converted page by page, while other listings wait on the network; held until the scope is complete.
+  const assets: Listed[] = [];
   const failures: string[] = [];
   await Promise.all(
     listingsFor(scope).map((listing) =>
       ctx.limit(async () => {
         try {
           await listAll(ctx, scope, listing.contentType, listing.assetTypes, abandon.signal, (json) =>
-            assets.push({ contentType: listing.contentType, json }),
+            assets.push({ key: `${listing.contentType}\u0000${String(json.assetType)}\u0000${String(json.name)}`, result: toAssetRecord(json, origin) }),
           );
         } catch (err) {
           if (err instanceof ScopeAbandoned || abandon.signal.aborted) return;

@@ -15,7 +15,9 @@ const VALUE_KINDS = ['nullValue', 'numberValue', 'stringValue', 'boolValue', 'st
  */
 export function structToJson(struct: IStruct | null | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(struct?.fields ?? {})) out[key] = valueToJson(value);
+  const fields = struct?.fields;
+  // for…in rather than Object.entries: tens of thousands of assets a scan, each a tree of Structs.
+  if (fields) for (const key in fields) out[key] = valueToJson(fields[key]);
   return out;
 }
 

@@ -41,73 +41,62 @@ export type RecordResult =
   | { ok: true; record: AssetRecord }
   | { ok: false; problem: InputProblem };
 
-const ENVELOPE_KEYS: Record<string, string> = {
-  asset_type: 'assetType',
-  iam_policy: 'iamPolicy',
-  update_time: 'updateTime',
-  org_policy: 'orgPolicy',
-  access_policy: 'accessPolicy',
-  access_level: 'accessLevel',
-  service_perimeter: 'servicePerimeter',
-  os_inventory: 'osInventory',
-  related_asset: 'relatedAsset',
-};
-
-const RESOURCE_KEYS: Record<string, string> = {
-  discovery_document_uri: 'discoveryDocumentUri',
-  discovery_name: 'discoveryName',
-  resource_url: 'resourceUrl',
-};
-
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function renameKeys(obj: Record<string, unknown>, map: Record<string, string>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(obj)) out[map[key] ?? key] = value;
-  return out;
+/** An envelope key in either spelling: camelCase (API, `gcloud asset list`) or snake_case (exports). */
+function pick(obj: Record<string, unknown>, camel: string, snake: string): unknown {
+  const v = obj[camel];
+  return v === undefined ? obj[snake] : v;
 }
 
 /**
  * Validates and normalises one parsed JSON value into an AssetRecord. Only the envelope is
  * checked here; the type-specific data is checked by the model, which knows what it needs.
+ * Keys are read in place in both spellings: copying every envelope to rename keys showed in
+ * profiles of million-job scans.
  */
 export function toAssetRecord(value: unknown, origin: string): RecordResult {
   if (!isObject(value)) return { ok: false, problem: { origin, message: 'record is not a JSON object' } };
-  const env = renameKeys(value, ENVELOPE_KEYS);
-  if (typeof env.name !== 'string' || env.name === '') {
+  const name = value.name;
+  if (typeof name !== 'string' || name === '') {
     return { ok: false, problem: { origin, message: 'asset record has no "name"' } };
   }
-  if (typeof env.assetType !== 'string' || env.assetType === '') {
-    return { ok: false, problem: { origin, message: `asset ${env.name} has no "asset_type"/"assetType"` } };
+  const assetType = pick(value, 'assetType', 'asset_type');
+  if (typeof assetType !== 'string' || assetType === '') {
+    return { ok: false, problem: { origin, message: `asset ${name} has no "asset_type"/"assetType"` } };
   }
-  const record: AssetRecord = { name: env.name, assetType: env.assetType, origin };
-  if (env.resource !== undefined && env.resource !== null) {
-    if (!isObject(env.resource)) {
-      return { ok: false, problem: { origin, message: `asset ${env.name}: "resource" is not an object` } };
+  const record: AssetRecord = { name, assetType, origin };
+  const resource = value.resource;
+  if (resource !== undefined && resource !== null) {
+    if (!isObject(resource)) {
+      return { ok: false, problem: { origin, message: `asset ${name}: "resource" is not an object` } };
     }
-    const res = renameKeys(env.resource, RESOURCE_KEYS);
     record.resource = {};
-    if (typeof res.version === 'string') record.resource.version = res.version;
-    if (typeof res.parent === 'string') record.resource.parent = res.parent;
-    if (typeof res.location === 'string') record.resource.location = res.location;
-    if (res.data !== undefined && res.data !== null) {
-      if (!isObject(res.data)) {
-        return { ok: false, problem: { origin, message: `asset ${env.name}: "resource.data" is not an object` } };
+    if (typeof resource.version === 'string') record.resource.version = resource.version;
+    if (typeof resource.parent === 'string') record.resource.parent = resource.parent;
+    if (typeof resource.location === 'string') record.resource.location = resource.location;
+    const data = resource.data;
+    if (data !== undefined && data !== null) {
+      if (!isObject(data)) {
+        return { ok: false, problem: { origin, message: `asset ${name}: "resource.data" is not an object` } };
       }
-      record.resource.data = res.data;
+      record.resource.data = data;
     }
   }
-  if (env.iamPolicy !== undefined && env.iamPolicy !== null) {
-    if (!isObject(env.iamPolicy)) {
-      return { ok: false, problem: { origin, message: `asset ${env.name}: "iam_policy" is not an object` } };
+  const iamPolicy = pick(value, 'iamPolicy', 'iam_policy');
+  if (iamPolicy !== undefined && iamPolicy !== null) {
+    if (!isObject(iamPolicy)) {
+      return { ok: false, problem: { origin, message: `asset ${name}: "iam_policy" is not an object` } };
     }
-    record.iamPolicy = env.iamPolicy as IamPolicyJson;
+    record.iamPolicy = iamPolicy as IamPolicyJson;
   }
-  if (Array.isArray(env.ancestors) && env.ancestors.every((a) => typeof a === 'string')) {
-    record.ancestors = env.ancestors as string[];
+  const ancestors = value.ancestors;
+  if (Array.isArray(ancestors) && ancestors.every((a) => typeof a === 'string')) {
+    record.ancestors = ancestors as string[];
   }
-  if (typeof env.updateTime === 'string') record.updateTime = env.updateTime;
+  const updateTime = pick(value, 'updateTime', 'update_time');
+  if (typeof updateTime === 'string') record.updateTime = updateTime;
   return { ok: true, record };
 }

@@ -1,9 +1,13 @@
-import { defineRule } from '../src/engine/define-rule.js';
+import { defineRule, type RuleResult } from '../src/engine/define-rule.js';
 import { tokenOf } from '../src/engine/predicates.js';
 import { containerAssetName } from '../src/model/asset-types.js';
 import { SCHEDULER_SERVICE_AGENT_ROLE } from '../src/model/predefined-roles.js';
+import type { Inventory } from '../src/model/inventory.js';
+import type { ScheduledJob } from '../src/model/types.js';
 
-export default defineRule({
+type M = 'ok' | 'missingRole' | 'projectUnknown' | 'policyMissing';
+
+export default defineRule<M>({
   meta: {
     id: 'scheduler-service-agent-has-role',
     title: 'Cloud Scheduler service agent holds roles/cloudscheduler.serviceAgent',
@@ -44,29 +48,35 @@ export default defineRule({
   },
   evaluate(job, { inventory }) {
     if (!tokenOf(job)) return [];
-    const number = inventory.projectNumber(job.projectId);
-    if (!number) return [{ status: 'unverifiable', messageId: 'projectUnknown', data: { project: job.projectId }, severity: 'low' }];
-    const agent = `service-${number}@gcp-sa-cloudscheduler.iam.gserviceaccount.com`;
-    const member = `serviceaccount:${agent}`;
-    const ancestry = inventory.ancestorsOf({ project: job.projectId, ...(job.ancestors ? { ancestors: job.ancestors } : {}) });
-    const chain = ancestry ?? [`projects/${number}`];
-    const missing: string[] = [];
-    for (const ancestor of chain) {
-      const policy = inventory.policy(containerAssetName(ancestor));
-      if (!policy) {
-        missing.push(ancestor);
-        continue;
-      }
-      const bound = policy.bindings.some(
-        (b) => b.role === SCHEDULER_SERVICE_AGENT_ROLE && !b.condition && b.members.some((m) => m.toLowerCase() === member),
-      );
-      if (bound) return [{ status: 'pass', messageId: 'ok', data: { agent, resource: ancestor } }];
-    }
-    // Without the ancestry, a binding on a folder or the organization cannot be ruled out.
-    if (!ancestry) missing.push(`the unknown folders and organization above projects/${number}`);
-    if (missing.length > 0) {
-      return [{ status: 'unverifiable', messageId: 'policyMissing', data: { agent, missing: `IAM policy of ${missing.join(', ')}` }, severity: 'low' }];
-    }
-    return [{ status: 'fail', messageId: 'missingRole', data: { agent, project: job.projectId }, evidence: { checkedPolicies: chain } }];
+    // The verdict depends only on the project and its ancestry: judge each project once per scan.
+    const key = `scheduler-service-agent-has-role\u0000${job.projectId}\u0000${job.ancestors?.join('/') ?? ''}`;
+    return inventory.memo(key, () => judgeProject(job, inventory));
   },
 });
+
+function judgeProject(job: ScheduledJob, inventory: Inventory): RuleResult<M>[] {
+  const number = inventory.projectNumber(job.projectId);
+  if (!number) return [{ status: 'unverifiable', messageId: 'projectUnknown', data: { project: job.projectId }, severity: 'low' }];
+  const agent = `service-${number}@gcp-sa-cloudscheduler.iam.gserviceaccount.com`;
+  const member = `serviceaccount:${agent}`;
+  const ancestry = inventory.ancestorsOf({ project: job.projectId, ...(job.ancestors ? { ancestors: job.ancestors } : {}) });
+  const chain = ancestry ?? [`projects/${number}`];
+  const missing: string[] = [];
+  for (const ancestor of chain) {
+    const policy = inventory.policy(containerAssetName(ancestor));
+    if (!policy) {
+      missing.push(ancestor);
+      continue;
+    }
+    const bound = policy.bindings.some(
+      (b) => b.role === SCHEDULER_SERVICE_AGENT_ROLE && !b.condition && b.members.some((m) => m.toLowerCase() === member),
+    );
+    if (bound) return [{ status: 'pass', messageId: 'ok', data: { agent, resource: ancestor } }];
+  }
+  // Without the ancestry, a binding on a folder or the organization cannot be ruled out.
+  if (!ancestry) missing.push(`the unknown folders and organization above projects/${number}`);
+  if (missing.length > 0) {
+    return [{ status: 'unverifiable', messageId: 'policyMissing', data: { agent, missing: `IAM policy of ${missing.join(', ')}` }, severity: 'low' }];
+  }
+  return [{ status: 'fail', messageId: 'missingRole', data: { agent, project: job.projectId }, evidence: { checkedPolicies: chain } }];
+}

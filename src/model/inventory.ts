@@ -33,12 +33,14 @@ export class InventoryBuilder {
   private readonly policies = new Map<string, Policy>();
   private readonly projects = new Map<string, ProjectInfo>();
   private readonly parents = new Map<string, string>();
+  private readonly ancestries = new Map<string, string[]>();
   private readonly stats: InventoryStats = { assetsRead: 0, skippedByType: new Map() };
 
   constructor(private readonly onProblem: (p: InputProblem) => void) {}
 
   add(record: AssetRecord): void {
     this.stats.assetsRead++;
+    if (record.ancestors) record.ancestors = this.intern(record.ancestors);
     const type = record.assetType;
     if (!USED_ASSET_TYPES.has(type)) {
       this.stats.skippedByType.set(type, (this.stats.skippedByType.get(type) ?? 0) + 1);
@@ -99,6 +101,15 @@ export class InventoryBuilder {
     );
   }
 
+  /** Thousands of jobs share a project's ancestry: keep one array of each, not one per job. */
+  private intern(ancestors: string[]): string[] {
+    const key = ancestors.join('/');
+    const known = this.ancestries.get(key);
+    if (known) return known;
+    this.ancestries.set(key, ancestors);
+    return ancestors;
+  }
+
   private accept<T>(parsed: Parsed<T>, record: AssetRecord): parsed is { ok: true; value: T } {
     if (!parsed.ok) {
       this.onProblem({ origin: record.origin, message: `${record.name}: ${parsed.reason}` });
@@ -149,6 +160,7 @@ export class Inventory implements PolicyStore {
   private readonly functionByUrlKey = new Map<string, CloudFunction>();
   private readonly projectsWithServiceAccounts = new Set<string>();
   private readonly accessCache = new Map<string, AccessVerdict>();
+  private readonly memos = new Map<string, unknown>();
   /** Container policies a verdict needed and the inventory lacked. */
   readonly missingPolicies = new Set<string>();
   /** Projects whose resources a verdict needed the ancestry of, and the inventory could not give it. */
@@ -288,6 +300,17 @@ export class Inventory implements PolicyStore {
       this.accessCache.set(key, verdict);
     }
     return verdict;
+  }
+
+  /**
+   * Remembers a pure computation over the inventory for the rest of the scan, so a rule can
+   * judge a project once rather than once per job. `key` must name everything the value depends on.
+   */
+  memo<T>(key: string, compute: () => T): T {
+    if (this.memos.has(key)) return this.memos.get(key) as T;
+    const value = compute();
+    this.memos.set(key, value);
+    return value;
   }
 
   /** The asset name whose policy governs a project: `//cloudresourcemanager.googleapis.com/projects/N`. */

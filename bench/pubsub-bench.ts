@@ -89,7 +89,7 @@ export async function benchPubsub(opts: PubsubBenchOptions = {}): Promise<Pubsub
       return timing;
     };
 
-    const warm = Math.min(5000, n);
+    const warm = Math.min(20_000, n);
     await bare(await topic('warmup-bare'), messages.slice(0, warm));
     await viaSink(await topic('warmup-sink'), findings.slice(0, warm), 'warmup.jsonl');
 

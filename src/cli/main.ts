@@ -133,7 +133,7 @@ async function scanCommand(args: readonly string[], io: CliIo): Promise<number> 
   const config = parseScanConfig(flags, io.env, { format: io.stdout.isTTY ? 'table' : 'jsonl', ...cloudRunDefaults(io.env) });
   const runtime = await prepareScanRuntime(config, io);
   const logger = runtime.logger;
-  const source = await createSource(config, logger);
+  const source = await createSource(config, logger, io.env);
   const { sinks, finish } = await createSinks(config, io, logger);
   let result: ScanResult;
   try {
@@ -157,10 +157,11 @@ export function exitCode(result: ScanResult, failOn: Severity | 'never'): number
   return failing ? EXIT.findings : EXIT.ok;
 }
 
-async function createSource(config: ScanConfig, logger: Logger): Promise<AssetSource> {
+async function createSource(config: ScanConfig, logger: Logger, env: NodeJS.ProcessEnv): Promise<AssetSource> {
   if (config.inputs.length > 0) return new FileAssetSource(config.inputs);
   // Loaded only for API scans: the Cloud Asset client is the heaviest module the CLI can need.
   const { CaiApiSource } = await import('../inventory/cai-api-source.js');
+  const { googleClientOptions } = await import('../google/client-options.js');
   return new CaiApiSource({
     scopes: [
       ...config.orgs.map((id) => `organizations/${id}`),
@@ -170,6 +171,7 @@ async function createSource(config: ScanConfig, logger: Logger): Promise<AssetSo
     logger,
     concurrency: config.concurrency,
     ratePerMinute: config.ratePerMinute,
+    clientOptions: googleClientOptions(env),
   });
 }
 

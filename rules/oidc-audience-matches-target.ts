@@ -80,6 +80,8 @@ export default defineRule<M>({
 
     switch (target.kind) {
       case 'cloud-run':
+        // Most audiences are written exactly as the service lists them: no URL parsing for those.
+        if (listedExactly(aud.audience, target.service.urls, target.service)) return result('pass', 'matches', { accepted: acceptedRun([...target.service.urls], target.service).join(', ') });
         return judgeRun(aud.audience, withCalledUrl(target.service.urls, target.url), target.service, target.service.name, result);
       case 'function-gen2': {
         const urls = [...(target.service?.urls ?? []), ...(target.fn.runUri ? [target.fn.runUri] : [])];
@@ -87,6 +89,9 @@ export default defineRule<M>({
           // Custom audiences of the underlying service are unknown; only the default URL is certain.
           if (urls.some((u) => normalizeUrl(u) === normalizeUrl(aud.audience))) return result('pass', 'matches', { accepted: urls.join(', ') });
           return result('unverifiable', 'targetUnknown', { target: `${target.fn.name} (its Run service)` }, 'low');
+        }
+        if (aud.audience !== target.fn.url && listedExactly(aud.audience, urls, target.service)) {
+          return result('pass', 'matches', { accepted: acceptedRun(urls, target.service).join(', ') });
         }
         // Which audiences a gen2 function accepts for its cloudfunctions.net URL is unconfirmed, whichever URL is called.
         if (target.fn.url && sameUrl(target.fn.url, aud.audience)) {
@@ -100,7 +105,7 @@ export default defineRule<M>({
       case 'function-gen1': {
         const expected = target.fn.url ?? functionUrlFromJobUri(job.http!.uri);
         if (!expected) return result('unverifiable', 'targetUnknown', { target: target.fn.name }, 'low');
-        if (sameUrl(expected, aud.audience)) return result('pass', 'matches', { accepted: expected });
+        if (expected === aud.audience || sameUrl(expected, aud.audience)) return result('pass', 'matches', { accepted: expected });
         const a = splitUrl(aud.audience);
         const e = splitUrl(expected)!;
         if (a && a.origin === e.origin) {
@@ -144,6 +149,11 @@ function withCalledUrl(urls: readonly string[], called: string): string[] {
   return [...urls, origin];
 }
 
+/** The audience is, letter for letter, one of the service's URLs or custom audiences. */
+function listedExactly(audience: string, urls: readonly string[], service: RunService): boolean {
+  return urls.includes(audience) || service.customAudiences.includes(audience);
+}
+
 function acceptedRun(urls: string[], service: RunService): string[] {
   return [...new Set([...urls, ...service.customAudiences])];
 }
@@ -156,7 +166,9 @@ function judgeRun(
   result: (s: RuleResult['status'], m: M, extra: Record<string, string>, sev?: RuleResult['severity']) => RuleResult<M>[],
 ): RuleResult<M>[] {
   const accepted = acceptedRun(urls, service);
-  if (accepted.some((u) => sameUrl(u, audience))) return result('pass', 'matches', { accepted: accepted.join(', ') });
+  if (accepted.some((u) => sameUrl(u, audience))) {
+    return result('pass', 'matches', { accepted: accepted.join(', ') });
+  }
   if (urls.length === 0) return result('unverifiable', 'runUrlsUnknown', { target: targetName }, 'low');
   const a = splitUrl(audience);
   if (a && a.rest !== '' && urls.some((u) => splitUrl(u)?.origin === a.origin)) {

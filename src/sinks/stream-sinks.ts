@@ -21,16 +21,29 @@ function writeWithDrain(out: Writable, text: string): void | Promise<void> {
   });
 }
 
-/** One finding per line, as it is produced. */
+/**
+ * One finding per line. Lines are gathered into writes of about 64 KiB (a write per finding
+ * showed in profiles of large scans); `close` writes the rest.
+ */
 export class JsonlSink implements FindingSink {
   readonly name = 'jsonl';
   private count = 0;
-  constructor(private readonly out: Writable) {}
+  private pending = '';
+  constructor(
+    private readonly out: Writable,
+    private readonly chunkChars = 64 * 1024,
+  ) {}
   write(finding: Finding): void | Promise<void> {
     this.count++;
-    return writeWithDrain(this.out, `${JSON.stringify(finding)}\n`);
+    this.pending += `${JSON.stringify(finding)}\n`;
+    if (this.pending.length < this.chunkChars) return;
+    const text = this.pending;
+    this.pending = '';
+    return writeWithDrain(this.out, text);
   }
   async close(): Promise<SinkReport> {
+    if (this.pending !== '') await writeWithDrain(this.out, this.pending);
+    this.pending = '';
     return { sink: this.name, delivered: this.count, failed: 0 };
   }
 }

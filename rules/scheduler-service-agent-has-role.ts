@@ -7,6 +7,9 @@ import type { ScheduledJob } from '../src/model/types.js';
 
 type M = 'ok' | 'missingRole' | 'projectUnknown' | 'policyMissing';
 
+/** Memo owner for jobs whose record carries no ancestry (ancestries are interned, so jobs share them). */
+const NO_ANCESTRY: readonly string[] = [];
+
 export default defineRule<M>({
   meta: {
     id: 'scheduler-service-agent-has-role',
@@ -49,8 +52,7 @@ export default defineRule<M>({
   evaluate(job, { inventory }) {
     if (!tokenOf(job)) return [];
     // The verdict depends only on the project and its ancestry: judge each project once per scan.
-    const key = `scheduler-service-agent-has-role\u0000${job.projectId}\u0000${job.ancestors?.join('/') ?? ''}`;
-    return inventory.memo(key, () => judgeProject(job, inventory));
+    return inventory.memo('scheduler-service-agent-has-role', job.ancestors ?? NO_ANCESTRY, job.projectId, () => judgeProject(job, inventory));
   },
 });
 

@@ -33,7 +33,7 @@ export class InventoryBuilder {
   private readonly policies = new Map<string, Policy>();
   private readonly projects = new Map<string, ProjectInfo>();
   private readonly parents = new Map<string, string>();
-  private readonly ancestries = new Map<string, string[]>();
+  private readonly ancestries = new Map<string, string[][]>();
   private readonly stats: InventoryStats = { assetsRead: 0, skippedByType: new Map() };
 
   constructor(private readonly onProblem: (p: InputProblem) => void) {}
@@ -103,10 +103,17 @@ export class InventoryBuilder {
 
   /** Thousands of jobs share a project's ancestry: keep one array of each, not one per job. */
   private intern(ancestors: string[]): string[] {
-    const key = ancestors.join('/');
-    const known = this.ancestries.get(key);
-    if (known) return known;
-    this.ancestries.set(key, ancestors);
+    // Keyed by the closest ancestor, then compared element by element: no string built per record.
+    const head = ancestors[0] ?? '';
+    const candidates = this.ancestries.get(head);
+    if (candidates) {
+      for (const known of candidates) {
+        if (known.length === ancestors.length && known.every((a, i) => a === ancestors[i])) return known;
+      }
+      candidates.push(ancestors);
+    } else {
+      this.ancestries.set(head, [ancestors]);
+    }
     return ancestors;
   }
 
@@ -159,8 +166,9 @@ export class Inventory implements PolicyStore {
   private readonly gen2ByServiceKey = new Map<string, CloudFunction>();
   private readonly functionByUrlKey = new Map<string, CloudFunction>();
   private readonly projectsWithServiceAccounts = new Set<string>();
-  private readonly accessCache = new Map<string, AccessVerdict>();
-  private readonly memos = new Map<string, unknown>();
+  /** permission → resource → member → verdict; nested so that no key string is built per query. */
+  private readonly accessCache = new Map<string, Map<string, Map<string, AccessVerdict>>>();
+  private readonly memos = new Map<string, WeakMap<object, Map<string, unknown>>>();
   /** Container policies a verdict needed and the inventory lacked. */
   readonly missingPolicies = new Set<string>();
   /** Projects whose resources a verdict needed the ancestry of, and the inventory could not give it. */
@@ -244,7 +252,7 @@ export class Inventory implements PolicyStore {
   }
 
   serviceAccount(email: string): ServiceAccount | undefined {
-    return this.serviceAccounts.get(email.toLowerCase());
+    return this.serviceAccounts.get(email) ?? this.serviceAccounts.get(email.toLowerCase());
   }
   /** Whether the inventory lists any service account of a project, i.e. covers that project's accounts. */
   coversServiceAccountsOf(projectId: string): boolean {
@@ -293,23 +301,32 @@ export class Inventory implements PolicyStore {
    */
   access(q: AccessQuery): AccessVerdict {
     // A resource's ancestry is a function of the resource (ancestorsOf), so it is not part of the key.
-    const key = `${q.member}\u0000${q.permission}\u0000${q.resource}`;
-    let verdict = this.accessCache.get(key);
+    let byResource = this.accessCache.get(q.permission);
+    if (!byResource) this.accessCache.set(q.permission, (byResource = new Map()));
+    let byMember = byResource.get(q.resource);
+    if (!byMember) byResource.set(q.resource, (byMember = new Map()));
+    let verdict = byMember.get(q.member);
     if (!verdict) {
       verdict = checkAccess(this, q);
-      this.accessCache.set(key, verdict);
+      byMember.set(q.member, verdict);
     }
     return verdict;
   }
 
   /**
    * Remembers a pure computation over the inventory for the rest of the scan, so a rule can
-   * judge a project once rather than once per job. `key` must name everything the value depends on.
+   * judge a project once rather than once per job. The value must depend only on `owner` (an
+   * object the inventory shares between jobs, such as an interned ancestry) and `key`;
+   * `namespace` keeps rules apart.
    */
-  memo<T>(key: string, compute: () => T): T {
-    if (this.memos.has(key)) return this.memos.get(key) as T;
+  memo<T>(namespace: string, owner: object, key: string, compute: () => T): T {
+    let byOwner = this.memos.get(namespace);
+    if (!byOwner) this.memos.set(namespace, (byOwner = new WeakMap()));
+    let byKey = byOwner.get(owner);
+    if (!byKey) byOwner.set(owner, (byKey = new Map()));
+    if (byKey.has(key)) return byKey.get(key) as T;
     const value = compute();
-    this.memos.set(key, value);
+    byKey.set(key, value);
     return value;
   }
 

@@ -36,7 +36,14 @@ export class InventoryBuilder {
   private readonly ancestries = new Map<string, string[][]>();
   private readonly stats: InventoryStats = { assetsRead: 0, skippedByType: new Map() };
 
-  constructor(private readonly onProblem: (p: InputProblem) => void) {}
+  /**
+   * @param keepJob keeps only the jobs a task or thread judges (by job name); the rest are
+   *   parsed, so their problems are still reported, but not held.
+   */
+  constructor(
+    private readonly onProblem: (p: InputProblem) => void,
+    private readonly keepJob?: (jobName: string) => boolean,
+  ) {}
 
   add(record: AssetRecord): void {
     this.stats.assetsRead++;
@@ -54,7 +61,7 @@ export class InventoryBuilder {
     switch (type) {
       case ASSET_TYPES.job: {
         const parsed = parseJob(record);
-        if (this.accept(parsed, record)) this.jobs.push(parsed.value);
+        if (this.accept(parsed, record) && (!this.keepJob || this.keepJob(parsed.value.name))) this.jobs.push(parsed.value);
         break;
       }
       case ASSET_TYPES.runService: {

@@ -20,6 +20,8 @@ export interface ScanOptions {
   /** Judge only the jobs this predicate keeps (Cloud Run task sharding). */
   jobFilter?: (jobName: string) => boolean;
   shard?: { index: number; count: number };
+  /** The scan's start as every finding's `observedAt` (parallel threads share one); default: now. */
+  observedAt?: string;
   /** Checked between jobs: when it returns true, stop taking work and flush (SIGTERM). */
   shouldStop?: () => boolean;
   /** Called once per judged job, for progress displays. */
@@ -50,14 +52,16 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
     opts.logger.warn(`unreadable input at ${p.origin}: ${p.message}`);
   };
 
-  const builder = new InventoryBuilder(noteProblem);
+  // Jobs outside this task's or thread's share are dropped as they are read: they are most of
+  // the memory of a large scan.
+  const builder = new InventoryBuilder(noteProblem, opts.jobFilter);
   const report = await opts.source.read((r) => {
     if (r.ok) builder.add(r.record);
     else noteProblem(r.problem);
   });
   const inventory = builder.finish();
 
-  const observedAt = started.toISOString();
+  const observedAt = opts.observedAt ?? started.toISOString();
   const summary: ScanSummary = {
     scanId,
     version: VERSION,
@@ -74,7 +78,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
   };
   if (opts.shard) summary.shard = opts.shard;
 
-  const jobs = opts.jobFilter ? inventory.jobs.filter((j) => opts.jobFilter!(j.name)) : inventory.jobs;
+  const jobs = inventory.jobs;
   const countPass = (ruleId: string): void => {
     summary.findings.total++;
     const rule = (summary.findings.byRule[ruleId] ??= {});

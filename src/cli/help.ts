@@ -37,8 +37,6 @@ Output:
 
 API listing:
   --concurrency N       concurrent Cloud Asset API calls (default 8)                        [CRONWARDEN_CONCURRENCY]
-  --threads N|auto      threads judging a file scan; auto: 2 for inputs of 64 MB or more
-                        on a machine with 2+ cores, else 1 (default auto)                   [CRONWARDEN_THREADS]
   --rate-per-minute N   client-side cap on Cloud Asset API calls per minute (default 80)    [CRONWARDEN_RATE_PER_MINUTE]
 
 Logging:

@@ -7,10 +7,10 @@ import type { Writable } from 'node:stream';
 import { ConfigurationError } from '../errors.js';
 import { parseScanConfig, type ScanConfig } from '../config/config.js';
 import { severityRank, type Severity } from '../findings/schema.js';
+import { FileAssetSource } from '../inventory/file-source.js';
 import type { AssetSource } from '../inventory/source.js';
 import type { Logger } from '../log/logger.js';
 import { runScan, type ScanResult } from '../scan/run-scan.js';
-import { chooseThreads, runParallelFileScan } from '../scan/parallel-scan.js';
 import { isCloudLogger } from '../log/cloud-logger.js';
 import { cloudRunDefaults, prepareScanRuntime, reportFailure, writeNotice } from '../runtime/scan-runtime.js';
 import { installStopHandlers } from '../runtime/signals.js';
@@ -94,7 +94,6 @@ function parseScanFlags(args: readonly string[]): { flags: Record<string, unknow
         'log-format': { type: 'string' },
         'exit-mode': { type: 'string' },
         concurrency: { type: 'string' },
-        threads: { type: 'string' },
         'rate-per-minute': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -120,7 +119,6 @@ function parseScanFlags(args: readonly string[]): { flags: Record<string, unknow
       logFormat: v['log-format'],
       exitMode: v['exit-mode'],
       concurrency: v.concurrency,
-      threads: v.threads,
       ratePerMinute: v['rate-per-minute'],
     },
   };
@@ -135,17 +133,11 @@ async function scanCommand(args: readonly string[], io: CliIo): Promise<number> 
   const config = parseScanConfig(flags, io.env, { format: io.stdout.isTTY ? 'table' : 'jsonl', ...cloudRunDefaults(io.env) });
   const runtime = await prepareScanRuntime(config, io);
   const logger = runtime.logger;
+  const source = await createSource(config, logger, io.env);
   const { sinks, finish } = await createSinks(config, io, logger);
   let result: ScanResult;
   try {
-    const common = { sinks, logger, includePasses: config.includePasses, ...runtime.scanOptions };
-    if (config.inputs.length > 0) {
-      const threads = await chooseThreads(config.threads, config.inputs);
-      if (threads > 1) logger.debug(`judging on ${threads} threads`);
-      result = await runParallelFileScan({ ...common, files: config.inputs, threads });
-    } else {
-      result = await runScan({ ...common, rules: allRules, source: await createApiSource(config, logger, io.env) });
-    }
+    result = await runScan({ source, rules: allRules, sinks, logger, includePasses: config.includePasses, ...runtime.scanOptions });
   } finally {
     runtime.clearProgress();
     await finish();
@@ -165,7 +157,8 @@ export function exitCode(result: ScanResult, failOn: Severity | 'never'): number
   return failing ? EXIT.findings : EXIT.ok;
 }
 
-async function createApiSource(config: ScanConfig, logger: Logger, env: NodeJS.ProcessEnv): Promise<AssetSource> {
+async function createSource(config: ScanConfig, logger: Logger, env: NodeJS.ProcessEnv): Promise<AssetSource> {
+  if (config.inputs.length > 0) return new FileAssetSource(config.inputs);
   // Loaded only for API scans: the Cloud Asset client is the heaviest module the CLI can need.
   const { CaiApiSource } = await import('../inventory/cai-api-source.js');
   const { googleClientOptions } = await import('../google/client-options.js');

@@ -27,7 +27,6 @@ export const ScanConfigSchema = z
     logFormat: z.enum(['text', 'json']).default('text'),
     exitMode: z.enum(['cli', 'cloud-run']).default('cli'),
     concurrency: z.coerce.number().int().min(1).max(64).default(8),
-    threads: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(16)]).default('auto'),
     ratePerMinute: z.coerce.number().int().min(1).max(10_000).default(80),
   })
   .strict()
@@ -59,7 +58,6 @@ export const ENV_VARS = {
   logFormat: 'CRONWARDEN_LOG_FORMAT',
   exitMode: 'CRONWARDEN_EXIT_MODE',
   concurrency: 'CRONWARDEN_CONCURRENCY',
-  threads: 'CRONWARDEN_THREADS',
   ratePerMinute: 'CRONWARDEN_RATE_PER_MINUTE',
 } as const satisfies Record<keyof ScanConfig, string>;
 

@@ -37,8 +37,8 @@ export class InventoryBuilder {
   private readonly stats: InventoryStats = { assetsRead: 0, skippedByType: new Map() };
 
   /**
-   * @param keepJob keeps only the jobs a task or thread judges (by job name); the rest are
-   *   parsed, so their problems are still reported, but not held.
+   * @param keepJob keeps only the jobs this task judges (by job name); the rest are parsed, so
+   *   their problems are still reported, but not held.
    */
   constructor(
     private readonly onProblem: (p: InputProblem) => void,

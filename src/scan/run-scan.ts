@@ -20,8 +20,6 @@ export interface ScanOptions {
   /** Judge only the jobs this predicate keeps (Cloud Run task sharding). */
   jobFilter?: (jobName: string) => boolean;
   shard?: { index: number; count: number };
-  /** The scan's start as every finding's `observedAt` (parallel threads share one); default: now. */
-  observedAt?: string;
   /** Checked between jobs: when it returns true, stop taking work and flush (SIGTERM). */
   shouldStop?: () => boolean;
   /** Called once per judged job, for progress displays. */
@@ -52,8 +50,8 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
     opts.logger.warn(`unreadable input at ${p.origin}: ${p.message}`);
   };
 
-  // Jobs outside this task's or thread's share are dropped as they are read: they are most of
-  // the memory of a large scan.
+  // Jobs outside this task's share are dropped as they are read: they are most of the memory
+  // of a large scan.
   const builder = new InventoryBuilder(noteProblem, opts.jobFilter);
   const report = await opts.source.read((r) => {
     if (r.ok) builder.add(r.record);
@@ -61,7 +59,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
   });
   const inventory = builder.finish();
 
-  const observedAt = opts.observedAt ?? started.toISOString();
+  const observedAt = started.toISOString();
   const summary: ScanSummary = {
     scanId,
     version: VERSION,

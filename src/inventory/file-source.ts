@@ -4,7 +4,7 @@ import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { toAssetRecord, type InputProblem, type RecordResult } from './asset-record.js';
 import { JsonArraySplitter, JsonShapeError, NdjsonSplitter, looksLikeArray } from './json-stream.js';
-import type { AssetSource, SourceReport } from './source.js';
+import { ReadStopped, type AssetSource, type DeferredJobs, type SourceReport } from './source.js';
 
 /** Problems kept verbatim for stderr; the rest are only counted. */
 export const MAX_KEPT_PROBLEMS = 1000;
@@ -24,25 +24,66 @@ export class FileAssetSource implements AssetSource {
     return `files: ${this.paths.join(', ')}`;
   }
 
-  async read(onRecord: (result: RecordResult) => void): Promise<SourceReport> {
+  async read(onRecord: (result: RecordResult) => void, options: { deferJobs?: boolean } = {}): Promise<SourceReport & { deferredJobs?: DeferredJobs }> {
     const report: SourceReport = { records: 0, problems: [], problemCount: 0, gaps: [] };
     const problem = (p: InputProblem): void => {
       report.problemCount++;
       if (report.problems.length < MAX_KEPT_PROBLEMS) report.problems.push(p);
       onRecord({ ok: false, problem: p });
     };
+    const deferred = new Map<string, number>();
     for (const path of this.paths) {
-      await readOneFile(path, (result) => {
-        if (result.ok) report.records++;
-        else {
-          problem(result.problem);
-          return;
-        }
-        onRecord(result);
-      }).catch((err: unknown) => problem({ origin: path, message: describeIoError(err) }));
+      const select = options.deferJobs
+        ? (text: string): boolean => {
+            if (!isJobRecordText(text)) return true;
+            deferred.set(path, (deferred.get(path) ?? 0) + 1);
+            return false;
+          }
+        : undefined;
+      await readOneFile(
+        path,
+        (result) => {
+          if (result.ok) report.records++;
+          else {
+            problem(result.problem);
+            return;
+          }
+          onRecord(result);
+        },
+        select,
+      ).catch((err: unknown) => problem({ origin: path, message: describeIoError(err) }));
     }
-    return report;
+    if (deferred.size === 0) return report;
+    const count = [...deferred.values()].reduce((a, b) => a + b, 0);
+    return {
+      ...report,
+      deferredJobs: {
+        count,
+        read: async (onJob) => {
+          for (const path of deferred.keys()) {
+            await readOneFile(path, onJob, isJobRecordText).catch(async (err: unknown) => {
+              if (err instanceof ReadStopped) throw err;
+              // The file was readable a moment ago; say so rather than lose its jobs quietly.
+              await onJob({ ok: false, problem: { origin: path, message: `could not be read again for its jobs: ${describeIoError(err)}` } });
+            });
+          }
+        },
+      },
+    };
   }
+}
+
+/**
+ * A Scheduler job record, told from its first keys without parsing it: the envelope's asset
+ * type first, or right after its name — the order protobuf's JSON and gcloud write. A job whose
+ * envelope is ordered otherwise is simply not deferred; a match inside nested data is impossible,
+ * since it is anchored at the record's start.
+ */
+const JOB_RECORD_START =
+  /^\s*\{\s*(?:"name"\s*:\s*"(?:[^"\\]|\\.)*"\s*,\s*)?"(?:asset_type|assetType)"\s*:\s*"cloudscheduler\.googleapis\.com\/Job"/;
+
+export function isJobRecordText(text: string): boolean {
+  return JOB_RECORD_START.test(text);
 }
 
 function describeIoError(err: unknown): string {
@@ -69,23 +110,42 @@ async function isGzip(path: string): Promise<boolean> {
   }
 }
 
-async function readOneFile(path: string, onRecord: (r: RecordResult) => void): Promise<void> {
+/**
+ * Reads one file record by record. `select`, given a record's text, says whether to parse it;
+ * `onRecord` may return a promise, which is awaited before more of the file is read.
+ */
+async function readOneFile(
+  path: string,
+  onRecord: (r: RecordResult) => void | Promise<void>,
+  select?: (text: string) => boolean,
+): Promise<void> {
   const info = await stat(path);
   if (info.isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
   let stream: Readable = createReadStream(path, { highWaterMark: 1 << 20 });
   if (await isGzip(path)) stream = stream.pipe(createGunzip({ chunkSize: 1 << 20 }));
   stream.setEncoding('utf8');
 
+  // Results of one chunk, handed on after the splitter returns, so that onRecord can wait.
+  let ready: RecordResult[] = [];
   const handle = (text: string, line: number): void => {
+    if (select && !select(text)) return;
     const origin = `${path}:${line}`;
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch (err) {
-      onRecord({ ok: false, problem: { origin, message: `not valid JSON (${(err as Error).message})` } });
+      ready.push({ ok: false, problem: { origin, message: `not valid JSON (${(err as Error).message})` } });
       return;
     }
-    onRecord(toAssetRecord(value, origin));
+    ready.push(toAssetRecord(value, origin));
+  };
+  const drain = async (): Promise<void> => {
+    const batch = ready;
+    ready = [];
+    for (const r of batch) {
+      const pending = onRecord(r);
+      if (pending) await pending;
+    }
   };
 
   let splitter: NdjsonSplitter | JsonArraySplitter | undefined;
@@ -103,18 +163,22 @@ async function readOneFile(path: string, onRecord: (r: RecordResult) => void): P
         splitter = isArray ? new JsonArraySplitter(handle) : new NdjsonSplitter(handle);
         lead = '';
         splitter.push(text);
-        continue;
+      } else {
+        splitter.push(chunk);
       }
-      splitter.push(chunk);
+      await drain();
     }
     if (splitter === undefined && lead.trim() !== '') {
       splitter = lead.trimStart().startsWith('[') ? new JsonArraySplitter(handle) : new NdjsonSplitter(handle);
     }
     if (splitter !== undefined && lead !== '') splitter.push(lead);
     splitter?.end();
+    await drain();
   } catch (err) {
+    await drain();
     if (err instanceof JsonShapeError) {
-      onRecord({ ok: false, problem: { origin: `${path}:${err.line}`, message: err.message } });
+      const pending = onRecord({ ok: false, problem: { origin: `${path}:${err.line}`, message: err.message } });
+      if (pending) await pending;
       return;
     }
     throw err;

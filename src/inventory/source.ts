@@ -21,5 +21,26 @@ export interface SourceReport {
  */
 export interface AssetSource {
   readonly description: string;
-  read(onRecord: (result: RecordResult) => void): Promise<SourceReport>;
+  /**
+   * With `deferJobs`, a source may hold back Scheduler job records (unparsed) and return them as
+   * `deferredJobs`, to be read after the model of everything else is built: a large scan then
+   * never holds its jobs in memory. Sources that cannot (the API) ignore the option.
+   */
+  read(onRecord: (result: RecordResult) => void, options?: { deferJobs?: boolean }): Promise<SourceReport & { deferredJobs?: DeferredJobs }>;
+}
+
+/** Job records a source held back in its first read. */
+export interface DeferredJobs {
+  /** How many records were held back. */
+  readonly count: number;
+  /** Reads them in input order; waits for the callback when it returns a promise (backpressure). */
+  read(onRecord: (result: RecordResult) => void | Promise<void>): Promise<void>;
+}
+
+/** Thrown by a consumer of `DeferredJobs.read` to end the read early (a stop signal); the source passes it on. */
+export class ReadStopped extends Error {
+  constructor() {
+    super('read stopped by its consumer');
+    this.name = 'ReadStopped';
+  }
 }

@@ -60,8 +60,8 @@ export class InventoryBuilder {
     if (!record.resource?.data) return;
     switch (type) {
       case ASSET_TYPES.job: {
-        const parsed = parseJob(record);
-        if (this.accept(parsed, record) && (!this.keepJob || this.keepJob(parsed.value.name))) this.jobs.push(parsed.value);
+        const job = this.parseJob(record);
+        if (job) this.jobs.push(job);
         break;
       }
       case ASSET_TYPES.runService: {
@@ -92,6 +92,30 @@ export class InventoryBuilder {
         this.addParent(record);
         break;
     }
+  }
+
+  /**
+   * A job record read after `finish` (deferred by the source): parsed, counted and filtered like
+   * one given to `add`, and returned to be judged at once instead of held.
+   */
+  readDeferredJob(record: AssetRecord): ScheduledJob | undefined {
+    this.stats.assetsRead++;
+    if (record.assetType !== ASSET_TYPES.job) {
+      this.onProblem({
+        origin: record.origin,
+        message: `${record.name}: read as a Scheduler job by its first keys, but its asset type is ${record.assetType}; not used`,
+      });
+      return undefined;
+    }
+    if (!record.resource?.data) return undefined; // as in add(): a name-only record carries no job
+    if (record.ancestors) record.ancestors = this.intern(record.ancestors);
+    return this.parseJob(record);
+  }
+
+  private parseJob(record: AssetRecord): ScheduledJob | undefined {
+    const parsed = parseJob(record);
+    if (!this.accept(parsed, record)) return undefined;
+    return !this.keepJob || this.keepJob(parsed.value.name) ? parsed.value : undefined;
   }
 
   finish(): Inventory {

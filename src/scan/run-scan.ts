@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { InputProblem } from '../inventory/asset-record.js';
-import type { AssetSource, CoverageGap } from '../inventory/source.js';
+import { ReadStopped, type AssetSource, type CoverageGap } from '../inventory/source.js';
 import { InventoryBuilder, type Inventory } from '../model/inventory.js';
+import type { ScheduledJob } from '../model/types.js';
 import type { Rule } from '../engine/define-rule.js';
 import { judgeJob } from '../engine/judge.js';
 import type { Finding } from '../findings/schema.js';
@@ -50,13 +51,16 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
     opts.logger.warn(`unreadable input at ${p.origin}: ${p.message}`);
   };
 
-  // Jobs outside this task's share are dropped as they are read: they are most of the memory
-  // of a large scan.
+  // Jobs outside this task's share are dropped as they are read, and a source that can defers
+  // its job records until the rest of the model is built: jobs are most of a large scan's memory.
   const builder = new InventoryBuilder(noteProblem, opts.jobFilter);
-  const report = await opts.source.read((r) => {
-    if (r.ok) builder.add(r.record);
-    else noteProblem(r.problem);
-  });
+  const report = await opts.source.read(
+    (r) => {
+      if (r.ok) builder.add(r.record);
+      else noteProblem(r.problem);
+    },
+    { deferJobs: true },
+  );
   const inventory = builder.finish();
 
   const observedAt = started.toISOString();
@@ -66,35 +70,37 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
     startedAt: observedAt,
     durationMs: 0,
     jobsScanned: 0,
-    assetsRead: inventory.stats.assetsRead,
-    assetsSkippedByType: Object.fromEntries([...inventory.stats.skippedByType].sort((a, b) => b[1] - a[1])),
+    assetsRead: 0,
+    assetsSkippedByType: {},
     findings: { total: 0, byRule: {}, bySeverity: {}, byStatus: {} },
-    unreadableRecords: problemCount,
+    unreadableRecords: 0,
     problems,
     coverageGaps: [...report.gaps],
     partial: false,
   };
   if (opts.shard) summary.shard = opts.shard;
 
-  const jobs = inventory.jobs;
   const countPass = (ruleId: string): void => {
     summary.findings.total++;
     const rule = (summary.findings.byRule[ruleId] ??= {});
     rule.pass = (rule.pass ?? 0) + 1;
     summary.findings.byStatus.pass = (summary.findings.byStatus.pass ?? 0) + 1;
   };
+  // Deferred records include jobs outside this task's share: an upper bound, for progress only.
+  const expected = inventory.jobs.length + (report.deferredJobs?.count ?? 0);
   let interrupted = false;
   let lastYield = performance.now();
-  for (const [i, job] of jobs.entries()) {
+  /** Judges one job and hands its findings to the sinks; false once a stop was asked for. */
+  const judge = async (job: ScheduledJob): Promise<boolean> => {
     // Judging is synchronous; a long run without sink backpressure would never let a SIGTERM
     // handler (or a progress timer) run. Give the event loop a turn every ~50 ms.
-    if ((i & 255) === 0 && performance.now() - lastYield > 50) {
+    if ((summary.jobsScanned & 255) === 0 && performance.now() - lastYield > 50) {
       await new Promise<void>((resolve) => setImmediate(resolve));
       lastYield = performance.now();
     }
     if (opts.shouldStop?.()) {
       interrupted = true;
-      break;
+      return false;
     }
     summary.jobsScanned++;
     const judged = judgeJob(job, inventory, opts.rules, { scanId, observedAt }, { includePasses: opts.includePasses ?? false, onPass: countPass });
@@ -105,8 +111,27 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
         if (pending) await pending;
       }
     }
-    opts.onProgress?.(summary.jobsScanned, jobs.length);
+    opts.onProgress?.(summary.jobsScanned, Math.max(expected, summary.jobsScanned));
+    return true;
+  };
+
+  if (report.deferredJobs) {
+    try {
+      await report.deferredJobs.read(async (r) => {
+        if (!r.ok) return noteProblem(r.problem);
+        const job = builder.readDeferredJob(r.record);
+        if (job && !(await judge(job))) throw new ReadStopped();
+      });
+    } catch (err) {
+      if (!(err instanceof ReadStopped)) throw err;
+    }
   }
+  for (const job of inventory.jobs) {
+    if (!(await judge(job))) break;
+  }
+  summary.assetsRead = inventory.stats.assetsRead;
+  summary.assetsSkippedByType = Object.fromEntries([...inventory.stats.skippedByType].sort((a, b) => b[1] - a[1]));
+  summary.unreadableRecords = problemCount;
 
   for (const scope of [...inventory.missingPolicies].sort()) {
     summary.coverageGaps.push({ scope, reason: 'IAM policy not in the inventory; verdicts that depend on it are unverifiable' });

@@ -1,0 +1,94 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { allRules } from '../../rules/index.js';
+import type { Finding } from '../../src/findings/schema.js';
+import type { RecordResult } from '../../src/inventory/asset-record.js';
+import { FileAssetSource, isJobRecordText } from '../../src/inventory/file-source.js';
+import type { AssetSource } from '../../src/inventory/source.js';
+import { textLogger } from '../../src/log/logger.js';
+import { runScan } from '../../src/scan/run-scan.js';
+import { SAMPLE_FILES } from '../support/cli-harness.js';
+
+const JOB = 'cloudscheduler.googleapis.com/Job';
+
+describe('telling a job record from its first keys', () => {
+  it('knows the envelope orders exports and listings write', () => {
+    expect(isJobRecordText(`{"name":"//cloudscheduler.googleapis.com/projects/p/locations/l/jobs/j","asset_type":"${JOB}","resource":{}}`)).toBe(true);
+    expect(isJobRecordText(`{\n    "name": "//x/\\"quoted\\"",\n    "assetType": "${JOB}",\n    "resource": {}\n  }`)).toBe(true);
+    expect(isJobRecordText(`{"asset_type":"${JOB}","name":"//x"}`)).toBe(true);
+  });
+
+  it('never takes a nested mention or another type for a job', () => {
+    expect(isJobRecordText(`{"name":"//run","asset_type":"run.googleapis.com/Service","related_asset":{"asset_type":"${JOB}"}}`)).toBe(false);
+    expect(isJobRecordText(`{"name":"//x","resource":{"data":{"asset_type":"${JOB}"}},"asset_type":"${JOB}"}`)).toBe(false);
+    expect(isJobRecordText(`{"name":"//x","asset_type":"${JOB}Other"}`)).toBe(false);
+    expect(isJobRecordText(`{"ancestors":[],"name":"//x","asset_type":"${JOB}"}`)).toBe(false);
+  });
+});
+
+/** The same files, read without deferring jobs: every job is held in the model, as before. */
+function holdingEverything(paths: string[]): AssetSource {
+  const inner = new FileAssetSource(paths);
+  return { description: inner.description, read: (onRecord: (r: RecordResult) => void) => inner.read(onRecord) };
+}
+
+async function findingsOf(source: AssetSource): Promise<{ findings: Finding[]; summary: Awaited<ReturnType<typeof runScan>>['summary'] }> {
+  const findings: Finding[] = [];
+  const result = await runScan({
+    source,
+    rules: allRules,
+    logger: textLogger('silent'),
+    includePasses: true,
+    sinks: [{ name: 'collect', write: (f) => void findings.push(f), close: async () => ({ sink: 'collect', delivered: 0, failed: 0 }) }],
+  });
+  return { findings, summary: result.summary };
+}
+
+const key = (f: Finding): string => `${f.findingId} ${f.status} ${f.severity} ${JSON.stringify(f.evidence)}`;
+
+describe('deferred job records', () => {
+  it('give the same findings and summary as holding every job', async () => {
+    const deferred = await findingsOf(new FileAssetSource(SAMPLE_FILES));
+    const held = await findingsOf(holdingEverything(SAMPLE_FILES));
+    expect(deferred.findings.map(key).sort()).toEqual(held.findings.map(key).sort());
+    const strip = ({ scanId: _s, startedAt: _t, durationMs: _d, ...rest }: typeof deferred.summary) => rest;
+    expect(strip(deferred.summary)).toEqual(strip(held.summary));
+    expect(deferred.summary.jobsScanned).toBe(28);
+  });
+
+  it('are held back in the first read and read later, with their lines, from plain and gzipped files', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cw-defer-'));
+    const text = readFileSync(SAMPLE_FILES[0]!, 'utf8');
+    const gz = join(dir, 'resources.ndjson.gz');
+    writeFileSync(gz, gzipSync(text));
+    const jobLines = text.split('\n').map((l, i) => [l, i + 1] as const).filter(([l]) => l.includes(`"asset_type":"${JOB}"`)).map(([, n]) => n);
+    for (const path of [SAMPLE_FILES[0]!, gz]) {
+      const first: RecordResult[] = [];
+      const report = await new FileAssetSource([path]).read((r) => void first.push(r), { deferJobs: true });
+      expect(first.some((r) => r.ok && r.record.assetType === JOB)).toBe(false);
+      expect(report.deferredJobs?.count).toBe(jobLines.length);
+      const later: RecordResult[] = [];
+      await report.deferredJobs!.read(async (r) => {
+        await new Promise((resolve) => setImmediate(resolve));
+        later.push(r);
+      });
+      expect(later.map((r) => (r.ok ? r.record.origin : r.problem.origin))).toEqual(jobLines.map((n) => `${path}:${n}`));
+    }
+  });
+
+  it('names a record whose first keys say job but whose type is another, and the scan is partial', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cw-defer-'));
+    const odd = join(dir, 'odd.ndjson');
+    // Duplicate keys: JSON.parse keeps the last one.
+    writeFileSync(odd, `{"name":"//run.googleapis.com/projects/p/locations/l/services/s","asset_type":"${JOB}","asset_type":"run.googleapis.com/Service","resource":{"data":{}}}\n`);
+    const { summary } = await findingsOf(new FileAssetSource([...SAMPLE_FILES, odd]));
+    expect(summary.partial).toBe(true);
+    expect(summary.problems).toEqual([
+      { origin: `${odd}:1`, message: expect.stringContaining('read as a Scheduler job by its first keys, but its asset type is run.googleapis.com/Service') },
+    ]);
+    expect(summary.jobsScanned).toBe(28);
+  });
+});

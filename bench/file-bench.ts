@@ -235,8 +235,8 @@ async function fullScan(files: string[]): Promise<Measurement> {
   const result = await runScan({
     source: {
       description: inner.description,
-      read: async (onRecord) => {
-        const report = await inner.read(onRecord);
+      read: async (onRecord, options) => {
+        const report = await inner.read(onRecord, options);
         readDone = performance.now();
         return report;
       },

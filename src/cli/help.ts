@@ -4,6 +4,7 @@ Usage:
   cronwarden scan [options]          scan an inventory and report findings
   cronwarden rules                   list the rules
   cronwarden explain RULE_ID         print a rule's documentation and fixes
+  cronwarden replay-spool FILE       publish undelivered Pub/Sub messages again
   cronwarden --help | --version
 
 Run 'cronwarden scan --help' for the scan options.
@@ -51,4 +52,12 @@ Runtime:
   CLOUD_RUN_TASK_INDEX. SIGTERM or SIGINT stops taking jobs, flushes findings and exits.
 
 Findings go to stdout (or --output); logs and the summary go to stderr.
+`;
+
+export const REPLAY_HELP = `Usage: cronwarden replay-spool FILE [--topic projects/P/topics/T]
+
+Publishes every message of a spool file (written by 'scan --topic' for messages Pub/Sub did not
+take) again, with its data and attributes unchanged, to its own topic or to --topic. Messages that
+fail again, and lines that do not parse, go to FILE.remaining.jsonl; FILE is left as it is.
+Exit 0 when every message was delivered, 3 when some failed again, 2 on a usage error.
 `;

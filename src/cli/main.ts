@@ -9,7 +9,7 @@ import { parseScanConfig, type ScanConfig } from '../config/config.js';
 import { severityRank, type Severity } from '../findings/schema.js';
 import { FileAssetSource } from '../inventory/file-source.js';
 import type { AssetSource } from '../inventory/source.js';
-import type { Logger } from '../log/logger.js';
+import { textLogger, type Logger } from '../log/logger.js';
 import { runScan, type ScanResult } from '../scan/run-scan.js';
 import { isCloudLogger } from '../log/cloud-logger.js';
 import { cloudRunDefaults, prepareScanRuntime, reportFailure, writeNotice } from '../runtime/scan-runtime.js';
@@ -18,7 +18,7 @@ import { JsonSink, JsonlSink, TableSink } from '../sinks/stream-sinks.js';
 import type { FindingSink } from '../sinks/sink.js';
 import { allRules, ruleById } from '../../rules/index.js';
 import { VERSION } from '../version.js';
-import { MAIN_HELP, SCAN_HELP } from './help.js';
+import { MAIN_HELP, REPLAY_HELP, SCAN_HELP } from './help.js';
 import { explainRule, listRules } from './rules-text.js';
 
 export const EXIT = { ok: 0, findings: 1, error: 2, partial: 3 } as const;
@@ -63,6 +63,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
       }
       case 'scan':
         return await scanCommand(rest, io);
+      case 'replay-spool':
+        return await replaySpoolCommand(rest, io);
       default:
         io.stderr.write(`cronwarden: unknown command "${command}"\n\n${MAIN_HELP}`);
         return EXIT.error;
@@ -145,6 +147,30 @@ async function scanCommand(args: readonly string[], io: CliIo): Promise<number> 
   return runtime.finish(result, exitCode(result, config.failOn));
 }
 
+/** Publishes a spool file of undelivered messages again: 0 when all went, 3 when some failed again. */
+async function replaySpoolCommand(args: readonly string[], io: CliIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...args], strict: true, allowPositionals: true, options: { topic: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  } catch (err) {
+    throw new ConfigurationError('BAD_FLAGS', `${(err as Error).message}\n${REPLAY_HELP}`);
+  }
+  if (parsed.values.help) {
+    io.stdout.write(REPLAY_HELP);
+    return EXIT.ok;
+  }
+  const [spoolPath, ...extra] = parsed.positionals;
+  if (!spoolPath || extra.length > 0) throw new ConfigurationError('BAD_FLAGS', `replay-spool takes one spool file\n${REPLAY_HELP}`);
+  const logger = textLogger('info', (line) => io.stderr.write(line));
+  const { replaySpool } = await import('../sinks/pubsub-sink.js');
+  const report = await replaySpool({ spoolPath, logger, ...(parsed.values.topic ? { topic: parsed.values.topic } : {}) });
+  io.stderr.write(
+    `cronwarden: replayed ${spoolPath}: ${report.delivered} delivered, ${report.failed} failed` +
+      `${report.failed > 0 && report.spoolPath ? ` (kept in ${report.spoolPath})` : ''}\n`,
+  );
+  return report.failed > 0 ? EXIT.partial : EXIT.ok;
+}
+
 /** 3 (partial) outranks 1 (findings): a partial scan cannot vouch for the jobs it did not judge. */
 export function exitCode(result: ScanResult, failOn: Severity | 'never'): number {
   const undelivered = result.sinkReports.some((r) => r.failed > 0);
@@ -189,7 +215,12 @@ async function createSinks(config: ScanConfig, io: CliIo, logger: Logger): Promi
   else sinks.push(new JsonlSink(out));
   if (config.topic) {
     const { createPubSubSink } = await import('../sinks/pubsub-sink.js');
-    sinks.push(await createPubSubSink({ topic: config.topic, spoolPath: config.spoolPath, logger }));
+    // A Cloud Run task has 10 s between SIGTERM and SIGKILL, and a retried task publishes every
+    // finding again (consumers drop duplicates by findingId): there, a batch that cannot be
+    // delivered within 5 s is spooled and the exit code asks for a retry, instead of retrying
+    // for a minute past the kill.
+    const retry = config.exitMode === 'cloud-run' ? { totalTimeoutMs: 5_000, rpcTimeoutMs: 4_000 } : undefined;
+    sinks.push(await createPubSubSink({ topic: config.topic, spoolPath: config.spoolPath, logger, ...(retry ? { retry } : {}) }));
   }
   const finish = async (): Promise<void> => {
     if (file) await new Promise<void>((resolve, reject) => file!.end((err?: Error | null) => (err ? reject(err) : resolve())));

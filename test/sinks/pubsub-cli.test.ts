@@ -1,15 +1,15 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PubSub } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FindingSchema, type Finding } from '../../src/findings/schema.js';
-import { decodeFindingMessage } from '../../src/sinks/pubsub-sink.js';
+import { decodeFindingMessage, findingMessage } from '../../src/sinks/pubsub-sink.js';
 import { sampleInputs } from '../support/cli-harness.js';
 import { startPubSubEmulator, type PubSubEmulator } from '../support/pubsub-emulator.js';
-import { expectedAttributes } from './finding-builder.js';
+import { expectedAttributes, someFindings } from './finding-builder.js';
 import { adminClient, Collector, freshTopic, PROJECT, readSpool } from './pubsub-helpers.js';
 import { loadTopicSchema, validateJson } from './proto-json.js';
 
@@ -111,5 +111,45 @@ describe('cronwarden scan --topic, end to end against the emulator', () => {
     expect(run.stderr).toContain(`Pub/Sub topic ${topic} does not exist`);
     expect(run.stdout).toBe('');
     expect(readSpool(spoolPath)).toEqual([]);
+  });
+});
+
+describe('cronwarden replay-spool, end to end against the emulator', () => {
+  it('publishes every spooled message again with its attributes, and exits 0', async () => {
+    const { topic, subscription } = await freshTopic(admin, 'replay');
+    const collector = new Collector(subscription);
+    const findings = someFindings(3, 'scan-replay');
+    const spoolPath = join(dir, 'replay.spool.jsonl');
+    writeFileSync(
+      spoolPath,
+      findings
+        .map((f) => {
+          const m = findingMessage(f);
+          return JSON.stringify({
+            topic: 'projects/elsewhere/topics/gone',
+            attributes: m.attributes,
+            data: m.data.toString('utf8'),
+            error: { code: 14, status: 'UNAVAILABLE', message: 'connection refused' },
+            failedAt: '2026-11-29T03:00:00.000Z',
+          });
+        })
+        .join('\n') + '\n',
+    );
+    const run = await cronwarden(['replay-spool', spoolPath, '--topic', topic], { PUBSUB_EMULATOR_HOST: emulator.host });
+    expect(run.stderr).toContain('3 delivered, 0 failed');
+    expect(run.code).toBe(0);
+    await collector.waitForKeys(3);
+    for (const f of findings) {
+      const got = collector.messages.find((m) => m.attributes.findingId === f.findingId)!;
+      expect(got.attributes).toEqual(expectedAttributes(f));
+      expect(decodeFindingMessage(Buffer.from(got.data))).toEqual(f);
+    }
+    await collector.close();
+  });
+
+  it('refuses a call without a spool file', async () => {
+    const run = await cronwarden(['replay-spool'], {});
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('replay-spool takes one spool file');
   });
 });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { FINDING_SCHEMA_VERSION, FindingSchema, SEVERITIES, type Finding } from '../../src/findings/schema.js';
 import type { ScanSummary } from '../../src/scan/summary.js';
+import { countFinding } from '../../src/scan/run-scan.js';
 
 const RULES = ['http-target-uses-oidc', 'oidc-audience-matches-target', 'oidc-sa-can-invoke-target', 'token-sa-not-default-compute'];
 const LOCATIONS = ['us-central1', 'europe-west1', 'asia-northeast1'];
@@ -73,16 +74,7 @@ export function aSummary(findings: readonly Finding[], overrides: Partial<ScanSu
     partial: true,
     ...overrides,
   };
-  for (const f of findings) {
-    summary.findings.total++;
-    const rule = (summary.findings.byRule[f.ruleId] ??= {});
-    rule[f.status] = (rule[f.status] ?? 0) + 1;
-    summary.findings.byStatus[f.status] = (summary.findings.byStatus[f.status] ?? 0) + 1;
-    if (f.status !== 'pass') {
-      const sev = (summary.findings.bySeverity[f.severity] ??= {});
-      sev[f.status] = (sev[f.status] ?? 0) + 1;
-    }
-  }
+  for (const f of findings) countFinding(summary, f);
   return summary;
 }
 

@@ -90,37 +90,52 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
   const expected = inventory.jobs.length + (report.deferredJobs?.count ?? 0);
   let interrupted = false;
   let lastYield = performance.now();
-  /** Judges one job and hands its findings to the sinks; false once a stop was asked for. */
-  const judge = async (job: ScheduledJob): Promise<boolean> => {
+  /**
+   * Judges one job and hands its findings to the sinks; false once a stop was asked for. Returns
+   * a promise only when it has to wait (a sink pushing back, or a turn for the event loop): a
+   * million jobs would otherwise cost a million promises.
+   */
+  const judge = (job: ScheduledJob): boolean | Promise<boolean> => {
     // Judging is synchronous; a long run without sink backpressure would never let a SIGTERM
     // handler (or a progress timer) run. Give the event loop a turn every ~50 ms.
     if ((summary.jobsScanned & 255) === 0 && performance.now() - lastYield > 50) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      lastYield = performance.now();
+      return new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        lastYield = performance.now();
+        return judgeNow(job);
+      });
     }
+    return judgeNow(job);
+  };
+  const judgeNow = (job: ScheduledJob): boolean | Promise<boolean> => {
     if (opts.shouldStop?.()) {
       interrupted = true;
       return false;
     }
     summary.jobsScanned++;
     const judged = judgeJob(job, inventory, opts.rules, { scanId, observedAt }, { includePasses: opts.includePasses ?? false, onPass: countPass });
+    let waits: Promise<void>[] | undefined;
     for (const finding of judged) {
       countFinding(summary, finding);
       for (const sink of opts.sinks) {
         const pending = sink.write(finding);
-        if (pending) await pending;
+        if (pending) (waits ??= []).push(pending);
       }
     }
     opts.onProgress?.(summary.jobsScanned, Math.max(expected, summary.jobsScanned));
-    return true;
+    return waits ? Promise.all(waits).then(() => true) : true;
+  };
+  const stopUnlessJudged = (ok: boolean): void => {
+    if (!ok) throw new ReadStopped();
   };
 
   if (report.deferredJobs) {
     try {
-      await report.deferredJobs.read(async (r) => {
+      await report.deferredJobs.read((r) => {
         if (!r.ok) return noteProblem(r.problem);
         const job = builder.readDeferredJob(r.record);
-        if (job && !(await judge(job))) throw new ReadStopped();
+        if (!job) return;
+        const judged = judge(job);
+        return typeof judged === 'boolean' ? stopUnlessJudged(judged) : judged.then(stopUnlessJudged);
       });
     } catch (err) {
       if (!(err instanceof ReadStopped)) throw err;

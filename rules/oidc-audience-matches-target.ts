@@ -1,5 +1,6 @@
 import { defineRule, type RuleResult } from '../src/engine/define-rule.js';
-import { effectiveAudience, normalizeUrl, splitUrl } from '../src/engine/predicates.js';
+import { effectiveAudience, splitUrl } from '../src/engine/predicates.js';
+import { acceptedAudiences, extendsUrl, functionUrlFromJobUri, listedExactly, sameUrl, withCalledUrl } from '../src/engine/audiences.js';
 import { SERVERLESS_TARGET_KINDS, type RunService } from '../src/model/types.js';
 
 type M =
@@ -81,21 +82,21 @@ export default defineRule<M>({
     switch (target.kind) {
       case 'cloud-run':
         // Most audiences are written exactly as the service lists them: no URL parsing for those.
-        if (listedExactly(aud.audience, target.service.urls, target.service)) return result('pass', 'matches', { accepted: acceptedRun([...target.service.urls], target.service).join(', ') });
+        if (listedExactly(aud.audience, target.service.urls, target.service)) return result('pass', 'matches', { accepted: acceptedAudiences([...target.service.urls], target.service).join(', ') });
         return judgeRun(aud.audience, withCalledUrl(target.service.urls, target.url), target.service, target.service.name, result);
       case 'function-gen2': {
         const urls = [...(target.service?.urls ?? []), ...(target.fn.runUri ? [target.fn.runUri] : [])];
         if (!target.service) {
           // Custom audiences of the underlying service are unknown; only the default URL is certain.
-          if (urls.some((u) => normalizeUrl(u) === normalizeUrl(aud.audience))) return result('pass', 'matches', { accepted: urls.join(', ') });
+          if (urls.some((u) => sameUrl(u, aud.audience))) return result('pass', 'matches', { accepted: urls.join(', ') });
           return result('unverifiable', 'targetUnknown', { target: `${target.fn.name} (its Run service)` }, 'low');
         }
         if (aud.audience !== target.fn.url && listedExactly(aud.audience, urls, target.service)) {
-          return result('pass', 'matches', { accepted: acceptedRun(urls, target.service).join(', ') });
+          return result('pass', 'matches', { accepted: acceptedAudiences(urls, target.service).join(', ') });
         }
         // Which audiences a gen2 function accepts for its cloudfunctions.net URL is unconfirmed, whichever URL is called.
         if (target.fn.url && sameUrl(target.fn.url, aud.audience)) {
-          return result('unverifiable', 'gen2CloudfunctionsUrl', { accepted: acceptedRun(urls, target.service).join(', ') }, 'low');
+          return result('unverifiable', 'gen2CloudfunctionsUrl', { accepted: acceptedAudiences(urls, target.service).join(', ') }, 'low');
         }
         if (target.fn.url && extendsUrl(target.fn.url, aud.audience)) {
           return result('unverifiable', 'functionUrlWithPath', { accepted: target.fn.url }, 'low');
@@ -127,37 +128,6 @@ export default defineRule<M>({
   },
 });
 
-function sameUrl(a: string, b: string): boolean {
-  return normalizeUrl(a) === normalizeUrl(b);
-}
-
-/** Whether `audience` is `url` plus a path, query or fragment. */
-function extendsUrl(url: string, audience: string): boolean {
-  const base = normalizeUrl(url);
-  const a = normalizeUrl(audience);
-  return a.length > base.length && a.startsWith(base) && '/?#'.includes(a[base.length]!);
-}
-
-/**
- * The service's URLs plus the run.app origin the job calls. A service is resolved by a host its
- * URLs do not list only through its deterministic URL, which older v1 records (only `status.url`)
- * leave out; with no URL at all the inventory is too thin to add it.
- */
-function withCalledUrl(urls: readonly string[], called: string): string[] {
-  const origin = splitUrl(called)?.origin;
-  if (!origin || urls.length === 0 || urls.some((u) => splitUrl(u)?.origin === origin)) return [...urls];
-  return [...urls, origin];
-}
-
-/** The audience is, letter for letter, one of the service's URLs or custom audiences. */
-function listedExactly(audience: string, urls: readonly string[], service: RunService): boolean {
-  return urls.includes(audience) || service.customAudiences.includes(audience);
-}
-
-function acceptedRun(urls: string[], service: RunService): string[] {
-  return [...new Set([...urls, ...service.customAudiences])];
-}
-
 function judgeRun(
   audience: string,
   urls: string[],
@@ -165,7 +135,7 @@ function judgeRun(
   targetName: string,
   result: (s: RuleResult['status'], m: M, extra: Record<string, string>, sev?: RuleResult['severity']) => RuleResult<M>[],
 ): RuleResult<M>[] {
-  const accepted = acceptedRun(urls, service);
+  const accepted = acceptedAudiences(urls, service);
   if (accepted.some((u) => sameUrl(u, audience))) {
     return result('pass', 'matches', { accepted: accepted.join(', ') });
   }
@@ -175,15 +145,4 @@ function judgeRun(
     return result('unverifiable', 'runUrlWithPath', { accepted: accepted.join(', ') }, 'low');
   }
   return result('fail', 'mismatch', { target: targetName, accepted: accepted.join(', ') });
-}
-
-/** `https://REGION-PROJECT.cloudfunctions.net/NAME` from a job URI that may add a path or query. */
-function functionUrlFromJobUri(uri: string): string | undefined {
-  try {
-    const u = new URL(uri);
-    const first = u.pathname.split('/').filter(Boolean)[0];
-    return first ? `${u.protocol}//${u.host}/${first}` : undefined;
-  } catch {
-    return undefined;
-  }
 }

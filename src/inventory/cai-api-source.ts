@@ -4,7 +4,7 @@ import { ConfigurationError } from '../errors.js';
 import { googleClientOptions, type GoogleClientOptions } from '../google/client-options.js';
 import type { Logger } from '../log/logger.js';
 import { ASSET_TYPES, POLICY_ASSET_TYPES, USED_ASSET_TYPES } from '../model/asset-types.js';
-import { toAssetRecord, type InputProblem, type RecordResult } from './asset-record.js';
+import { toAssetRecord, type RecordResult } from './asset-record.js';
 import { assetToJson } from './cai/asset-json.js';
 import { SlidingWindowLimiter, realTimer, type Timer } from './cai/rate-limiter.js';
 import { DEFAULT_RETRY, Retrier, RetriesExhaustedError, describeGrpcError, type RetryPolicy } from './cai/retry.js';

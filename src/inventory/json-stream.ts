@@ -65,7 +65,6 @@ export class NdjsonSplitter {
 }
 
 const QUOTE = 34;
-const BACKSLASH = 92;
 const COMMA = 44;
 const NEWLINE = 10;
 const OPEN_BRACE = 123;

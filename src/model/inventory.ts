@@ -1,5 +1,5 @@
 import type { AssetRecord, InputProblem } from '../inventory/asset-record.js';
-import { ASSET_TYPES, POLICY_ASSET_TYPES, USED_ASSET_TYPES, containerAssetName, relativeName } from './asset-types.js';
+import { ASSET_TYPES, POLICY_ASSET_TYPES, USED_ASSET_TYPES, relativeName } from './asset-types.js';
 import { checkAccess, type AccessQuery, type AccessVerdict, type PolicyStore } from './iam.js';
 import {
   parseCustomRole,
@@ -359,11 +359,6 @@ export class Inventory implements PolicyStore {
     const value = compute();
     byKey.set(key, value);
     return value;
-  }
-
-  /** The asset name whose policy governs a project: `//cloudresourcemanager.googleapis.com/projects/N`. */
-  projectAssetName(number: string): string {
-    return containerAssetName(`projects/${number}`);
   }
 }
 

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { InputProblem } from '../inventory/asset-record.js';
-import { ReadStopped, type AssetSource, type CoverageGap } from '../inventory/source.js';
+import { ReadStopped, type AssetSource } from '../inventory/source.js';
 import { InventoryBuilder, type Inventory } from '../model/inventory.js';
 import type { ScheduledJob } from '../model/types.js';
 import type { Rule } from '../engine/define-rule.js';
 import { judgeJob } from '../engine/judge.js';
-import type { Finding } from '../findings/schema.js';
+import type { Finding, Severity, Status } from '../findings/schema.js';
 import type { FindingSink, SinkReport } from '../sinks/sink.js';
 import type { Logger } from '../log/logger.js';
 import type { ScanSummary } from './summary.js';
@@ -80,12 +80,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
   };
   if (opts.shard) summary.shard = opts.shard;
 
-  const countPass = (ruleId: string): void => {
-    summary.findings.total++;
-    const rule = (summary.findings.byRule[ruleId] ??= {});
-    rule.pass = (rule.pass ?? 0) + 1;
-    summary.findings.byStatus.pass = (summary.findings.byStatus.pass ?? 0) + 1;
-  };
+  const countPass = (ruleId: string): void => countResult(summary, ruleId, 'pass', 'info');
   // Deferred records include jobs outside this task's share: an upper bound, for progress only.
   const expected = inventory.jobs.length + (report.deferredJobs?.count ?? 0);
   let interrupted = false;
@@ -164,14 +159,18 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
 
 /** Adds one finding to the summary's counts. */
 export function countFinding(summary: ScanSummary, f: Finding): void {
+  countResult(summary, f.ruleId, f.status, f.severity);
+}
+
+/** Adds one result to the counts: by rule and status, and non-passing ones by severity. */
+function countResult(summary: ScanSummary, ruleId: string, status: Status, severity: Severity): void {
   summary.findings.total++;
-  const rule = (summary.findings.byRule[f.ruleId] ??= {});
-  rule[f.status] = (rule[f.status] ?? 0) + 1;
-  summary.findings.byStatus[f.status] = (summary.findings.byStatus[f.status] ?? 0) + 1;
-  if (f.status !== 'pass') {
-    const sev = (summary.findings.bySeverity[f.severity] ??= {});
-    sev[f.status] = (sev[f.status] ?? 0) + 1;
+  const rule = (summary.findings.byRule[ruleId] ??= {});
+  rule[status] = (rule[status] ?? 0) + 1;
+  summary.findings.byStatus[status] = (summary.findings.byStatus[status] ?? 0) + 1;
+  if (status !== 'pass') {
+    const sev = (summary.findings.bySeverity[severity] ??= {});
+    sev[status] = (sev[status] ?? 0) + 1;
   }
 }
 
-export type { CoverageGap };

@@ -1,7 +1,7 @@
 import { defineRule, type RuleResult } from '../src/engine/define-rule.js';
 import { effectiveAudience, splitUrl } from '../src/engine/predicates.js';
 import { acceptedAudiences, extendsUrl, functionUrlFromJobUri, listedExactly, sameUrl, withCalledUrl } from '../src/engine/audiences.js';
-import { SERVERLESS_TARGET_KINDS, type RunService } from '../src/model/types.js';
+import { SERVERLESS_TARGET_KINDS, type RunService, type Target } from '../src/model/types.js';
 
 type M =
   | 'matches'
@@ -62,71 +62,77 @@ export default defineRule<M>({
     },
     remediation: { summary: "Set the job's OIDC audience to the target's URL (without path or query).", automatic: false },
   },
-  evaluate(job, { target }) {
+  evaluate(job, { inventory, target }) {
     const aud = effectiveAudience(job);
     if (!aud) return [];
-    const base = { audience: aud.audience, which: aud.explicit ? 'configured' : 'default (job URI)' };
-    const evidence = { audience: aud.audience, audienceSource: aud.explicit ? 'oidcToken.audience' : 'job URI' };
-    const result = (status: RuleResult['status'], messageId: M, extra: Record<string, string>, severity?: RuleResult['severity']): RuleResult<M>[] => [
-      {
-        status,
-        messageId,
-        data: { ...base, ...extra },
-        // A pass needs no evidence; it is most results, and most are never written.
-        ...(status === 'pass' ? {} : { evidence: { ...evidence, ...(extra.accepted ? { accepted: extra.accepted.split(', ') } : {}) } }),
-        cause: aud.audience,
-        ...(severity ? { severity } : {}),
-      },
-    ];
-
-    switch (target.kind) {
-      case 'cloud-run':
-        // Most audiences are written exactly as the service lists them: no URL parsing for those.
-        if (listedExactly(aud.audience, target.service.urls, target.service)) return result('pass', 'matches', { accepted: acceptedAudiences([...target.service.urls], target.service).join(', ') });
-        return judgeRun(aud.audience, withCalledUrl(target.service.urls, target.url), target.service, target.service.name, result);
-      case 'function-gen2': {
-        const urls = [...(target.service?.urls ?? []), ...(target.fn.runUri ? [target.fn.runUri] : [])];
-        if (!target.service) {
-          // Custom audiences of the underlying service are unknown; only the default URL is certain.
-          if (urls.some((u) => sameUrl(u, aud.audience))) return result('pass', 'matches', { accepted: urls.join(', ') });
-          return result('unverifiable', 'targetUnknown', { target: `${target.fn.name} (its Run service)` }, 'low');
-        }
-        if (aud.audience !== target.fn.url && listedExactly(aud.audience, urls, target.service)) {
-          return result('pass', 'matches', { accepted: acceptedAudiences(urls, target.service).join(', ') });
-        }
-        // Which audiences a gen2 function accepts for its cloudfunctions.net URL is unconfirmed, whichever URL is called.
-        if (target.fn.url && sameUrl(target.fn.url, aud.audience)) {
-          return result('unverifiable', 'gen2CloudfunctionsUrl', { accepted: acceptedAudiences(urls, target.service).join(', ') }, 'low');
-        }
-        if (target.fn.url && extendsUrl(target.fn.url, aud.audience)) {
-          return result('unverifiable', 'functionUrlWithPath', { accepted: target.fn.url }, 'low');
-        }
-        return judgeRun(aud.audience, target.via === 'run-url' ? withCalledUrl(urls, target.url) : urls, target.service, target.fn.name, result);
-      }
-      case 'function-gen1': {
-        const expected = target.fn.url ?? functionUrlFromJobUri(job.http!.uri);
-        if (!expected) return result('unverifiable', 'targetUnknown', { target: target.fn.name }, 'low');
-        if (expected === aud.audience || sameUrl(expected, aud.audience)) return result('pass', 'matches', { accepted: expected });
-        const a = splitUrl(aud.audience);
-        const e = splitUrl(expected)!;
-        if (a && a.origin === e.origin) {
-          if (a.rest === '') return result('fail', 'hostOnly', { accepted: expected });
-          const noQuery = aud.audience.split(/[?#]/)[0]!;
-          if (noQuery !== aud.audience && sameUrl(noQuery, expected)) return result('fail', 'queryInAudience', { accepted: expected });
-          if (extendsUrl(expected, aud.audience)) {
-            return result('unverifiable', 'functionUrlWithPath', { accepted: expected }, 'low');
-          }
-        }
-        return result('fail', 'mismatch', { target: target.fn.name, accepted: expected });
-      }
-      case 'unknown-run':
-      case 'unknown-function':
-        return result('unverifiable', 'targetUnknown', { target: target.url }, 'low');
-      default:
-        return [];
-    }
+    // The verdict depends only on the (shared) target and the audience: judged once per pair.
+    const namespace = aud.explicit ? 'oidc-audience-matches-target/configured' : 'oidc-audience-matches-target/default';
+    return inventory.memo(namespace, target, aud.audience, () => judgeAudience(job.http!.uri, target, aud));
   },
 });
+
+function judgeAudience(uri: string, target: Target, aud: { audience: string; explicit: boolean }): RuleResult<M>[] {
+  const base = { audience: aud.audience, which: aud.explicit ? 'configured' : 'default (job URI)' };
+  const evidence = { audience: aud.audience, audienceSource: aud.explicit ? 'oidcToken.audience' : 'job URI' };
+  const result = (status: RuleResult['status'], messageId: M, extra: Record<string, string>, severity?: RuleResult['severity']): RuleResult<M>[] => [
+    {
+      status,
+      messageId,
+      data: { ...base, ...extra },
+      // A pass needs no evidence; it is most results, and most are never written.
+      ...(status === 'pass' ? {} : { evidence: { ...evidence, ...(extra.accepted ? { accepted: extra.accepted.split(', ') } : {}) } }),
+      cause: aud.audience,
+      ...(severity ? { severity } : {}),
+    },
+  ];
+
+  switch (target.kind) {
+    case 'cloud-run':
+      // Most audiences are written exactly as the service lists them: no URL parsing for those.
+      if (listedExactly(aud.audience, target.service.urls, target.service)) return result('pass', 'matches', { accepted: acceptedAudiences([...target.service.urls], target.service).join(', ') });
+      return judgeRun(aud.audience, withCalledUrl(target.service.urls, target.url), target.service, target.service.name, result);
+    case 'function-gen2': {
+      const urls = [...(target.service?.urls ?? []), ...(target.fn.runUri ? [target.fn.runUri] : [])];
+      if (!target.service) {
+        // Custom audiences of the underlying service are unknown; only the default URL is certain.
+        if (urls.some((u) => sameUrl(u, aud.audience))) return result('pass', 'matches', { accepted: urls.join(', ') });
+        return result('unverifiable', 'targetUnknown', { target: `${target.fn.name} (its Run service)` }, 'low');
+      }
+      if (aud.audience !== target.fn.url && listedExactly(aud.audience, urls, target.service)) {
+        return result('pass', 'matches', { accepted: acceptedAudiences(urls, target.service).join(', ') });
+      }
+      // Which audiences a gen2 function accepts for its cloudfunctions.net URL is unconfirmed, whichever URL is called.
+      if (target.fn.url && sameUrl(target.fn.url, aud.audience)) {
+        return result('unverifiable', 'gen2CloudfunctionsUrl', { accepted: acceptedAudiences(urls, target.service).join(', ') }, 'low');
+      }
+      if (target.fn.url && extendsUrl(target.fn.url, aud.audience)) {
+        return result('unverifiable', 'functionUrlWithPath', { accepted: target.fn.url }, 'low');
+      }
+      return judgeRun(aud.audience, target.via === 'run-url' ? withCalledUrl(urls, target.url) : urls, target.service, target.fn.name, result);
+    }
+    case 'function-gen1': {
+      const expected = target.fn.url ?? functionUrlFromJobUri(uri);
+      if (!expected) return result('unverifiable', 'targetUnknown', { target: target.fn.name }, 'low');
+      if (expected === aud.audience || sameUrl(expected, aud.audience)) return result('pass', 'matches', { accepted: expected });
+      const a = splitUrl(aud.audience);
+      const e = splitUrl(expected)!;
+      if (a && a.origin === e.origin) {
+        if (a.rest === '') return result('fail', 'hostOnly', { accepted: expected });
+        const noQuery = aud.audience.split(/[?#]/)[0]!;
+        if (noQuery !== aud.audience && sameUrl(noQuery, expected)) return result('fail', 'queryInAudience', { accepted: expected });
+        if (extendsUrl(expected, aud.audience)) {
+          return result('unverifiable', 'functionUrlWithPath', { accepted: expected }, 'low');
+        }
+      }
+      return result('fail', 'mismatch', { target: target.fn.name, accepted: expected });
+    }
+    case 'unknown-run':
+    case 'unknown-function':
+      return result('unverifiable', 'targetUnknown', { target: target.url }, 'low');
+    default:
+      return [];
+  }
+}
 
 function judgeRun(
   audience: string,

@@ -2,7 +2,7 @@ import { defineRule, type RuleResult } from '../src/engine/define-rule.js';
 import type { Inventory } from '../src/model/inventory.js';
 import type { AccessVerdict } from '../src/model/iam.js';
 import type { KnownPermission } from '../src/model/predefined-roles.js';
-import { SERVERLESS_TARGET_KINDS } from '../src/model/types.js';
+import { SERVERLESS_TARGET_KINDS, type Target } from '../src/model/types.js';
 
 type M = 'granted' | 'iamCheckDisabled' | 'denied' | 'deniedGen2WrongRole' | 'unverifiable' | 'targetUnknown';
 
@@ -55,44 +55,49 @@ export default defineRule<M>({
   evaluate(job, { inventory, target }) {
     const sa = job.http?.oidcToken?.serviceAccountEmail;
     if (!sa) return [];
-    const member = `serviceAccount:${sa}`;
-    switch (target.kind) {
-      case 'cloud-run':
-      case 'function-gen2': {
-        const service = target.service;
-        if (!service) return [unknown(`${target.kind === 'function-gen2' ? target.fn.name : target.url} (its Run service)`, sa)];
-        if (service.invokerIamDisabled) {
-          return [{ status: 'pass', messageId: 'iamCheckDisabled', data: { target: service.name }, evidence: { invokerIamDisabled: true } }];
-        }
-        const permission: KnownPermission = 'run.routes.invoke';
-        const verdict = inventory.access({ member, permission, resource: service.source.assetName, ancestors: inventory.ancestorsOf(service) });
-        if (verdict.result === 'denied' && target.kind === 'function-gen2' && holdsFunctionsInvoker(inventory, member, target.fn.source.assetName)) {
-          return [
-            {
-              status: 'fail',
-              messageId: 'deniedGen2WrongRole',
-              data: { sa, function: target.fn.name, target: service.name },
-              evidence: { checkedPolicies: verdict.checkedPolicies },
-              cause: sa,
-            },
-          ];
-        }
-        return [fromVerdict(verdict, sa, permission, service.name)];
-      }
-      case 'function-gen1': {
-        const permission: KnownPermission = 'cloudfunctions.functions.invoke';
-        const fn = target.fn;
-        const verdict = inventory.access({ member, permission, resource: fn.source.assetName, ancestors: inventory.ancestorsOf(fn) });
-        return [fromVerdict(verdict, sa, permission, fn.name)];
-      }
-      case 'unknown-run':
-      case 'unknown-function':
-        return [unknown(target.url, sa)];
-      default:
-        return [];
-    }
+    // The verdict depends only on the (shared) target and the account: judged once per pair.
+    return inventory.memo('oidc-sa-can-invoke-target', target, sa, () => judge(inventory, target, sa));
   },
 });
+
+function judge(inventory: Inventory, target: Target, sa: string): RuleResult<M>[] {
+  const member = `serviceAccount:${sa}`;
+  switch (target.kind) {
+    case 'cloud-run':
+    case 'function-gen2': {
+      const service = target.service;
+      if (!service) return [unknown(`${target.kind === 'function-gen2' ? target.fn.name : target.url} (its Run service)`, sa)];
+      if (service.invokerIamDisabled) {
+        return [{ status: 'pass', messageId: 'iamCheckDisabled', data: { target: service.name }, evidence: { invokerIamDisabled: true } }];
+      }
+      const permission: KnownPermission = 'run.routes.invoke';
+      const verdict = inventory.access({ member, permission, resource: service.source.assetName, ancestors: inventory.ancestorsOf(service) });
+      if (verdict.result === 'denied' && target.kind === 'function-gen2' && holdsFunctionsInvoker(inventory, member, target.fn.source.assetName)) {
+        return [
+          {
+            status: 'fail',
+            messageId: 'deniedGen2WrongRole',
+            data: { sa, function: target.fn.name, target: service.name },
+            evidence: { checkedPolicies: verdict.checkedPolicies },
+            cause: sa,
+          },
+        ];
+      }
+      return [fromVerdict(verdict, sa, permission, service.name)];
+    }
+    case 'function-gen1': {
+      const permission: KnownPermission = 'cloudfunctions.functions.invoke';
+      const fn = target.fn;
+      const verdict = inventory.access({ member, permission, resource: fn.source.assetName, ancestors: inventory.ancestorsOf(fn) });
+      return [fromVerdict(verdict, sa, permission, fn.name)];
+    }
+    case 'unknown-run':
+    case 'unknown-function':
+      return [unknown(target.url, sa)];
+    default:
+      return [];
+  }
+}
 
 function unknown(target: string, sa: string): RuleResult<M> {
   return { status: 'unverifiable', messageId: 'targetUnknown', data: { target }, severity: 'low', cause: sa };

@@ -3,13 +3,12 @@ import { open, stat } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { toAssetRecord, type InputProblem, type RecordResult } from './asset-record.js';
-import { JsonArraySplitter, JsonShapeError, NdjsonSplitter, looksLikeArray } from './json-stream.js';
+import { StringDecoder } from 'node:string_decoder';
+import { JsonArraySplitter, JsonShapeError, NdjsonByteSplitter, NdjsonSplitter } from './json-stream.js';
 import { ReadStopped, type AssetSource, type DeferredJobs, type SourceReport } from './source.js';
 
 /** Problems kept verbatim for stderr; the rest are only counted. */
 export const MAX_KEPT_PROBLEMS = 1000;
-
-const BOM = 0xfeff;
 
 /**
  * Reads `gcloud asset export` NDJSON (snake_case envelope) and `gcloud asset list
@@ -34,8 +33,8 @@ export class FileAssetSource implements AssetSource {
     const deferred = new Map<string, number>();
     for (const path of this.paths) {
       const select = options.deferJobs
-        ? (text: string): boolean => {
-            if (!isJobRecordText(text)) return true;
+        ? (isJob: boolean): boolean => {
+            if (!isJob) return true;
             deferred.set(path, (deferred.get(path) ?? 0) + 1);
             return false;
           }
@@ -61,7 +60,7 @@ export class FileAssetSource implements AssetSource {
         count,
         read: async (onJob) => {
           for (const path of deferred.keys()) {
-            await readOneFile(path, onJob, isJobRecordText).catch(async (err: unknown) => {
+            await readOneFile(path, onJob, (isJob) => isJob).catch(async (err: unknown) => {
               if (err instanceof ReadStopped) throw err;
               // The file was readable a moment ago; say so rather than lose its jobs quietly.
               await onJob({ ok: false, problem: { origin: path, message: `could not be read again for its jobs: ${describeIoError(err)}` } });
@@ -84,6 +83,25 @@ const JOB_RECORD_START =
 
 export function isJobRecordText(text: string): boolean {
   return JOB_RECORD_START.test(text);
+}
+
+/** The start of a record whose name is still open: it may be a job with a long name. */
+const NAME_STILL_OPEN = /^\s*\{\s*"name"\s*:\s*"(?:[^"\\]|\\.)*\\?$/;
+const JOB_TEST_BYTES = 256;
+/** Job names are at most about 600 characters; a record with a longer one is simply not deferred. */
+const JOB_TEST_MAX_BYTES = 4096;
+
+/**
+ * `isJobRecordText` on a record's first bytes, decoded as Latin-1 rather than UTF-8: the test
+ * reads only ASCII structure, and bytes of multi-byte characters (all ≥ 0x80) can be neither a
+ * quote nor a backslash, so for valid JSON the answer is the same, and nothing else of the
+ * record is decoded.
+ */
+export function isJobRecordBytes(buf: Buffer, start: number, end: number): boolean {
+  const head = buf.toString('latin1', start, Math.min(end, start + JOB_TEST_BYTES));
+  if (JOB_RECORD_START.test(head)) return true;
+  if (end - start <= JOB_TEST_BYTES || !NAME_STILL_OPEN.test(head)) return false;
+  return JOB_RECORD_START.test(buf.toString('latin1', start, Math.min(end, start + JOB_TEST_MAX_BYTES)));
 }
 
 function describeIoError(err: unknown): string {
@@ -110,77 +128,142 @@ async function isGzip(path: string): Promise<boolean> {
   }
 }
 
+/** Says, given whether a record is a Scheduler job (told from its first keys), whether to parse it. */
+type JobSelect = (isJob: boolean) => boolean;
+
 /**
- * Reads one file record by record. `select`, given a record's text, says whether to parse it;
- * `onRecord` may return a promise, which is awaited before more of the file is read.
+ * Reads one file record by record. Newline-delimited files are split as bytes, and a record is
+ * decoded only when `select` keeps it; a JSON array (`gcloud asset list`) is decoded and split as
+ * text. `onRecord` may return a promise, which is awaited before more of the file is read.
  */
-async function readOneFile(
-  path: string,
-  onRecord: (r: RecordResult) => void | Promise<void>,
-  select?: (text: string) => boolean,
-): Promise<void> {
+async function readOneFile(path: string, onRecord: (r: RecordResult) => void | Promise<void>, select?: JobSelect): Promise<void> {
   const info = await stat(path);
   if (info.isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
   let stream: Readable = createReadStream(path, { highWaterMark: 1 << 20 });
   if (await isGzip(path)) stream = stream.pipe(createGunzip({ chunkSize: 1 << 20 }));
-  stream.setEncoding('utf8');
 
-  // Results of one chunk, handed on after the splitter returns, so that onRecord can wait.
-  let ready: RecordResult[] = [];
-  const handle = (text: string, line: number): void => {
-    if (select && !select(text)) return;
-    const origin = `${path}:${line}`;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (err) {
-      ready.push({ ok: false, problem: { origin, message: `not valid JSON (${(err as Error).message})` } });
-      return;
-    }
-    ready.push(toAssetRecord(value, origin));
+  // Records of one chunk, decoded, parsed and handed on one at a time after the splitter returns,
+  // so that onRecord can wait and only one record's text and objects are alive at once (a
+  // chunk's worth kept alive meant copying it in every young-generation GC). A record is a
+  // string (from the text splitter) or a byte range of a chunk (from the byte splitter).
+  let pending: (string | Buffer)[] = [];
+  let starts: number[] = [];
+  let ends: number[] = [];
+  let lines: number[] = [];
+  const onText = (text: string, line: number): void => {
+    if (select && !select(isJobRecordText(text))) return;
+    pending.push(text);
+    starts.push(0);
+    ends.push(0);
+    lines.push(line);
+  };
+  const onBytes = (buf: Buffer, start: number, end: number, line: number): void => {
+    if (select && !select(isJobRecordBytes(buf, start, end))) return;
+    pending.push(buf);
+    starts.push(start);
+    ends.push(end);
+    lines.push(line);
   };
   const drain = async (): Promise<void> => {
-    const batch = ready;
-    ready = [];
-    for (const r of batch) {
-      const pending = onRecord(r);
-      if (pending) await pending;
+    const batch = pending;
+    const batchStarts = starts;
+    const batchEnds = ends;
+    const batchLines = lines;
+    pending = [];
+    starts = [];
+    ends = [];
+    lines = [];
+    for (let i = 0; i < batch.length; i++) {
+      const item = batch[i]!;
+      const text = typeof item === 'string' ? item : item.toString('utf8', batchStarts[i], batchEnds[i]);
+      const done = onRecord(parseRecord(text, `${path}:${batchLines[i]!}`));
+      if (done) await done;
     }
   };
 
-  let splitter: NdjsonSplitter | JsonArraySplitter | undefined;
-  // Blank text before the first value, kept so that the splitter still counts its lines.
-  let lead = '';
+  let bytes: NdjsonByteSplitter | undefined;
+  let text: { decoder: StringDecoder; splitter: NdjsonSplitter | JsonArraySplitter } | undefined;
+  // Chunks before the shape can be told (blank or a lone `[`), kept so that lines still count.
+  let lead: Buffer[] = [];
+  const begin = (head: Buffer, shape: 'ndjson' | 'array'): void => {
+    if (shape === 'ndjson') {
+      bytes = new NdjsonByteSplitter(onBytes);
+      bytes.push(head);
+    } else {
+      text = { decoder: new StringDecoder('utf8'), splitter: new JsonArraySplitter(onText) };
+      text.splitter.push(text.decoder.write(head));
+    }
+  };
   try {
-    for await (const chunk of stream as AsyncIterable<string>) {
-      if (splitter === undefined) {
-        const text = lead === '' && chunk.charCodeAt(0) === BOM ? chunk.slice(1) : lead + chunk;
-        const isArray = looksLikeArray(text.trimStart());
-        if (isArray === undefined) {
-          lead = text;
-          continue;
-        }
-        splitter = isArray ? new JsonArraySplitter(handle) : new NdjsonSplitter(handle);
-        lead = '';
-        splitter.push(text);
-      } else {
-        splitter.push(chunk);
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      if (bytes) bytes.push(chunk);
+      else if (text) text.splitter.push(text.decoder.write(chunk));
+      else {
+        lead.push(chunk);
+        const head = withoutBom(lead.length === 1 ? chunk : Buffer.concat(lead));
+        const shape = shapeOf(head);
+        if (shape === undefined) continue;
+        lead = [];
+        begin(head, shape);
       }
       await drain();
     }
-    if (splitter === undefined && lead.trim() !== '') {
-      splitter = lead.trimStart().startsWith('[') ? new JsonArraySplitter(handle) : new NdjsonSplitter(handle);
+    if (lead.length > 0) {
+      const head = withoutBom(Buffer.concat(lead));
+      // Only blanks: no records. Otherwise a `[` with nothing after it: a truncated array.
+      if (head.some((c) => !isSpaceByte(c))) begin(head, 'array');
     }
-    if (splitter !== undefined && lead !== '') splitter.push(lead);
-    splitter?.end();
+    if (bytes) bytes.end();
+    else if (text) {
+      const rest = text.decoder.end();
+      if (rest !== '') text.splitter.push(rest);
+      text.splitter.end();
+    }
     await drain();
   } catch (err) {
     await drain();
     if (err instanceof JsonShapeError) {
-      const pending = onRecord({ ok: false, problem: { origin: `${path}:${err.line}`, message: err.message } });
-      if (pending) await pending;
+      const done = onRecord({ ok: false, problem: { origin: `${path}:${err.line}`, message: err.message } });
+      if (done) await done;
       return;
     }
     throw err;
   }
+}
+
+function parseRecord(text: string, origin: string): RecordResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, problem: { origin, message: `not valid JSON (${(err as Error).message})` } };
+  }
+  return toAssetRecord(value, origin);
+}
+
+const UTF8_BOM = [0xef, 0xbb, 0xbf];
+
+function withoutBom(buf: Buffer): Buffer {
+  return buf[0] === UTF8_BOM[0] && buf[1] === UTF8_BOM[1] && buf[2] === UTF8_BOM[2] ? buf.subarray(3) : buf;
+}
+
+function isSpaceByte(c: number): boolean {
+  return c === 32 || c === 10 || c === 13 || c === 9;
+}
+
+/**
+ * Whether a file's first bytes are a `gcloud asset list` array (`[` then `{` or `]`) or NDJSON;
+ * undefined while there are too few bytes to tell. An NDJSON file whose first line is damaged
+ * into `[1,…` stays NDJSON.
+ */
+function shapeOf(head: Buffer): 'ndjson' | 'array' | undefined {
+  let i = 0;
+  while (i < head.length && isSpaceByte(head[i]!)) i++;
+  if (i === head.length) return undefined;
+  if (head[i] !== 0x5b /* [ */) return 'ndjson';
+  for (i++; i < head.length; i++) {
+    const c = head[i]!;
+    if (!isSpaceByte(c)) return c === 0x7b /* { */ || c === 0x5d /* ] */ ? 'array' : 'ndjson';
+  }
+  return undefined;
 }

@@ -274,3 +274,60 @@ export class JsonArraySplitter {
     if (trimmed !== '') this.onRecord(trimmed, this.elementLine);
   }
 }
+
+/** A record's bytes: `buf[start, end)`, blanks around it already trimmed. */
+export type ByteRecordHandler = (buf: Buffer, start: number, end: number, line: number) => void;
+
+const NEWLINE_BYTE = 10;
+
+/**
+ * Newline-delimited JSON as bytes: finds line ends with `Buffer.indexOf` (memchr) and hands on
+ * byte ranges, undecoded. The reader decodes only the records it wants, so records it skips cost
+ * neither UTF-8 decoding nor a string. A newline byte never occurs inside a UTF-8 multi-byte
+ * sequence, so splitting before decoding is exact.
+ */
+export class NdjsonByteSplitter {
+  private pieces: Buffer[] = [];
+  private line = 1;
+
+  constructor(private readonly onRecord: ByteRecordHandler) {}
+
+  push(chunk: Buffer): void {
+    let nl = chunk.indexOf(NEWLINE_BYTE);
+    if (nl === -1) {
+      if (chunk.length > 0) this.pieces.push(chunk);
+      return;
+    }
+    if (this.pieces.length > 0) {
+      this.pieces.push(chunk.subarray(0, nl));
+      const whole = Buffer.concat(this.pieces);
+      this.pieces = [];
+      this.emit(whole, 0, whole.length);
+    } else this.emit(chunk, 0, nl);
+    let start = nl + 1;
+    nl = chunk.indexOf(NEWLINE_BYTE, start);
+    while (nl !== -1) {
+      this.emit(chunk, start, nl);
+      start = nl + 1;
+      nl = chunk.indexOf(NEWLINE_BYTE, start);
+    }
+    if (start < chunk.length) this.pieces.push(chunk.subarray(start));
+  }
+
+  end(): void {
+    if (this.pieces.length > 0) {
+      const whole = Buffer.concat(this.pieces);
+      this.pieces = [];
+      this.emit(whole, 0, whole.length);
+    }
+  }
+
+  private emit(buf: Buffer, start: number, end: number): void {
+    const line = this.line++;
+    let s = start;
+    let e = end;
+    while (s < e && isSpace(buf[s]!)) s++;
+    while (e > s && isSpace(buf[e - 1]!)) e--;
+    if (s < e) this.onRecord(buf, s, e, line);
+  }
+}

@@ -38,6 +38,9 @@ export default defineRule({
     },
     remediation: { summary: 'Set an OIDC token (service account and the target URL as audience) on the job.', automatic: false },
   },
+  // A job that sends an OIDC token passes, whatever else it is: one result per target and account.
+  // Failures read the job's state, so they are judged job by job.
+  memoKey: (job) => job.http?.oidcToken?.serviceAccountEmail,
   evaluate(job, { inventory, target }) {
     const http = job.http!;
     if (http.oidcToken) return [{ status: 'pass', messageId: 'usesOidc', data: { sa: http.oidcToken.serviceAccountEmail } }];

@@ -1,4 +1,4 @@
-import { defineRule } from '../src/engine/define-rule.js';
+import { defineRule, type RuleResult } from '../src/engine/define-rule.js';
 import { RPC_CODE_NAMES } from '../src/engine/predicates.js';
 
 /** Configuration rules whose failures explain a 401/403; the last attempt's status joins their findings. */
@@ -10,6 +10,9 @@ export const CONFIG_RULES_EXPLAINING_AUTH_FAILURES = [
   'token-sa-exists-and-enabled',
   'scheduler-service-agent-has-role',
 ] as const;
+
+/** Nearly every job passes: one shared, read-only result. */
+const PASSED: readonly RuleResult<'ok' | 'authFailed'>[] = [{ status: 'pass', messageId: 'ok' }];
 
 const UNAUTHENTICATED = 16;
 const PERMISSION_DENIED = 7;
@@ -50,7 +53,7 @@ export default defineRule({
   evaluate(job) {
     const last = job.lastAttempt;
     if (!last || (last.code !== UNAUTHENTICATED && last.code !== PERMISSION_DENIED)) {
-      return [{ status: 'pass', messageId: 'ok' }];
+      return PASSED;
     }
     const code = RPC_CODE_NAMES[last.code]!;
     const lastAttempt = { code, ...(last.message ? { message: last.message } : {}), ...(last.time ? { time: last.time } : {}) };

@@ -62,12 +62,12 @@ export default defineRule<M>({
     },
     remediation: { summary: "Set the job's OIDC audience to the target's URL (without path or query).", automatic: false },
   },
-  evaluate(job, { inventory, target }) {
+  // The verdict depends only on the target and the audience. The default audience is the job's
+  // URI, fixed by the target: key "". A configured audience is never empty (an empty one is unset).
+  memoKey: (job) => (job.http?.oidcToken ? (job.http.oidcToken.audience ?? '') : undefined),
+  evaluate(job, { target }) {
     const aud = effectiveAudience(job);
-    if (!aud) return [];
-    // The verdict depends only on the (shared) target and the audience: judged once per pair.
-    const namespace = aud.explicit ? 'oidc-audience-matches-target/configured' : 'oidc-audience-matches-target/default';
-    return inventory.memo(namespace, target, aud.audience, () => judgeAudience(job.http!.uri, target, aud));
+    return aud ? judgeAudience(job.http!.uri, target, aud) : [];
   },
 });
 

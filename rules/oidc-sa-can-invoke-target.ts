@@ -52,11 +52,11 @@ export default defineRule<M>({
     },
     remediation: { summary: "Grant the token's service account roles/run.invoker (Cloud Run, 2nd gen) or roles/cloudfunctions.invoker (1st gen) on the target.", automatic: false },
   },
+  // The verdict depends only on the target and the token's account.
+  memoKey: (job) => job.http?.oidcToken?.serviceAccountEmail,
   evaluate(job, { inventory, target }) {
     const sa = job.http?.oidcToken?.serviceAccountEmail;
-    if (!sa) return [];
-    // The verdict depends only on the (shared) target and the account: judged once per pair.
-    return inventory.memo('oidc-sa-can-invoke-target', target, sa, () => judge(inventory, target, sa));
+    return sa ? judge(inventory, target, sa) : [];
   },
 });
 

@@ -1,7 +1,10 @@
-import { defineRule } from '../src/engine/define-rule.js';
+import { defineRule, type RuleResult } from '../src/engine/define-rule.js';
 import { serviceAccountProject, tokenOf } from '../src/engine/predicates.js';
+import type { Inventory } from '../src/model/inventory.js';
 
-export default defineRule({
+type M = 'ok' | 'disabled' | 'missing' | 'notCovered';
+
+export default defineRule<M>({
   meta: {
     id: 'token-sa-exists-and-enabled',
     title: "Token's service account exists and is enabled",
@@ -33,20 +36,24 @@ export default defineRule({
     },
     remediation: { summary: 'Enable the service account, or point the job at an existing, enabled one.', automatic: false },
   },
+  // The verdict depends only on the token's account (and so, trivially, on the target and it).
+  memoKey: (job) => tokenOf(job)?.token.serviceAccountEmail,
   evaluate(job, { inventory }) {
     const token = tokenOf(job);
-    if (!token) return [];
-    const email = token.token.serviceAccountEmail;
-    const sa = inventory.serviceAccount(email);
-    if (sa) {
-      return sa.disabled
-        ? [{ status: 'fail', messageId: 'disabled', data: { sa: email }, cause: email, evidence: { serviceAccount: sa.source.assetName } }]
-        : [{ status: 'pass', messageId: 'ok', data: { sa: email }, cause: email }];
-    }
-    const project = serviceAccountProject(inventory, email);
-    if (project && inventory.coversServiceAccountsOf(project)) {
-      return [{ status: 'fail', messageId: 'missing', data: { sa: email, project }, cause: email }];
-    }
-    return [{ status: 'unverifiable', messageId: 'notCovered', data: { sa: email, project: project ?? 'its project' }, severity: 'low', cause: email }];
+    return token ? judgeAccount(inventory, token.token.serviceAccountEmail) : [];
   },
 });
+
+function judgeAccount(inventory: Inventory, email: string): RuleResult<M>[] {
+  const sa = inventory.serviceAccount(email);
+  if (sa) {
+    return sa.disabled
+      ? [{ status: 'fail', messageId: 'disabled', data: { sa: email }, cause: email, evidence: { serviceAccount: sa.source.assetName } }]
+      : [{ status: 'pass', messageId: 'ok', data: { sa: email }, cause: email }];
+  }
+  const project = serviceAccountProject(inventory, email);
+  if (project && inventory.coversServiceAccountsOf(project)) {
+    return [{ status: 'fail', messageId: 'missing', data: { sa: email, project }, cause: email }];
+  }
+  return [{ status: 'unverifiable', messageId: 'notCovered', data: { sa: email, project: project ?? 'its project' }, severity: 'low', cause: email }];
+}

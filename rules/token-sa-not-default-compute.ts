@@ -29,6 +29,8 @@ export default defineRule({
     },
     remediation: { summary: 'Create a dedicated service account with only the invoker role on the target and use it in the token.', automatic: false },
   },
+  // The verdict depends only on the token's account.
+  memoKey: (job) => tokenOf(job)?.token.serviceAccountEmail,
   evaluate(job) {
     const token = tokenOf(job);
     if (!token) return [];

@@ -51,13 +51,19 @@ export interface RuleResult<M extends string = string> {
 export interface RuleContext {
   readonly inventory: Inventory;
   readonly target: Target;
-  /** Results earlier rules produced for this job (rules run in registry order). */
-  readonly earlier: readonly { ruleId: string; result: RuleResult }[];
 }
 
 export interface Rule<M extends string = string> {
   meta: RuleMeta<M>;
-  evaluate(job: ScheduledJob, ctx: RuleContext): RuleResult<M>[];
+  /** Results may be shared between jobs (see `memoKey`): callers must not change them. */
+  evaluate(job: ScheduledJob, ctx: RuleContext): readonly RuleResult<M>[];
+  /**
+   * Declares that, for this job, the results depend only on the job's target and the returned
+   * key (an account, an audience): the judge then evaluates each (target, key) once and gives
+   * the same results to the other jobs that share them. Undefined: evaluate this job itself.
+   * A million-job organization calls far fewer distinct targets with far fewer accounts.
+   */
+  memoKey?(job: ScheduledJob): string | undefined;
 }
 
 /** Typed constructor: message ids in results are checked against `meta.messages`. */
@@ -65,7 +71,29 @@ export function defineRule<M extends string>(rule: Rule<M>): Rule<M> {
   return rule;
 }
 
+const PLACEHOLDER = /\{\{\s*(\w+)\s*\}\}/g;
+
+/** A template cut at its placeholders: its leading text, then per placeholder its name, its own text and the text after it. */
+const compiled = new Map<string, string[]>();
+
 /** Fills `{{name}}` placeholders; an unfilled one is left visible for the RuleTester to refuse. */
 export function formatMessage(template: string, data: Record<string, string | number> = {}): string {
-  return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, key: string) => (key in data ? String(data[key]) : whole));
+  // Templates are few and messages many: each template is cut once.
+  let parts = compiled.get(template);
+  if (!parts) {
+    parts = [];
+    let last = 0;
+    for (const m of template.matchAll(PLACEHOLDER)) {
+      parts.push(template.slice(last, m.index), m[1]!, m[0]);
+      last = m.index + m[0].length;
+    }
+    parts.push(template.slice(last));
+    compiled.set(template, parts);
+  }
+  let out = parts[0]!;
+  for (let i = 1; i < parts.length; i += 3) {
+    const key = parts[i]!;
+    out += (key in data ? String(data[key]) : parts[i + 1]!) + parts[i + 2]!;
+  }
+  return out;
 }

@@ -23,8 +23,8 @@ function targetUrl(target: Target): string | null {
 export interface JudgeOptions {
   /** Build findings for passing results too (default true). */
   includePasses?: boolean;
-  /** Told of each passing result that is not built into a finding. */
-  onPass?: (ruleId: string) => void;
+  /** Told of each passing result that is not built into a finding, by the rule's index in `rules`. */
+  onPass?: (ruleIndex: number) => void;
 }
 
 /**
@@ -39,26 +39,40 @@ export function judgeJob(
   options: JudgeOptions = {},
 ): Finding[] {
   const includePasses = options.includePasses ?? true;
-  const target = inventory.target(job);
-  const earlier: { ruleId: string; result: RuleResult }[] = [];
-  const ctx: RuleContext = { inventory, target, earlier };
+  const entry = inventory.targetEntry(job);
+  const target = entry.target;
+  const ctx: RuleContext = { inventory, target };
   const findings: Finding[] = [];
-  for (const rule of rules) {
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i]!;
     if (rule.meta.appliesTo !== 'all' && !rule.meta.appliesTo.includes(target.kind)) continue;
-    for (const result of rule.evaluate(job, ctx)) {
+    for (const result of evaluate(rule, job, ctx, entry.results)) {
       if (!(result.messageId in rule.meta.messages)) {
         throw new RuleContractError('UNKNOWN_MESSAGE_ID', `rule ${rule.meta.id} returned unknown messageId "${result.messageId}"`);
       }
-      earlier.push({ ruleId: rule.meta.id, result });
       if (result.joinTo && joinEvidence(result, findings)) continue;
       if (result.status === 'pass' && !includePasses) {
-        options.onPass?.(rule.meta.id);
+        options.onPass?.(i);
         continue;
       }
       findings.push(toFinding(rule, result, job, target, scan));
     }
   }
   return findings;
+}
+
+/** A rule's results for a job: remembered per target and `memoKey` when the rule declares one. */
+function evaluate(rule: Rule, job: ScheduledJob, ctx: RuleContext, remembered: Map<object, Map<string, unknown>>): readonly RuleResult[] {
+  const key = rule.memoKey?.(job);
+  if (key === undefined) return rule.evaluate(job, ctx);
+  let byKey = remembered.get(rule);
+  if (!byKey) remembered.set(rule, (byKey = new Map()));
+  let results = byKey.get(key) as readonly RuleResult[] | undefined;
+  if (!results) {
+    results = rule.evaluate(job, ctx);
+    byKey.set(key, results);
+  }
+  return results;
 }
 
 /**

@@ -85,8 +85,8 @@ export function isJobRecordText(text: string): boolean {
   return JOB_RECORD_START.test(text);
 }
 
-/** The start of a record whose name is still open: it may be a job with a long name. */
-const NAME_STILL_OPEN = /^\s*\{\s*"name"\s*:\s*"(?:[^"\\]|\\.)*\\?$/;
+/** A record that starts with its name: its type follows the name, which may be long. */
+const NAME_FIRST = /^\s*\{\s*"name"\s*:/;
 const JOB_TEST_BYTES = 256;
 /** Job names are at most about 600 characters; a record with a longer one is simply not deferred. */
 const JOB_TEST_MAX_BYTES = 4096;
@@ -100,7 +100,7 @@ const JOB_TEST_MAX_BYTES = 4096;
 export function isJobRecordBytes(buf: Buffer, start: number, end: number): boolean {
   const head = buf.toString('latin1', start, Math.min(end, start + JOB_TEST_BYTES));
   if (JOB_RECORD_START.test(head)) return true;
-  if (end - start <= JOB_TEST_BYTES || !NAME_STILL_OPEN.test(head)) return false;
+  if (end - start <= JOB_TEST_BYTES || !NAME_FIRST.test(head)) return false;
   return JOB_RECORD_START.test(buf.toString('latin1', start, Math.min(end, start + JOB_TEST_MAX_BYTES)));
 }
 

@@ -188,7 +188,11 @@ export class InventoryBuilder {
   }
 }
 
-const MEMOS = Symbol('cronwarden.memos');
+/** A resolved target and what the judge remembers for it: results by rule, then by the rule's memo key. */
+export interface TargetEntry {
+  readonly target: Target;
+  readonly results: Map<object, Map<string, unknown>>;
+}
 
 /** Distinct job URIs remembered at once: about 130k in a synthetic organization of a million jobs. */
 const MAX_CACHED_TARGETS = 1 << 18;
@@ -204,8 +208,9 @@ export class Inventory implements PolicyStore {
   private readonly projectsWithServiceAccounts = new Set<string>();
   /** permission → resource → member → verdict; nested so that no key string is built per query. */
   private readonly accessCache = new Map<string, Map<string, Map<string, AccessVerdict>>>();
+  private readonly memos = new Map<string, Map<object, Map<string, unknown>>>();
   /** Resolved HTTP targets by job URI: most URIs are called by many jobs. */
-  private readonly targetByUri = new Map<string, Target>();
+  private readonly targetByUri = new Map<string, TargetEntry>();
   /** Container policies a verdict needed and the inventory lacked. */
   readonly missingPolicies = new Set<string>();
   /** Projects whose resources a verdict needed the ancestry of, and the inventory could not give it. */
@@ -284,23 +289,29 @@ export class Inventory implements PolicyStore {
     return host ? this.runByHost.get(host) : undefined;
   }
 
-  /**
-   * Where the job's call lands. An HTTP target depends only on the URI, so it is resolved once
-   * per distinct URI and the same (read-only) Target is shared by the jobs that call it, so
-   * rules can `memo` per target. The cache is emptied when full, which bounds its memory (and
-   * that of the memos kept on its Targets) when URIs do not repeat.
-   */
+  /** Where the job's call lands. */
   target(job: ScheduledJob): Target {
-    if (job.pubsubTopic !== undefined || job.appEngine || !job.http) return resolveTarget(this, job);
-    const uri = job.http.uri;
-    let target = this.targetByUri.get(uri);
-    if (target === undefined) {
-      target = resolveTarget(this, job);
-      if (this.targetByUri.size >= MAX_CACHED_TARGETS) this.targetByUri.clear();
-      this.targetByUri.set(uri, target);
-    }
-    return target;
+    return this.targetEntry(job).target;
   }
+
+  /**
+   * The job's target with the judge's per-target memory. An HTTP target depends only on the
+   * URI, so it is resolved once per distinct URI and the same (read-only) entry is shared by the
+   * jobs that call it. The cache is emptied when full, which bounds its memory (and that of the
+   * results remembered on its entries) when URIs do not repeat.
+   */
+  targetEntry(job: ScheduledJob): TargetEntry {
+    if (job.pubsubTopic !== undefined || job.appEngine || !job.http) return { target: resolveTarget(this, job), results: new Map() };
+    const uri = job.http.uri;
+    let entry = this.targetByUri.get(uri);
+    if (entry === undefined) {
+      entry = { target: resolveTarget(this, job), results: new Map() };
+      if (this.targetByUri.size >= MAX_CACHED_TARGETS) this.targetByUri.clear();
+      this.targetByUri.set(uri, entry);
+    }
+    return entry;
+  }
+
 
   serviceAccount(email: string): ServiceAccount | undefined {
     return this.serviceAccounts.get(email) ?? this.serviceAccounts.get(email.toLowerCase());
@@ -365,32 +376,24 @@ export class Inventory implements PolicyStore {
   }
 
   /**
-   * Remembers a pure computation over the inventory, so a rule can judge a project or a target
-   * once rather than once per job. The value must depend only on `owner` (an object the
-   * inventory shares between jobs: an interned ancestry, a Target) and `key`; `namespace` keeps
-   * rules apart. Values are shared between jobs and must not be changed.
+   * Remembers a pure computation over the inventory for the rest of the scan, so a rule can
+   * judge a project once rather than once per job. The value must depend only on `owner` (an
+   * object the inventory shares between jobs and that is bounded in number, such as an interned
+   * ancestry) and `key`; `namespace` keeps rules apart. Values are shared between jobs and must
+   * not be changed. (Per-target results are remembered by the judge: see `Rule.memoKey`.)
    */
   memo<T>(namespace: string, owner: object, key: string, compute: () => T): T {
-    // Kept on the owner itself: a lookup in a small map per owner, where one map for all owners
-    // cost more than the rules it saved at a million jobs; the memos go when their owner goes.
-    // An owner seen by another inventory (a record reused across scans) starts afresh.
-    const holder = owner as { [MEMOS]?: { inventory: Inventory; byNamespace: Map<string, Map<string, unknown>> } };
-    let memos = holder[MEMOS];
-    if (memos === undefined) {
-      memos = { inventory: this, byNamespace: new Map() };
-      Object.defineProperty(owner, MEMOS, { value: memos, writable: true });
-    } else if (memos.inventory !== this) {
-      memos = holder[MEMOS] = { inventory: this, byNamespace: new Map() };
-    }
-    const byNamespace = memos.byNamespace;
-    let byKey = byNamespace.get(namespace);
-    if (!byKey) byNamespace.set(namespace, (byKey = new Map()));
+    let byOwner = this.memos.get(namespace);
+    if (!byOwner) this.memos.set(namespace, (byOwner = new Map()));
+    let byKey = byOwner.get(owner);
+    if (!byKey) byOwner.set(owner, (byKey = new Map()));
     const known = byKey.get(key);
     if (known !== undefined || byKey.has(key)) return known as T;
     const value = compute();
     byKey.set(key, value);
     return value;
   }
+
 
 }
 

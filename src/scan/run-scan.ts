@@ -80,7 +80,11 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
   };
   if (opts.shard) summary.shard = opts.shard;
 
-  const countPass = (ruleId: string): void => countResult(summary, ruleId, 'pass', 'info');
+  // Passes are most results and are only counted: by rule index here, into the summary at the end.
+  const passesByRule = new Array<number>(opts.rules.length).fill(0);
+  const countPass = (ruleIndex: number): void => {
+    passesByRule[ruleIndex]!++;
+  };
   // Deferred records include jobs outside this task's share: an upper bound, for progress only.
   const expected = inventory.jobs.length + (report.deferredJobs?.count ?? 0);
   let interrupted = false;
@@ -139,6 +143,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
   for (const job of inventory.jobs) {
     if (!(await judge(job))) break;
   }
+  opts.rules.forEach((rule, i) => countResult(summary, rule.meta.id, 'pass', 'info', passesByRule[i]!));
   summary.assetsRead = inventory.stats.assetsRead;
   summary.assetsSkippedByType = Object.fromEntries([...inventory.stats.skippedByType].sort((a, b) => b[1] - a[1]));
   summary.unreadableRecords = problemCount;
@@ -162,15 +167,15 @@ export function countFinding(summary: ScanSummary, f: Finding): void {
   countResult(summary, f.ruleId, f.status, f.severity);
 }
 
-/** Adds one result to the counts: by rule and status, and non-passing ones by severity. */
-function countResult(summary: ScanSummary, ruleId: string, status: Status, severity: Severity): void {
-  summary.findings.total++;
+/** Adds `n` results to the counts: by rule and status, and non-passing ones by severity. */
+function countResult(summary: ScanSummary, ruleId: string, status: Status, severity: Severity, n = 1): void {
+  if (n === 0) return;
+  summary.findings.total += n;
   const rule = (summary.findings.byRule[ruleId] ??= {});
-  rule[status] = (rule[status] ?? 0) + 1;
-  summary.findings.byStatus[status] = (summary.findings.byStatus[status] ?? 0) + 1;
+  rule[status] = (rule[status] ?? 0) + n;
+  summary.findings.byStatus[status] = (summary.findings.byStatus[status] ?? 0) + n;
   if (status !== 'pass') {
     const sev = (summary.findings.bySeverity[severity] ??= {});
-    sev[status] = (sev[status] ?? 0) + 1;
+    sev[status] = (sev[status] ?? 0) + n;
   }
 }
-

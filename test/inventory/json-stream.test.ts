@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { JsonArraySplitter, JsonShapeError, NdjsonSplitter, looksLikeArray } from '../../src/inventory/json-stream.js';
+import { JsonArraySplitter, JsonShapeError, NdjsonByteSplitter, NdjsonSplitter, looksLikeArray } from '../../src/inventory/json-stream.js';
 
 interface Emitted {
   text: string;
@@ -229,5 +230,54 @@ describe('NdjsonSplitter', () => {
     splitter.end();
     expect(records.map((r) => r.length)).toEqual([1600 * piece.length + 10, 7]);
     expect(performance.now() - started).toBeLessThan(1_000);
+  });
+});
+
+/** The byte splitter's records, decoded, for `bytes` pushed in the given pieces. */
+function runBytes(bytes: Buffer, cutsAt: readonly number[]): Emitted[] {
+  const records: Emitted[] = [];
+  const splitter = new NdjsonByteSplitter((buf, start, end, line) => records.push({ text: buf.toString('utf8', start, end), line }));
+  let from = 0;
+  for (const at of [...cutsAt].sort((a, b) => a - b)) {
+    splitter.push(bytes.subarray(from, at));
+    from = at;
+  }
+  splitter.push(bytes.subarray(from));
+  splitter.end();
+  return records;
+}
+
+describe('NdjsonByteSplitter', () => {
+  it('emits the same records and lines as the text splitter, however the bytes are cut', () => {
+    const line = fc.oneof(
+      fc.constant(''),
+      fc.constant('  \r'),
+      fc.string({ unit: 'grapheme', maxLength: 12 }).map((s) => JSON.stringify({ s })),
+      fc.constantFrom('{"name":"é—😀"}', '{"a":"\\u00e9\\n"}', ' {"pad":1}\t', '{"trunc'),
+    );
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 8 }), fc.boolean(), fc.array(fc.nat(), { maxLength: 6 }), (lines, trailingNewline, rawCuts) => {
+        const text = lines.join('\n') + (trailingNewline ? '\n' : '');
+        const bytes = Buffer.from(text, 'utf8');
+        // Cuts anywhere, inside multi-byte characters too: the splitter never decodes a piece.
+        const cutsAt = rawCuts.map((c) => (bytes.length === 0 ? 0 : c % (bytes.length + 1)));
+        expect(runBytes(bytes, cutsAt)).toEqual(run('ndjson', [text]).records);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('trims blanks and CRLF ends and numbers lines from 1', () => {
+    expect(runBytes(Buffer.from('\r\n {"a":1} \r\n\n{"b":2}'), [3, 9])).toEqual([
+      { text: '{"a":1}', line: 2 },
+      { text: '{"b":2}', line: 4 },
+    ]);
+  });
+
+  it('keeps no pieces once a line has ended', () => {
+    const splitter = new NdjsonByteSplitter(() => {});
+    for (let i = 0; i < 1000; i++) splitter.push(Buffer.from('{"a":1}\n{"b":'));
+    splitter.push(Buffer.from('2}\n'));
+    expect((splitter as unknown as { pieces: Buffer[] }).pieces).toEqual([]);
   });
 });

@@ -192,7 +192,7 @@ describe('oidc-sa-can-invoke-target with a malformed binding', () => {
     for (const a of assets) builder.add(a);
     const inventory = builder.finish();
     const j = inventory.jobs[0]!;
-    const [result] = rule.evaluate(j, { inventory, target: inventory.target(j), earlier: [] });
+    const [result] = rule.evaluate(j, { inventory, target: inventory.target(j) });
     return { status: result!.status, messageId: result!.messageId, problems };
   }
   const malformed = { role: 'roles/run.invoker', members: 'serviceAccount:someone' } as unknown as IamBindingJson;

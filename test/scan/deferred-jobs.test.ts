@@ -2,11 +2,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { allRules } from '../../rules/index.js';
 import type { Finding } from '../../src/findings/schema.js';
 import type { RecordResult } from '../../src/inventory/asset-record.js';
-import { FileAssetSource, isJobRecordText } from '../../src/inventory/file-source.js';
+import { FileAssetSource, isJobRecordBytes, isJobRecordText } from '../../src/inventory/file-source.js';
 import type { AssetSource } from '../../src/inventory/source.js';
 import { textLogger } from '../../src/log/logger.js';
 import { runScan } from '../../src/scan/run-scan.js';
@@ -26,6 +27,40 @@ describe('telling a job record from its first keys', () => {
     expect(isJobRecordText(`{"name":"//x","resource":{"data":{"asset_type":"${JOB}"}},"asset_type":"${JOB}"}`)).toBe(false);
     expect(isJobRecordText(`{"name":"//x","asset_type":"${JOB}Other"}`)).toBe(false);
     expect(isJobRecordText(`{"ancestors":[],"name":"//x","asset_type":"${JOB}"}`)).toBe(false);
+  });
+});
+
+describe('telling a job record from its first bytes', () => {
+  const bytesSay = (text: string): boolean => {
+    // Inside a larger buffer, as the reader sees it.
+    const buf = Buffer.from(`xx${text}yy`, 'utf8');
+    return isJobRecordBytes(buf, 2, buf.length - 2);
+  };
+
+  it('agrees with the text test, for names of any length and any characters', () => {
+    const name = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 40 }), fc.string({ minLength: 200, maxLength: 1500 }));
+    fc.assert(
+      fc.property(
+        name,
+        fc.constantFrom('asset_type', 'assetType'),
+        fc.constantFrom(JOB, 'run.googleapis.com/Service', `${JOB}Other`),
+        fc.constantFrom('', ' ', '\n  '),
+        fc.boolean(),
+        (n, key, type, gap, nameFirst) => {
+          const head = nameFirst ? `{${gap}"name":${gap}${JSON.stringify(n)},${gap}"${key}":"${type}"` : `{"${key}":"${type}","name":${JSON.stringify(n)}`;
+          const text = `${head},"resource":{"data":{"name":"é"}}}`;
+          expect(bytesSay(text)).toBe(isJobRecordText(text));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('sees a job behind a name longer than its first look, and gives up only past the longest real name', () => {
+    const record = (n: string): string => `{"name":${JSON.stringify(n)},"asset_type":"${JOB}","resource":{}}`;
+    expect(bytesSay(record(`//cloudscheduler.googleapis.com/projects/p/locations/l/jobs/${'j'.repeat(500)}`))).toBe(true);
+    expect(bytesSay(record(`//x/${'é'.repeat(400)}`))).toBe(true);
+    expect(bytesSay(record('x'.repeat(5000)))).toBe(false);
   });
 });
 
@@ -77,6 +112,20 @@ describe('deferred job records', () => {
       });
       expect(later.map((r) => (r.ok ? r.record.origin : r.problem.origin))).toEqual(jobLines.map((n) => `${path}:${n}`));
     }
+  });
+
+  it('still judges a job whose name is too long to be told from its first bytes, once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cw-defer-'));
+    const long = join(dir, 'long.ndjson');
+    const jobName = `projects/acme-prod/locations/europe-west1/jobs/${'j'.repeat(5000)}`;
+    const data = { name: jobName, state: 'ENABLED', httpTarget: { uri: 'https://example.com/x' } };
+    writeFileSync(long, JSON.stringify({ name: `//cloudscheduler.googleapis.com/${jobName}`, asset_type: JOB, resource: { data } }) + '\n');
+    const first: RecordResult[] = [];
+    const report = await new FileAssetSource([long]).read((r) => void first.push(r), { deferJobs: true });
+    expect(report.deferredJobs).toBeUndefined();
+    expect(first.filter((r) => r.ok && r.record.assetType === JOB)).toHaveLength(1);
+    const { summary } = await findingsOf(new FileAssetSource([...SAMPLE_FILES, long]));
+    expect(summary.jobsScanned).toBe(29);
   });
 
   it('names a record whose first keys say job but whose type is another, and the scan is partial', async () => {

@@ -28,7 +28,7 @@ export interface InvalidCase extends ValidCase {
   expect: ExpectedResult[];
 }
 
-export function evaluateRule(rule: Rule, assets: AssetRecord[], jobId?: string): { results: RuleResult[]; messages: string[] } {
+export function evaluateRule(rule: Rule, assets: AssetRecord[], jobId?: string): { results: readonly RuleResult[]; messages: string[] } {
   const problems: string[] = [];
   const builder = new InventoryBuilder((p) => problems.push(`${p.origin}: ${p.message}`));
   for (const a of assets) builder.add(a);
@@ -39,7 +39,7 @@ export function evaluateRule(rule: Rule, assets: AssetRecord[], jobId?: string):
   const job = jobs[0]!;
   const target = inventory.target(job);
   const applies = rule.meta.appliesTo === 'all' || rule.meta.appliesTo.includes(target.kind);
-  const results = applies ? rule.evaluate(job, { inventory, target, earlier: [] }) : [];
+  const results = applies ? rule.evaluate(job, { inventory, target }) : [];
   const messages = results.map((r) => {
     const template = (rule.meta.messages as Record<string, string>)[r.messageId];
     if (template === undefined) throw new Error(`rule ${rule.meta.id} returned undeclared messageId "${r.messageId}"`);

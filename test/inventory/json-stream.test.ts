@@ -25,6 +25,26 @@ function run(kind: 'ndjson' | 'array', chunks: readonly string[]): Outcome {
   return { records };
 }
 
+/**
+ * Characters that `String.prototype.indexOf` looked at while `fn` ran: the splitters' searches,
+ * counted instead of timed, so that a search repeated over the same text shows as a number.
+ */
+function scanned(fn: () => void): number {
+  const original = String.prototype.indexOf;
+  let total = 0;
+  String.prototype.indexOf = function (this: string, search: string, from = 0): number {
+    const at = original.call(this, search, from);
+    total += (at === -1 ? this.length : at + search.length) - Math.max(0, from);
+    return at;
+  };
+  try {
+    fn();
+  } finally {
+    String.prototype.indexOf = original;
+  }
+  return total;
+}
+
 /** Every way of cutting `text` into two chunks, plus a few three-way cuts and one char a chunk. */
 function cuts(text: string): string[][] {
   const out: string[][] = [[text]];
@@ -152,14 +172,17 @@ describe('JsonArraySplitter', () => {
     expect((splitter as unknown as { pieces: string[] }).pieces).toEqual([]);
   });
 
-  it('stays fast on long strings full of escapes and many short strings in one chunk', () => {
-    const escaped = JSON.stringify({ s: '\\'.repeat(300_000), t: '\\"'.repeat(100_000) });
+  it('searches each character of long strings full of escapes, and of many short strings, a bounded number of times', () => {
+    const escaped = `[${JSON.stringify({ s: '\\'.repeat(300_000), t: '\\"'.repeat(100_000) })}]`;
     const many = JSON.stringify(Array.from({ length: 100_000 }, (_, i) => ({ k: `v${i}` })));
-    const started = performance.now();
-    expect(run('array', [`[${escaped}]`]).records).toHaveLength(1);
-    expect(run('array', [many]).records).toHaveLength(100_000);
-    // Linear: a few milliseconds each; a search per string or per escape took seconds.
-    expect(performance.now() - started).toBeLessThan(1_000);
+    // A search per string or per escape from there to the chunk's end would scan billions of characters.
+    const a = scanned(() => expect(run('array', [escaped]).records).toHaveLength(1));
+    // At least the strings themselves were searched (the count is not vacuous), at most a few times over.
+    expect(a).toBeGreaterThan(escaped.length / 2);
+    expect(a).toBeLessThan(3 * escaped.length);
+    const b = scanned(() => expect(run('array', [many]).records).toHaveLength(100_000));
+    expect(b).toBeGreaterThan(many.length / 4);
+    expect(b).toBeLessThan(3 * many.length);
   });
 });
 
@@ -219,17 +242,21 @@ describe('NdjsonSplitter', () => {
     splitter.end();
   });
 
-  it('takes a line longer than many chunks in time linear in its length', () => {
+  it('takes a line longer than many chunks by searching each chunk once and joining once', () => {
     const records: string[] = [];
     const splitter = new NdjsonSplitter((t) => records.push(t));
     const piece = 'x'.repeat(64 * 1024);
-    const started = performance.now();
-    splitter.push('{"pad":"');
-    for (let i = 0; i < 1600; i++) splitter.push(piece);
-    splitter.push('"}\n{"b":2}');
-    splitter.end();
+    const total = scanned(() => {
+      splitter.push('{"pad":"');
+      for (let i = 0; i < 1600; i++) splitter.push(piece);
+      // Kept as pieces until the line ends, not concatenated chunk by chunk.
+      expect((splitter as unknown as { pieces: string[] }).pieces).toHaveLength(1601);
+      splitter.push('"}\n{"b":2}');
+      splitter.end();
+    });
     expect(records.map((r) => r.length)).toEqual([1600 * piece.length + 10, 7]);
-    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(total).toBeGreaterThanOrEqual(1600 * piece.length);
+    expect(total).toBeLessThan(2 * 1600 * piece.length);
   });
 });
 

@@ -2,12 +2,14 @@ export const MAIN_HELP = `cronwarden — find Cloud Scheduler jobs whose calls t
 
 Usage:
   cronwarden scan [options]          scan an inventory and report findings
-  cronwarden rules                   list the rules
-  cronwarden explain RULE_ID         print a rule's documentation and fixes
+  cronwarden rules [--rule-pack F]   list the rules
+  cronwarden explain RULE_ID [--rule-pack F]
+                                     print a rule's documentation and fixes
   cronwarden replay-spool FILE       publish undelivered Pub/Sub messages again
   cronwarden --help | --version
 
-Run 'cronwarden scan --help' for the scan options.
+Run 'cronwarden scan --help' for the scan options. --rule-pack FILE (repeatable, or
+CRONWARDEN_RULE_PACKS) adds the rules of an outside rule pack; see the README.
 
 Exit codes (--exit-mode cli, the default outside Cloud Run):
   0  scan complete; no failing finding at or above --fail-on
@@ -39,6 +41,10 @@ Output:
 API listing:
   --concurrency N       concurrent Cloud Asset API calls (default 8)                        [CRONWARDEN_CONCURRENCY]
   --rate-per-minute N   client-side cap on Cloud Asset API calls per minute (default 80)    [CRONWARDEN_RATE_PER_MINUTE]
+
+Rules:
+  --rule-pack FILE      also run the rules an outside rule pack (an ES module) exports;
+                        repeatable. Packs are code: load only packs you trust             [CRONWARDEN_RULE_PACKS]
 
 Logging:
   --log-level LEVEL     debug | info | warn | error | silent (default info)                 [CRONWARDEN_LOG_LEVEL]

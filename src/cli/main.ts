@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Writable } from 'node:stream';
 import { ConfigurationError } from '../errors.js';
-import { parseScanConfig, type ScanConfig } from '../config/config.js';
+import { fromEnv, parseScanConfig, type ScanConfig } from '../config/config.js';
 import { severityRank, type Severity } from '../findings/schema.js';
 import { FileAssetSource } from '../inventory/file-source.js';
 import type { AssetSource } from '../inventory/source.js';
@@ -16,7 +16,9 @@ import { cloudRunDefaults, prepareScanRuntime, reportFailure, writeNotice } from
 import { installStopHandlers } from '../runtime/signals.js';
 import { JsonSink, JsonlSink, TableSink } from '../sinks/stream-sinks.js';
 import type { FindingSink } from '../sinks/sink.js';
-import { allRules, ruleById } from '../../rules/index.js';
+import { allRules } from '../../rules/index.js';
+import type { Rule } from '../engine/define-rule.js';
+import { loadRulePacks } from '../engine/rule-packs.js';
 import { VERSION } from '../version.js';
 import { MAIN_HELP, REPLAY_HELP, SCAN_HELP } from './help.js';
 import { explainRule, listRules } from './rules-text.js';
@@ -48,14 +50,17 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
       case '-v':
         io.stdout.write(`${VERSION}\n`);
         return EXIT.ok;
-      case 'rules':
-        io.stdout.write(listRules(allRules));
+      case 'rules': {
+        const { rules } = await rulesCommandArgs(command, rest, io.env, 0);
+        io.stdout.write(listRules(rules));
         return EXIT.ok;
+      }
       case 'explain': {
-        const id = rest[0];
-        const rule = id ? ruleById(id) : undefined;
+        const { rules, positionals } = await rulesCommandArgs(command, rest, io.env, 1);
+        const id = positionals[0];
+        const rule = id ? rules.find((r) => r.meta.id === id) : undefined;
         if (!rule) {
-          io.stderr.write(`cronwarden: ${id ? `unknown rule "${id}"` : 'explain needs a RULE_ID'}; known rules: ${allRules.map((r) => r.meta.id).join(', ')}\n`);
+          io.stderr.write(`cronwarden: ${id ? `unknown rule "${id}"` : 'explain needs a RULE_ID'}; known rules: ${rules.map((r) => r.meta.id).join(', ')}\n`);
           return EXIT.error;
         }
         io.stdout.write(explainRule(rule));
@@ -72,6 +77,26 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
   } catch (err) {
     return await reportFailure(err, io, EXIT.error);
   }
+}
+
+/** `rules` and `explain`: at most `maxPositionals` positionals, and rule packs by flag or environment. */
+async function rulesCommandArgs(
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  maxPositionals: number,
+): Promise<{ rules: Rule[]; positionals: string[] }> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...args], strict: true, allowPositionals: true, options: { 'rule-pack': { type: 'string', multiple: true } } });
+  } catch (err) {
+    throw new ConfigurationError('BAD_FLAGS', `${(err as Error).message}\nRun 'cronwarden --help'.`);
+  }
+  if (parsed.positionals.length > maxPositionals) {
+    throw new ConfigurationError('BAD_FLAGS', `${command}: unexpected argument "${parsed.positionals[maxPositionals]}"\nRun 'cronwarden --help'.`);
+  }
+  const packs = parsed.values['rule-pack'] ?? (fromEnv(env).rulePacks as string[] | undefined) ?? [];
+  return { rules: await loadRulePacks(packs, allRules), positionals: parsed.positionals };
 }
 
 function parseScanFlags(args: readonly string[]): { flags: Record<string, unknown>; help: boolean } {
@@ -97,6 +122,7 @@ function parseScanFlags(args: readonly string[]): { flags: Record<string, unknow
         'exit-mode': { type: 'string' },
         concurrency: { type: 'string' },
         'rate-per-minute': { type: 'string' },
+        'rule-pack': { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -122,6 +148,7 @@ function parseScanFlags(args: readonly string[]): { flags: Record<string, unknow
       exitMode: v['exit-mode'],
       concurrency: v.concurrency,
       ratePerMinute: v['rate-per-minute'],
+      rulePacks: v['rule-pack'],
     },
   };
 }
@@ -133,13 +160,15 @@ async function scanCommand(args: readonly string[], io: CliIo): Promise<number> 
     return EXIT.ok;
   }
   const config = parseScanConfig(flags, io.env, { format: io.stdout.isTTY ? 'table' : 'jsonl', ...cloudRunDefaults(io.env) });
+  // Packs are loaded before anything is read or published: a broken pack is a configuration error.
+  const rules = await loadRulePacks(config.rulePacks, allRules);
   const runtime = await prepareScanRuntime(config, io);
   const logger = runtime.logger;
   const source = await createSource(config, logger, io.env);
   const { sinks, finish } = await createSinks(config, io, logger);
   let result: ScanResult;
   try {
-    result = await runScan({ source, rules: allRules, sinks, logger, includePasses: config.includePasses, ...runtime.scanOptions });
+    result = await runScan({ source, rules, sinks, logger, includePasses: config.includePasses, ...runtime.scanOptions });
   } finally {
     runtime.clearProgress();
     await finish();

@@ -28,6 +28,7 @@ export const ScanConfigSchema = z
     exitMode: z.enum(['cli', 'cloud-run']).default('cli'),
     concurrency: z.coerce.number().int().min(1).max(64).default(8),
     ratePerMinute: z.coerce.number().int().min(1).max(10_000).default(80),
+    rulePacks: list.default([]),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -59,9 +60,10 @@ export const ENV_VARS = {
   exitMode: 'CRONWARDEN_EXIT_MODE',
   concurrency: 'CRONWARDEN_CONCURRENCY',
   ratePerMinute: 'CRONWARDEN_RATE_PER_MINUTE',
+  rulePacks: 'CRONWARDEN_RULE_PACKS',
 } as const satisfies Record<keyof ScanConfig, string>;
 
-const LIST_KEYS = new Set(['inputs', 'orgs', 'folders', 'projects']);
+const LIST_KEYS = new Set(['inputs', 'orgs', 'folders', 'projects', 'rulePacks']);
 
 /** Reads settings from the environment: lists are comma-separated, booleans `true`/`false`. */
 export function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
@@ -103,7 +105,7 @@ function stripUndefined(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)));
 }
 
-const FLAG_NAMES: Record<string, string> = { inputs: '--input', orgs: '--org', folders: '--folder', projects: '--project' };
+const FLAG_NAMES: Record<string, string> = { inputs: '--input', orgs: '--org', folders: '--folder', projects: '--project', rulePacks: '--rule-pack' };
 export function flagName(key: string): string {
   return FLAG_NAMES[key] ?? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }

@@ -1,0 +1,76 @@
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { z } from 'zod';
+import { ConfigurationError } from '../errors.js';
+import { SEVERITIES } from '../findings/schema.js';
+import { TARGET_KINDS } from '../model/types.js';
+import type { Rule } from './define-rule.js';
+
+const text = z.string().trim().min(1);
+
+/**
+ * The shape every rule must have, built-in or from a pack: what `cronwarden explain` prints and
+ * what the judge relies on. Checked when a pack is loaded, so a broken rule is named before any
+ * job is judged.
+ */
+export const RuleShapeSchema = z.object({
+  meta: z.object({
+    id: z.string().regex(/^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/, 'a kebab-case id, e.g. my-org-job-naming'),
+    title: text,
+    severity: z.enum(SEVERITIES),
+    appliesTo: z.union([z.literal('all'), z.array(z.enum(TARGET_KINDS)).min(1)], {
+      error: `'all' or a list of target kinds (${TARGET_KINDS.join(', ')})`,
+    }),
+    docs: z.object({
+      description: text,
+      rationale: text,
+      sources: z.array(text).min(1, 'name at least one source the rule rests on'),
+      fix: z.object({ gcloud: text, terraform: text }),
+      limitations: z.array(text).optional(),
+    }),
+    messages: z.record(z.string(), text).refine((m) => Object.keys(m).length > 0, 'declare at least one message'),
+    remediation: z.object({ summary: text, automatic: z.boolean() }),
+  }),
+  evaluate: z.custom<Rule['evaluate']>((v) => typeof v === 'function', 'must be a function (job, ctx) => results'),
+  memoKey: z.custom<NonNullable<Rule['memoKey']>>((v) => typeof v === 'function', 'must be a function (job) => string | undefined').optional(),
+});
+
+/**
+ * Loads outside rule packs: ES modules whose default export (or `rules` export) is an array of
+ * rules shaped like the built-in ones. Their rules run after the built-in rules, in the order
+ * given. A pack is code the scanner runs with its own permissions: load only packs you trust.
+ */
+export async function loadRulePacks(paths: readonly string[], builtIn: readonly Rule[]): Promise<Rule[]> {
+  const rules = [...builtIn];
+  const origin = new Map<string, string>(builtIn.map((r) => [r.meta.id, 'the built-in rules']));
+  for (const path of paths) {
+    const fail = (message: string): never => {
+      throw new ConfigurationError('BAD_RULE_PACK', `rule pack ${path}: ${message}`);
+    };
+    let mod: { default?: unknown; rules?: unknown };
+    try {
+      mod = (await import(pathToFileURL(resolve(path)).href)) as typeof mod;
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      return fail(e.code === 'ERR_MODULE_NOT_FOUND' && !e.message.includes("package '") ? 'file does not exist' : `cannot be loaded: ${e.message}`);
+    }
+    const exported = mod.default ?? mod.rules;
+    if (!Array.isArray(exported)) return fail('expected `export default [rule, ...]` or `export const rules = [rule, ...]`');
+    if (exported.length === 0) return fail('exports no rules');
+    exported.forEach((candidate: unknown, i) => {
+      const parsed = RuleShapeSchema.safeParse(candidate);
+      const id = (candidate as { meta?: { id?: unknown } } | null)?.meta?.id;
+      const label = `rule ${i + 1}${typeof id === 'string' ? ` (${id})` : ''}`;
+      if (!parsed.success) {
+        const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'rule'}: ${issue.message}`);
+        fail(`${label}: ${issues.join('; ')}`);
+      }
+      const rule = candidate as Rule;
+      const earlier = origin.get(rule.meta.id);
+      if (earlier) fail(`${label}: id "${rule.meta.id}" is already taken by ${earlier}`);
+      origin.set(rule.meta.id, `rule pack ${path}`);
+      rules.push(rule);
+    });
+  }
+  return rules;
+}

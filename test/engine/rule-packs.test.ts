@@ -1,0 +1,128 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { allRules } from '../../rules/index.js';
+import { RuleShapeSchema, loadRulePacks } from '../../src/engine/rule-packs.js';
+import { ConfigurationError } from '../../src/errors.js';
+import type { Finding } from '../../src/findings/schema.js';
+import { runCli, sampleInputs } from '../support/cli-harness.js';
+
+const EXAMPLE = 'examples/rule-packs/plain-http.mjs';
+const dir = mkdtempSync(join(tmpdir(), 'cronwarden-packs-'));
+
+function pack(name: string, source: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, source);
+  return path;
+}
+
+/** A valid rule's source, with parts of its meta replaced. */
+function ruleSource(overrides: Record<string, unknown> = {}): string {
+  const meta = {
+    id: 'org-custom-rule',
+    title: 'A custom rule',
+    severity: 'medium',
+    appliesTo: 'all',
+    docs: { description: 'd', rationale: 'r', sources: ['s'], fix: { gcloud: 'g', terraform: 't' } },
+    messages: { ok: 'ok' },
+    remediation: { summary: 's', automatic: false },
+    ...overrides,
+  };
+  return `{ meta: ${JSON.stringify(meta)}, evaluate: () => [{ status: 'pass', messageId: 'ok' }] }`;
+}
+
+async function loadError(paths: string[]): Promise<ConfigurationError> {
+  const err = await loadRulePacks(paths, allRules).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ConfigurationError);
+  expect((err as ConfigurationError).code).toBe('BAD_RULE_PACK');
+  return err as ConfigurationError;
+}
+
+describe('loadRulePacks', () => {
+  it('adds a pack’s rules after the built-in ones', async () => {
+    const rules = await loadRulePacks([EXAMPLE, pack('named.mjs', `export const rules = [${ruleSource()}];`)], allRules);
+    expect(rules.slice(0, allRules.length)).toEqual(allRules);
+    expect(rules.slice(allRules.length).map((r) => r.meta.id)).toEqual(['http-target-uses-https', 'org-custom-rule']);
+  });
+
+  it('names a file that is missing, does not load, or exports no rules', async () => {
+    expect((await loadError([join(dir, 'absent.mjs')])).message).toBe(`rule pack ${join(dir, 'absent.mjs')}: file does not exist`);
+    const throwing = pack('throws.mjs', `throw new Error('boom');`);
+    expect((await loadError([throwing])).message).toBe(`rule pack ${throwing}: cannot be loaded: boom`);
+    const object = pack('object.mjs', `export default ${ruleSource()};`);
+    expect((await loadError([object])).message).toContain('expected `export default [rule, ...]`');
+    expect((await loadError([pack('empty.mjs', 'export default [];')])).message).toContain('exports no rules');
+  });
+
+  it('names the rule and every field that breaks the rule shape', async () => {
+    const bad = pack('bad.mjs', `export default [${ruleSource()}, ${ruleSource({ id: 'Bad_Id', appliesTo: ['cloud-run', 'mainframe'], docs: { description: 'd', rationale: 'r', sources: [], fix: { gcloud: 'g' } } })}];`);
+    const message = (await loadError([bad])).message;
+    expect(message).toContain(`rule pack ${bad}: rule 2 (Bad_Id): `);
+    for (const field of ['meta.id', "meta.appliesTo: 'all' or a list of target kinds (cloud-run,", 'meta.docs.sources', 'meta.docs.fix.terraform']) {
+      expect(message).toContain(field);
+    }
+    const noEvaluate = pack('no-evaluate.mjs', `export default [{ meta: ${JSON.stringify({ id: 'x' })} }];`);
+    expect((await loadError([noEvaluate])).message).toMatch(/rule 1 \(x\): .*evaluate: must be a function/);
+  });
+
+  it('refuses an id a built-in rule or an earlier pack already has', async () => {
+    const clash = pack('clash.mjs', `export default [${ruleSource({ id: 'oidc-sa-can-invoke-target' })}];`);
+    expect((await loadError([clash])).message).toContain('id "oidc-sa-can-invoke-target" is already taken by the built-in rules');
+    const first = pack('first.mjs', `export default [${ruleSource()}];`);
+    const second = pack('second.mjs', `export default [${ruleSource()}];`);
+    expect((await loadError([first, second])).message).toContain(`id "org-custom-rule" is already taken by rule pack ${first}`);
+  });
+
+  it('holds the built-in rules to the same shape', () => {
+    for (const rule of allRules) expect(RuleShapeSchema.safeParse(rule).success, rule.meta.id).toBe(true);
+  });
+});
+
+describe('--rule-pack', () => {
+  const plainHttpJob = pack(
+    'plain-http-job.ndjson',
+    JSON.stringify({
+      name: '//cloudscheduler.googleapis.com/projects/acme-billing-prod/locations/europe-west1/jobs/legacy-ping',
+      asset_type: 'cloudscheduler.googleapis.com/Job',
+      resource: {
+        data: {
+          name: 'projects/acme-billing-prod/locations/europe-west1/jobs/legacy-ping',
+          state: 'ENABLED',
+          httpTarget: { uri: 'http://legacy.example.com/ping', oidcToken: { serviceAccountEmail: 'pinger@acme-billing-prod.iam.gserviceaccount.com' } },
+        },
+      },
+    }) + '\n',
+  );
+
+  it('runs a pack’s rules in a scan, from the flag or the environment', async () => {
+    for (const [args, env] of [
+      [['--rule-pack', EXAMPLE], {}],
+      [[], { CRONWARDEN_RULE_PACKS: EXAMPLE }],
+    ] as const) {
+      const run = await runCli(['scan', ...sampleInputs(), '--input', plainHttpJob, '--format', 'jsonl', ...args], env);
+      expect(run.code).toBe(0);
+      const own = run.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Finding)
+        .filter((f) => f.ruleId === 'http-target-uses-https');
+      expect(own.map((f) => [f.job.name.split('/').pop(), f.status, f.severity, f.message])).toEqual([
+        ['legacy-ping', 'fail', 'high', 'Job calls http://legacy.example.com/ping over plain HTTP with an OIDC token configured: the request crosses the network unencrypted.'],
+      ]);
+      expect(run.stderr).toContain('http-target-uses-https: 1 fail');
+    }
+  });
+
+  it('lists and explains a pack’s rules, and stops with exit 2 on a broken pack', async () => {
+    expect((await runCli(['rules', '--rule-pack', EXAMPLE])).stdout).toContain('http-target-uses-https');
+    expect((await runCli(['explain', 'http-target-uses-https'], { CRONWARDEN_RULE_PACKS: EXAMPLE })).stdout).toContain('Fix with Terraform:');
+    const broken = await runCli(['scan', ...sampleInputs(), '--rule-pack', join(dir, 'absent.mjs')]);
+    expect(broken.code).toBe(2);
+    expect(broken.stdout).toBe('');
+    expect(broken.stderr).toContain(`rule pack ${join(dir, 'absent.mjs')}: file does not exist`);
+  });
+});

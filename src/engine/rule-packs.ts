@@ -2,8 +2,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { ConfigurationError } from '../errors.js';
-import { SEVERITIES } from '../findings/schema.js';
-import { TARGET_KINDS } from '../model/types.js';
+import { SEVERITIES, TargetKindSchema } from '../findings/schema.js';
 import type { Rule } from './define-rule.js';
 
 const text = z.string().trim().min(1);
@@ -18,8 +17,8 @@ export const RuleShapeSchema = z.object({
     id: z.string().regex(/^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/, 'a kebab-case id, e.g. my-org-job-naming'),
     title: text,
     severity: z.enum(SEVERITIES),
-    appliesTo: z.union([z.literal('all'), z.array(z.enum(TARGET_KINDS)).min(1)], {
-      error: `'all' or a list of target kinds (${TARGET_KINDS.join(', ')})`,
+    appliesTo: z.union([z.literal('all'), z.array(TargetKindSchema).min(1)], {
+      error: `'all' or a list of target kinds (${TargetKindSchema.options.join(', ')})`,
     }),
     docs: z.object({
       description: text,

@@ -126,20 +126,6 @@ export type Target =
 
 export type TargetKind = Target['kind'];
 
-/** Every target kind, for validating a rule's `appliesTo`. */
-export const TARGET_KINDS = [
-  'cloud-run',
-  'function-gen1',
-  'function-gen2',
-  'unknown-run',
-  'unknown-function',
-  'google-api',
-  'app-engine',
-  'pubsub',
-  'external',
-  'invalid-uri',
-] as const satisfies readonly TargetKind[];
-
 /** Targets that verify a Google-signed OIDC token through IAM: the scanner's core concern. */
 export const SERVERLESS_TARGET_KINDS: readonly TargetKind[] = [
   'cloud-run',

@@ -9,6 +9,7 @@ import { InventoryBuilder, type Inventory } from '../../src/model/inventory.js';
 import {
   GEN1_URL, GEN2_URL, RUN_DETERMINISTIC_URL, RUN_URL, baseWorld, bind, job, runPolicy, serviceAccount, withRecords,
 } from '../support/builders.js';
+import { minimalRuleMeta } from '../support/rule-meta.js';
 
 const SCAN: ScanIdentity = { scanId: 'scan-1', observedAt: '2026-11-20T03:00:00.000Z' };
 
@@ -149,15 +150,7 @@ describe('judgeJob', () => {
 
   it('throws RuleContractError for a messageId the rule does not declare', () => {
     const rogue = defineRule<'ok'>({
-      meta: {
-        id: 'rogue-rule',
-        title: 'Rogue rule',
-        severity: 'low',
-        appliesTo: 'all',
-        docs: { description: 'd', rationale: 'r', sources: ['s'], fix: { gcloud: 'g', terraform: 't' } },
-        messages: { ok: 'ok' },
-        remediation: { summary: 's', automatic: false },
-      },
+      meta: minimalRuleMeta('rogue-rule'),
       evaluate: () => [{ status: 'fail', messageId: 'undeclared' as 'ok' }],
     });
     const run = (): Finding[] => judge([...baseWorld(), job()], SCAN, [rogue as Rule]);

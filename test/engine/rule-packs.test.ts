@@ -7,6 +7,7 @@ import { RuleShapeSchema, loadRulePacks } from '../../src/engine/rule-packs.js';
 import { ConfigurationError } from '../../src/errors.js';
 import type { Finding } from '../../src/findings/schema.js';
 import { runCli, sampleInputs } from '../support/cli-harness.js';
+import { minimalRuleMeta } from '../support/rule-meta.js';
 
 const EXAMPLE = 'examples/rule-packs/plain-http.mjs';
 const dir = mkdtempSync(join(tmpdir(), 'cronwarden-packs-'));
@@ -19,16 +20,7 @@ function pack(name: string, source: string): string {
 
 /** A valid rule's source, with parts of its meta replaced. */
 function ruleSource(overrides: Record<string, unknown> = {}): string {
-  const meta = {
-    id: 'org-custom-rule',
-    title: 'A custom rule',
-    severity: 'medium',
-    appliesTo: 'all',
-    docs: { description: 'd', rationale: 'r', sources: ['s'], fix: { gcloud: 'g', terraform: 't' } },
-    messages: { ok: 'ok' },
-    remediation: { summary: 's', automatic: false },
-    ...overrides,
-  };
+  const meta = { ...minimalRuleMeta('org-custom-rule'), ...overrides };
   return `{ meta: ${JSON.stringify(meta)}, evaluate: () => [{ status: 'pass', messageId: 'ok' }] }`;
 }
 

@@ -4,7 +4,7 @@ import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { toAssetRecord, type InputProblem, type RecordResult } from './asset-record.js';
 import { StringDecoder } from 'node:string_decoder';
-import { JsonArraySplitter, JsonShapeError, NdjsonByteSplitter, NdjsonSplitter } from './json-stream.js';
+import { JsonArraySplitter, JsonShapeError, NdjsonByteSplitter, NdjsonSplitter, fileShape } from './json-stream.js';
 import { ReadStopped, type AssetSource, type DeferredJobs, type SourceReport } from './source.js';
 
 /** Problems kept verbatim for stderr; the rest are only counted. */
@@ -143,9 +143,8 @@ async function readOneFile(path: string, onRecord: (r: RecordResult) => void | P
   if (await isGzip(path)) stream = stream.pipe(createGunzip({ chunkSize: 1 << 20 }));
 
   // Records of one chunk, decoded, parsed and handed on one at a time after the splitter returns,
-  // so that onRecord can wait and only one record's text and objects are alive at once (a
-  // chunk's worth kept alive meant copying it in every young-generation GC). A record is a
-  // string (from the text splitter) or a byte range of a chunk (from the byte splitter).
+  // so that onRecord can wait and only one record's text and objects are alive at once. A record
+  // is a string (from the text splitter) or a byte range of a chunk (from the byte splitter).
   let pending: (string | Buffer)[] = [];
   let starts: number[] = [];
   let ends: number[] = [];
@@ -201,7 +200,7 @@ async function readOneFile(path: string, onRecord: (r: RecordResult) => void | P
       else {
         lead.push(chunk);
         const head = withoutBom(lead.length === 1 ? chunk : Buffer.concat(lead));
-        const shape = shapeOf(head);
+        const shape = fileShape(head);
         if (shape === undefined) continue;
         lead = [];
         begin(head, shape);
@@ -211,7 +210,7 @@ async function readOneFile(path: string, onRecord: (r: RecordResult) => void | P
     if (lead.length > 0) {
       const head = withoutBom(Buffer.concat(lead));
       // Only blanks: no records. Otherwise a `[` with nothing after it: a truncated array.
-      if (head.some((c) => !isSpaceByte(c))) begin(head, 'array');
+      if (head.toString('latin1').trim() !== '') begin(head, 'array');
     }
     if (bytes) bytes.end();
     else if (text) {
@@ -247,23 +246,3 @@ function withoutBom(buf: Buffer): Buffer {
   return buf[0] === UTF8_BOM[0] && buf[1] === UTF8_BOM[1] && buf[2] === UTF8_BOM[2] ? buf.subarray(3) : buf;
 }
 
-function isSpaceByte(c: number): boolean {
-  return c === 32 || c === 10 || c === 13 || c === 9;
-}
-
-/**
- * Whether a file's first bytes are a `gcloud asset list` array (`[` then `{` or `]`) or NDJSON;
- * undefined while there are too few bytes to tell. An NDJSON file whose first line is damaged
- * into `[1,…` stays NDJSON.
- */
-function shapeOf(head: Buffer): 'ndjson' | 'array' | undefined {
-  let i = 0;
-  while (i < head.length && isSpaceByte(head[i]!)) i++;
-  if (i === head.length) return undefined;
-  if (head[i] !== 0x5b /* [ */) return 'ndjson';
-  for (i++; i < head.length; i++) {
-    const c = head[i]!;
-    if (!isSpaceByte(c)) return c === 0x7b /* { */ || c === 0x5d /* ] */ ? 'array' : 'ndjson';
-  }
-  return undefined;
-}

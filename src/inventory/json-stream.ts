@@ -87,15 +87,18 @@ export class JsonShapeError extends Error {
 }
 
 /**
- * Whether text that starts a file (leading blanks already skipped) is a `gcloud asset list`
- * array rather than NDJSON: `[` followed by `{` or `]`. Undefined while the text is too short to
- * tell. An NDJSON file whose first line is damaged into `[1,…` or `[null…` stays NDJSON.
+ * Whether a file's first bytes are a `gcloud asset list` array (`[`, then `{` or `]`, after any
+ * blanks) or NDJSON; undefined while there are too few bytes to tell. An NDJSON file whose first
+ * line is damaged into `[1,…` or `[null…` stays NDJSON.
  */
-export function looksLikeArray(text: string): boolean | undefined {
-  if (text.charCodeAt(0) !== OPEN_BRACKET) return false;
-  for (let i = 1; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (!isSpace(c)) return c === OPEN_BRACE || c === CLOSE_BRACKET;
+export function fileShape(head: Uint8Array): 'ndjson' | 'array' | undefined {
+  let i = 0;
+  while (i < head.length && isSpace(head[i]!)) i++;
+  if (i === head.length) return undefined;
+  if (head[i] !== OPEN_BRACKET) return 'ndjson';
+  for (i++; i < head.length; i++) {
+    const c = head[i]!;
+    if (!isSpace(c)) return c === OPEN_BRACE || c === CLOSE_BRACKET ? 'array' : 'ndjson';
   }
   return undefined;
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { JsonArraySplitter, JsonShapeError, NdjsonByteSplitter, NdjsonSplitter, looksLikeArray } from '../../src/inventory/json-stream.js';
+import { JsonArraySplitter, JsonShapeError, NdjsonByteSplitter, NdjsonSplitter, fileShape } from '../../src/inventory/json-stream.js';
 
 interface Emitted {
   text: string;
@@ -186,18 +186,21 @@ describe('JsonArraySplitter', () => {
   });
 });
 
-describe('looksLikeArray', () => {
+describe('fileShape', () => {
   it('takes `[` then `{` or `]` for an array, and anything else for NDJSON', () => {
-    expect(looksLikeArray('[\n  {')).toBe(true);
-    expect(looksLikeArray('[{"name":')).toBe(true);
-    expect(looksLikeArray('[ ]')).toBe(true);
-    expect(looksLikeArray('{"name":1}')).toBe(false);
-    expect(looksLikeArray('[null,{"a":1}]')).toBe(false);
-    expect(looksLikeArray('[1,')).toBe(false);
-    expect(looksLikeArray('[[')).toBe(false);
-    expect(looksLikeArray('["x"]')).toBe(false);
-    expect(looksLikeArray('[')).toBeUndefined();
-    expect(looksLikeArray('[ \r\n ')).toBeUndefined();
+    expect(fileShape(Buffer.from('[\n  {'))).toBe('array');
+    expect(fileShape(Buffer.from('[{"name":'))).toBe('array');
+    expect(fileShape(Buffer.from('[ ]'))).toBe('array');
+    expect(fileShape(Buffer.from('{"name":1}'))).toBe('ndjson');
+    expect(fileShape(Buffer.from('[null,{"a":1}]'))).toBe('ndjson');
+    expect(fileShape(Buffer.from('[1,'))).toBe('ndjson');
+    expect(fileShape(Buffer.from('[['))).toBe('ndjson');
+    expect(fileShape(Buffer.from('["x"]'))).toBe('ndjson');
+    expect(fileShape(Buffer.from('['))).toBeUndefined();
+    expect(fileShape(Buffer.from('[ \r\n '))).toBeUndefined();
+    expect(fileShape(Buffer.from(''))).toBeUndefined();
+    expect(fileShape(Buffer.from(' \n\n\t[ {'))).toBe('array');
+    expect(fileShape(Buffer.from('\r\n{'))).toBe('ndjson');
   });
 });
 

@@ -208,7 +208,7 @@ export class Inventory implements PolicyStore {
   private readonly projectsWithServiceAccounts = new Set<string>();
   /** permission → resource → member → verdict; nested so that no key string is built per query. */
   private readonly accessCache = new Map<string, Map<string, Map<string, AccessVerdict>>>();
-  private readonly memos = new Map<string, Map<object, Map<string, unknown>>>();
+  private readonly memos = new Map<string, WeakMap<object, Map<string, unknown>>>();
   /** Resolved HTTP targets by job URI: most URIs are called by many jobs. */
   private readonly targetByUri = new Map<string, TargetEntry>();
   /** Container policies a verdict needed and the inventory lacked. */
@@ -312,7 +312,6 @@ export class Inventory implements PolicyStore {
     return entry;
   }
 
-
   serviceAccount(email: string): ServiceAccount | undefined {
     return this.serviceAccounts.get(email) ?? this.serviceAccounts.get(email.toLowerCase());
   }
@@ -378,13 +377,13 @@ export class Inventory implements PolicyStore {
   /**
    * Remembers a pure computation over the inventory for the rest of the scan, so a rule can
    * judge a project once rather than once per job. The value must depend only on `owner` (an
-   * object the inventory shares between jobs and that is bounded in number, such as an interned
-   * ancestry) and `key`; `namespace` keeps rules apart. Values are shared between jobs and must
-   * not be changed. (Per-target results are remembered by the judge: see `Rule.memoKey`.)
+   * object the inventory shares between jobs, such as an interned ancestry) and `key`;
+   * `namespace` keeps rules apart. Values are shared between jobs and must not be changed.
+   * (Per-target results are remembered by the judge: see `Rule.memoKey`.)
    */
   memo<T>(namespace: string, owner: object, key: string, compute: () => T): T {
     let byOwner = this.memos.get(namespace);
-    if (!byOwner) this.memos.set(namespace, (byOwner = new Map()));
+    if (!byOwner) this.memos.set(namespace, (byOwner = new WeakMap()));
     let byKey = byOwner.get(owner);
     if (!byKey) byOwner.set(owner, (byKey = new Map()));
     const known = byKey.get(key);

@@ -45,6 +45,8 @@ API listing:
 Rules:
   --rule-pack FILE      also run the rules an outside rule pack (an ES module) exports;
                         repeatable. Packs are code: load only packs you trust             [CRONWARDEN_RULE_PACKS]
+  --only-rule ID        run only this rule (repeatable)                                     [CRONWARDEN_ONLY_RULES]
+  --skip-rule ID        do not run this rule (repeatable); the summary lists the rules run  [CRONWARDEN_SKIP_RULES]
 
 Logging:
   --log-level LEVEL     debug | info | warn | error | silent (default info)                 [CRONWARDEN_LOG_LEVEL]

@@ -18,7 +18,7 @@ import { JsonSink, JsonlSink, TableSink } from '../sinks/stream-sinks.js';
 import type { FindingSink } from '../sinks/sink.js';
 import { allRules } from '../../rules/index.js';
 import type { Rule } from '../engine/define-rule.js';
-import { loadRulePacks } from '../engine/rule-packs.js';
+import { loadRulePacks, selectRules } from '../engine/rule-packs.js';
 import { VERSION } from '../version.js';
 import { MAIN_HELP, REPLAY_HELP, SCAN_HELP } from './help.js';
 import { explainRule, listRules } from './rules-text.js';
@@ -123,6 +123,8 @@ function parseScanFlags(args: readonly string[]): { flags: Record<string, unknow
         concurrency: { type: 'string' },
         'rate-per-minute': { type: 'string' },
         'rule-pack': { type: 'string', multiple: true },
+        'only-rule': { type: 'string', multiple: true },
+        'skip-rule': { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -149,6 +151,8 @@ function parseScanFlags(args: readonly string[]): { flags: Record<string, unknow
       concurrency: v.concurrency,
       ratePerMinute: v['rate-per-minute'],
       rulePacks: v['rule-pack'],
+      onlyRules: v['only-rule'],
+      skipRules: v['skip-rule'],
     },
   };
 }
@@ -161,7 +165,7 @@ async function scanCommand(args: readonly string[], io: CliIo): Promise<number> 
   }
   const config = parseScanConfig(flags, io.env, { format: io.stdout.isTTY ? 'table' : 'jsonl', ...cloudRunDefaults(io.env) });
   // Packs are loaded before anything is read or published: a broken pack is a configuration error.
-  const rules = await loadRulePacks(config.rulePacks, allRules);
+  const rules = selectRules(await loadRulePacks(config.rulePacks, allRules), config.onlyRules, config.skipRules);
   const runtime = await prepareScanRuntime(config, io);
   const logger = runtime.logger;
   const source = await createSource(config, logger, io.env);

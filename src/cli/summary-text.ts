@@ -10,7 +10,9 @@ export function formatSummary(s: ScanSummary, sinks: readonly SinkReport[]): str
   lines.push(`  results: ${st.fail ?? 0} fail, ${st.unverifiable ?? 0} unverifiable, ${st.pass ?? 0} pass`);
   const sev = Object.entries(s.findings.bySeverity).map(([k, v]) => `${k} ${v.fail ?? 0} fail/${v.unverifiable ?? 0} unverifiable`);
   if (sev.length > 0) lines.push(`  non-passing by severity: ${sev.join(', ')}`);
-  for (const [rule, counts] of Object.entries(s.findings.byRule).sort()) {
+  // Every rule that ran, results or not: a rule left out by a selection is visibly absent.
+  for (const rule of [...new Set([...s.rulesRun, ...Object.keys(s.findings.byRule)])].sort()) {
+    const counts = s.findings.byRule[rule] ?? {};
     lines.push(`  ${rule}: ${counts.fail ?? 0} fail, ${counts.unverifiable ?? 0} unverifiable, ${counts.pass ?? 0} pass`);
   }
   const skipped = Object.entries(s.assetsSkippedByType);

@@ -29,6 +29,8 @@ export const ScanConfigSchema = z
     concurrency: z.coerce.number().int().min(1).max(64).default(8),
     ratePerMinute: z.coerce.number().int().min(1).max(10_000).default(80),
     rulePacks: list.default([]),
+    onlyRules: list.default([]),
+    skipRules: list.default([]),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -61,9 +63,11 @@ export const ENV_VARS = {
   concurrency: 'CRONWARDEN_CONCURRENCY',
   ratePerMinute: 'CRONWARDEN_RATE_PER_MINUTE',
   rulePacks: 'CRONWARDEN_RULE_PACKS',
+  onlyRules: 'CRONWARDEN_ONLY_RULES',
+  skipRules: 'CRONWARDEN_SKIP_RULES',
 } as const satisfies Record<keyof ScanConfig, string>;
 
-const LIST_KEYS = new Set(['inputs', 'orgs', 'folders', 'projects', 'rulePacks']);
+const LIST_KEYS = new Set(['inputs', 'orgs', 'folders', 'projects', 'rulePacks', 'onlyRules', 'skipRules']);
 
 /** Reads settings from the environment: lists are comma-separated, booleans `true`/`false`. */
 export function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
@@ -105,7 +109,7 @@ function stripUndefined(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)));
 }
 
-const FLAG_NAMES: Record<string, string> = { inputs: '--input', orgs: '--org', folders: '--folder', projects: '--project', rulePacks: '--rule-pack' };
+const FLAG_NAMES: Record<string, string> = { inputs: '--input', orgs: '--org', folders: '--folder', projects: '--project', rulePacks: '--rule-pack', onlyRules: '--only-rule', skipRules: '--skip-rule' };
 export function flagName(key: string): string {
   return FLAG_NAMES[key] ?? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }

@@ -35,6 +35,25 @@ export const RuleShapeSchema = z.object({
 });
 
 /**
+ * The rules a scan runs: all of `rules`, or only those named in `only`, less those in `skip`,
+ * in registry order. An unknown id is a configuration error: a typo must not silently turn a
+ * rule off, or leave it on.
+ */
+export function selectRules(rules: readonly Rule[], only: readonly string[], skip: readonly string[]): Rule[] {
+  const known = new Set(rules.map((r) => r.meta.id));
+  const unknown = [...only.map((id) => ['--only-rule', id] as const), ...skip.map((id) => ['--skip-rule', id] as const)].filter(([, id]) => !known.has(id));
+  if (unknown.length > 0) {
+    throw new ConfigurationError(
+      'UNKNOWN_RULE',
+      `${unknown.map(([flag, id]) => `${flag} ${id}`).join(', ')}: no such rule; known rules: ${[...known].join(', ')}`,
+    );
+  }
+  const selected = rules.filter((r) => (only.length === 0 || only.includes(r.meta.id)) && !skip.includes(r.meta.id));
+  if (selected.length === 0) throw new ConfigurationError('NO_RULES', 'the rule selection leaves no rule to run');
+  return selected;
+}
+
+/**
  * Loads outside rule packs: ES modules whose default export (or `rules` export) is an array of
  * rules shaped like the built-in ones. Their rules run after the built-in rules, in the order
  * given. A pack is code the scanner runs with its own permissions: load only packs you trust.

@@ -72,6 +72,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
     jobsScanned: 0,
     assetsRead: 0,
     assetsSkippedByType: {},
+    rulesRun: opts.rules.map((r) => r.meta.id),
     findings: { total: 0, byRule: {}, bySeverity: {}, byStatus: {} },
     unreadableRecords: 0,
     problems,

@@ -11,6 +11,8 @@ export interface ScanSummary {
   jobsScanned: number;
   assetsRead: number;
   assetsSkippedByType: Record<string, number>;
+  /** Ids of the rules this scan ran, in order (all built-in ones unless a selection or packs changed them). */
+  rulesRun: string[];
   findings: {
     total: number;
     byRule: Record<string, Partial<Record<Status, number>>>;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { allRules } from '../../rules/index.js';
-import { RuleShapeSchema, loadRulePacks } from '../../src/engine/rule-packs.js';
+import { RuleShapeSchema, loadRulePacks, selectRules } from '../../src/engine/rule-packs.js';
 import { ConfigurationError } from '../../src/errors.js';
 import type { Finding } from '../../src/findings/schema.js';
 import { runCli, sampleInputs } from '../support/cli-harness.js';
@@ -116,5 +116,48 @@ describe('--rule-pack', () => {
     expect(broken.code).toBe(2);
     expect(broken.stdout).toBe('');
     expect(broken.stderr).toContain(`rule pack ${join(dir, 'absent.mjs')}: file does not exist`);
+  });
+});
+
+describe('selectRules', () => {
+  const ids = (rules: readonly { meta: { id: string } }[]): string[] => rules.map((r) => r.meta.id);
+
+  it('keeps registry order, takes only the named rules, then drops the skipped ones', () => {
+    expect(selectRules(allRules, [], [])).toEqual(allRules);
+    expect(ids(selectRules(allRules, ['last-attempt-authorized', 'http-target-uses-oidc'], []))).toEqual(['http-target-uses-oidc', 'last-attempt-authorized']);
+    expect(ids(selectRules(allRules, [], ['token-sa-not-default-compute']))).toEqual(ids(allRules).filter((id) => id !== 'token-sa-not-default-compute'));
+    expect(ids(selectRules(allRules, ['http-target-uses-oidc', 'last-attempt-authorized'], ['last-attempt-authorized']))).toEqual(['http-target-uses-oidc']);
+  });
+
+  it('refuses an unknown id, naming its flag, and a selection that leaves nothing', () => {
+    expect(() => selectRules(allRules, ['http-target-uses-odic'], ['no-such'])).toThrow(
+      /^--only-rule http-target-uses-odic, --skip-rule no-such: no such rule; known rules: http-target-uses-oidc, /,
+    );
+    expect(() => selectRules(allRules, ['http-target-uses-oidc'], ['http-target-uses-oidc'])).toThrow('the rule selection leaves no rule to run');
+  });
+});
+
+describe('--only-rule and --skip-rule', () => {
+  const rulesOf = (stdout: string): string[] => [...new Set(stdout.trim().split('\n').map((l) => (JSON.parse(l) as Finding).ruleId))].sort();
+
+  it('change what a scan runs, and the summary lists what ran', async () => {
+    const skipped = await runCli(['scan', ...sampleInputs(), '--format', 'jsonl', '--skip-rule', 'token-sa-not-default-compute']);
+    expect(skipped.code).toBe(0);
+    expect(rulesOf(skipped.stdout)).not.toContain('token-sa-not-default-compute');
+    expect(rulesOf(skipped.stdout)).toContain('token-sa-exists-and-enabled');
+    expect(skipped.stderr).not.toContain('token-sa-not-default-compute:');
+    const only = await runCli(['scan', ...sampleInputs(), '--format', 'jsonl'], { CRONWARDEN_ONLY_RULES: 'oidc-sa-can-invoke-target,google-api-target-uses-oauth' });
+    expect(rulesOf(only.stdout)).toEqual(['google-api-target-uses-oauth', 'oidc-sa-can-invoke-target']);
+    expect(only.stderr).toMatch(/google-api-target-uses-oauth: 1 fail.*\n.*oidc-sa-can-invoke-target: 4 fail/);
+    const json = await runCli(['scan', ...sampleInputs(), '--format', 'json', '--skip-rule', 'last-attempt-authorized', '--rule-pack', EXAMPLE]);
+    const { summary } = JSON.parse(json.stdout) as { summary: { rulesRun: string[] } };
+    expect(summary.rulesRun).toEqual([...allRules.map((r) => r.meta.id).filter((id) => id !== 'last-attempt-authorized'), 'http-target-uses-https']);
+  });
+
+  it('stops with exit 2 on an id no rule has, before reading anything', async () => {
+    const run = await runCli(['scan', '--input', join(dir, 'absent.ndjson'), '--skip-rule', 'no-such-rule']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--skip-rule no-such-rule: no such rule');
+    expect(run.stderr).not.toContain('absent.ndjson');
   });
 });

@@ -67,6 +67,7 @@ export function aSummary(findings: readonly Finding[], overrides: Partial<ScanSu
     jobsScanned: findings.length,
     assetsRead: findings.length * 4,
     assetsSkippedByType: { 'compute.googleapis.com/Instance': 12 },
+    rulesRun: ['http-target-uses-oidc', 'oidc-audience-matches-target'],
     findings: { total: 0, byRule: {}, bySeverity: {}, byStatus: {} },
     unreadableRecords: 1,
     problems: [{ origin: 'export.ndjson:17', message: 'not JSON' }],

@@ -75,6 +75,7 @@ export function scanCompletedWire(summary: ScanSummary, delivery: DeliveryCounts
       jobsScanned: summary.jobsScanned,
       assetsRead: summary.assetsRead,
       assetsSkippedByType: Object.entries(summary.assetsSkippedByType).map(([assetType, count]) => ({ assetType, count })),
+      rulesRun: [...summary.rulesRun],
       findings: {
         total: f.total,
         byRule: Object.keys(f.byRule)

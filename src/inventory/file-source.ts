@@ -74,19 +74,21 @@ export class FileAssetSource implements AssetSource {
 
 /**
  * A Scheduler job record, told from its first keys without parsing it: the envelope's asset
- * type first, or right after its name — the order protobuf's JSON and gcloud write. A job whose
- * envelope is ordered otherwise is simply not deferred; a match inside nested data is impossible,
- * since it is anchored at the record's start.
+ * type first, or after its name — the order protobuf's JSON and `gcloud asset export` write —
+ * or after its ancestors (and name), the sorted key order of `gcloud asset list --format=json`.
+ * A job whose envelope is ordered otherwise is simply not deferred (it is judged all the same,
+ * only held in memory). A match inside nested data is impossible: the pattern is anchored at
+ * the record's start, and the ancestors it skips are a flat array of resource names.
  */
 const JOB_RECORD_START =
-  /^\s*\{\s*(?:"name"\s*:\s*"(?:[^"\\]|\\.)*"\s*,\s*)?"(?:asset_type|assetType)"\s*:\s*"cloudscheduler\.googleapis\.com\/Job"/;
+  /^\s*\{\s*(?:"ancestors"\s*:\s*\[[^\]]*\]\s*,\s*)?(?:"name"\s*:\s*"(?:[^"\\]|\\.)*"\s*,\s*)?"(?:asset_type|assetType)"\s*:\s*"cloudscheduler\.googleapis\.com\/Job"/;
 
 export function isJobRecordText(text: string): boolean {
   return JOB_RECORD_START.test(text);
 }
 
-/** A record that starts with its name: its type follows the name, which may be long. */
-const NAME_FIRST = /^\s*\{\s*"name"\s*:/;
+/** A record that starts with its name or ancestors: its type follows them, and they may be long. */
+const NAME_FIRST = /^\s*\{\s*"(?:name|ancestors)"\s*:/;
 const JOB_TEST_BYTES = 256;
 /** Job names are at most about 600 characters; a record with a longer one is simply not deferred. */
 const JOB_TEST_MAX_BYTES = 4096;

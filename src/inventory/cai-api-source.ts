@@ -9,7 +9,7 @@ import { assetToJson } from './cai/asset-json.js';
 import { SlidingWindowLimiter, realTimer, type Timer } from './cai/rate-limiter.js';
 import { DEFAULT_RETRY, Retrier, RetriesExhaustedError, describeGrpcError, type RetryPolicy } from './cai/retry.js';
 import { MAX_KEPT_PROBLEMS } from './file-source.js';
-import type { AssetSource, CoverageGap, SourceReport } from './source.js';
+import { ReadStopped, type AssetSource, type CoverageGap, type DeferredJobs, type SourceReport } from './source.js';
 
 type AssetClient = import('@google-cloud/asset').AssetServiceClient;
 type ListAssetsRequest = protos.google.cloud.asset.v1.IListAssetsRequest;
@@ -54,6 +54,7 @@ type Listing = { contentType: ContentType; assetTypes: readonly string[] };
 const SERVERLESS_TYPES = [ASSET_TYPES.runService, ASSET_TYPES.functionV1, ASSET_TYPES.functionV2];
 const IDENTITY_AND_CONTAINER_TYPES = [...USED_ASSET_TYPES].filter((t) => t !== ASSET_TYPES.job && !SERVERLESS_TYPES.includes(t as never));
 const POLICIES: Listing = { contentType: 'IAM_POLICY', assetTypes: [...POLICY_ASSET_TYPES] };
+const JOBS: Listing = { contentType: 'RESOURCE', assetTypes: [ASSET_TYPES.job] };
 
 /**
  * The listings made for a scope. Several asset types share a call (`asset_types` takes a list),
@@ -62,10 +63,13 @@ const POLICIES: Listing = { contentType: 'IAM_POLICY', assetTypes: [...POLICY_AS
  * Run services and functions; identities and containers): pages of one listing follow each
  * other, so three shorter chains side by side finish sooner, for at most two more calls.
  */
-export function listingsFor(scope: string): readonly Listing[] {
-  if (scope.startsWith('projects/')) return [{ contentType: 'RESOURCE', assetTypes: [...USED_ASSET_TYPES] }, POLICIES];
+export function listingsFor(scope: string, { withoutJobs = false } = {}): readonly Listing[] {
+  if (scope.startsWith('projects/')) {
+    const types = withoutJobs ? [...USED_ASSET_TYPES].filter((t) => t !== ASSET_TYPES.job) : [...USED_ASSET_TYPES];
+    return [{ contentType: 'RESOURCE', assetTypes: types }, POLICIES];
+  }
   return [
-    { contentType: 'RESOURCE', assetTypes: [ASSET_TYPES.job] },
+    ...(withoutJobs ? [] : [JOBS]),
     { contentType: 'RESOURCE', assetTypes: SERVERLESS_TYPES },
     { contentType: 'RESOURCE', assetTypes: IDENTITY_AND_CONTAINER_TYPES },
     POLICIES,
@@ -125,7 +129,16 @@ export class CaiApiSource implements AssetSource {
     return `Cloud Asset API: ${this.scopes.join(', ')}`;
   }
 
-  async read(onRecord: (result: RecordResult) => void): Promise<SourceReport> {
+  /**
+   * With `deferJobs`, each scope is first listed without its Scheduler jobs; the jobs are listed
+   * by `deferredJobs.read`, once the model is built, and judged page by page, so the scan never
+   * holds them. Only the scopes whose first listings all succeeded have their jobs listed: a
+   * scope is still judged from a complete model or not at all. A job listing that fails midway
+   * leaves the jobs already judged (their verdicts rest on that complete model) and names the
+   * scope as a coverage gap for the rest.
+   */
+  async read(onRecord: (result: RecordResult) => void, options: { deferJobs?: boolean } = {}): Promise<SourceReport & { deferredJobs?: DeferredJobs }> {
+    const deferJobs = options.deferJobs === true;
     const { logger } = this.opts;
     const timer = this.opts.timer ?? realTimer;
     const readTime = this.opts.readTime ?? new Date(timer.now() - READ_TIME_SKEW_MS);
@@ -133,6 +146,7 @@ export class CaiApiSource implements AssetSource {
     this.stats = stats;
     const report: SourceReport = { records: 0, problems: [], problemCount: 0, gaps: [] };
     const seen = new Set<string>();
+    const covered: string[] = [];
 
     const { AssetServiceClient } = await import('@google-cloud/asset');
     const client = new AssetServiceClient({ ...(this.opts.clientOptions ?? googleClientOptions()) });
@@ -151,7 +165,7 @@ export class CaiApiSource implements AssetSource {
     try {
       await Promise.all(
         this.scopes.map(async (scope) => {
-          const outcome = await readScope(ctx, scope);
+          const outcome = await readScope(ctx, scope, listingsFor(scope, { withoutJobs: deferJobs }));
           if ('gap' in outcome) {
             report.gaps.push(outcome.gap);
             logger.error(`scope ${scope} not scanned: ${outcome.gap.reason}`);
@@ -171,16 +185,82 @@ export class CaiApiSource implements AssetSource {
             onRecord(result);
           }
           logger.info(`scope ${scope}: ${outcome.assets.length} assets listed, ${passed} passed on`);
+          covered.push(scope);
         }),
       );
-    } finally {
+    } catch (err) {
       await client.close().catch(() => undefined);
+      throw err;
     }
     stats.retries = ctx.retrier.retries;
     report.gaps.sort((a, b) => a.scope.localeCompare(b.scope));
     logger.info(`Cloud Asset listing done: ${stats.calls} calls, ${stats.pages} pages, ${stats.retries} retries, ${report.gaps.length} scope(s) not covered`);
-    return report;
+    if (!deferJobs || covered.length === 0) {
+      await client.close().catch(() => undefined);
+      return report;
+    }
+    return {
+      ...report,
+      deferredJobs: {
+        count: 0,
+        read: async (onJob) => {
+          try {
+            return { gaps: await readJobs(ctx, covered.sort(), seen, onJob) };
+          } finally {
+            stats.retries = ctx.retrier.retries;
+            await client.close().catch(() => undefined);
+          }
+        },
+      },
+    };
   }
+}
+
+/**
+ * Lists the jobs of each covered scope and hands them on page by page, waiting for the consumer.
+ * A consumer that stops the read (ReadStopped) stops every listing; a listing that fails leaves a
+ * gap for its scope and the others go on.
+ */
+async function readJobs(
+  ctx: ListContext,
+  scopes: readonly string[],
+  seen: Set<string>,
+  onJob: (result: RecordResult) => void | Promise<void>,
+): Promise<CoverageGap[]> {
+  const gaps: CoverageGap[] = [];
+  const stop = new AbortController();
+  let stopped: unknown;
+  await Promise.all(
+    scopes.map((scope) =>
+      ctx.limit(async () => {
+        let judged = 0;
+        try {
+          await listAll(ctx, scope, JOBS.contentType, JOBS.assetTypes, stop.signal, async (json) => {
+            const key = `${JOBS.contentType}\u0000${String(json.assetType)}\u0000${String(json.name)}`;
+            // Overlapping scopes list the same job: judge it once.
+            if (scopes.length > 1) {
+              if (seen.has(key)) return;
+              seen.add(key);
+            }
+            judged++;
+            await onJob(toAssetRecord(json, `cai:${scope}`));
+          });
+          ctx.logger.info(`scope ${scope}: ${judged} jobs listed and judged`);
+        } catch (err) {
+          if (err instanceof ReadStopped || stop.signal.aborted) {
+            stopped ??= err;
+            stop.abort(err);
+            return;
+          }
+          const why = err instanceof RetriesExhaustedError ? err.message : describeGrpcError(err);
+          gaps.push({ scope, reason: `ListAssets RESOURCE (jobs) failed: ${why}; ${judged} of its jobs were judged, the rest were not` });
+          ctx.logger.error(`scope ${scope}: listing its jobs failed after ${judged}: ${why}`);
+        }
+      }),
+    ),
+  );
+  if (stopped) throw stopped;
+  return gaps.sort((a, b) => a.scope.localeCompare(b.scope));
 }
 
 interface ListContext {
@@ -199,19 +279,19 @@ interface ListContext {
 type Listed = { key: string; result: RecordResult };
 type ScopeOutcome = { assets: Listed[] } | { gap: CoverageGap };
 
-async function readScope(ctx: ListContext, scope: string): Promise<ScopeOutcome> {
+async function readScope(ctx: ListContext, scope: string, listings: readonly Listing[]): Promise<ScopeOutcome> {
   const abandon = new AbortController();
   const origin = `cai:${scope}`;
   // Converted page by page, while other listings wait on the network; held until the scope is complete.
   const assets: Listed[] = [];
   const failures: string[] = [];
   await Promise.all(
-    listingsFor(scope).map((listing) =>
+    listings.map((listing) =>
       ctx.limit(async () => {
         try {
-          await listAll(ctx, scope, listing.contentType, listing.assetTypes, abandon.signal, (json) =>
-            assets.push({ key: `${listing.contentType}\u0000${String(json.assetType)}\u0000${String(json.name)}`, result: toAssetRecord(json, origin) }),
-          );
+          await listAll(ctx, scope, listing.contentType, listing.assetTypes, abandon.signal, (json) => {
+            assets.push({ key: `${listing.contentType}\u0000${String(json.assetType)}\u0000${String(json.name)}`, result: toAssetRecord(json, origin) });
+          });
         } catch (err) {
           if (err instanceof ScopeAbandoned || abandon.signal.aborted) return;
           failures.push(`ListAssets ${listing.contentType} failed: ${err instanceof RetriesExhaustedError ? err.message : describeGrpcError(err)}`);
@@ -232,7 +312,7 @@ async function listAll(
   contentType: ContentType,
   assetTypes: readonly string[],
   signal: AbortSignal,
-  onAsset: (json: Record<string, unknown>) => void,
+  onAsset: (json: Record<string, unknown>) => void | Promise<void>,
 ): Promise<void> {
   const seconds = Math.floor(ctx.readTime.getTime() / 1000);
   const base: ListAssetsRequest = {
@@ -258,7 +338,10 @@ async function listAll(
       signal,
     );
     ctx.stats.pages++;
-    for (const asset of assets) onAsset(assetToJson(asset));
+    for (const asset of assets) {
+      const pending = onAsset(assetToJson(asset));
+      if (pending) await pending;
+    }
     const next = response?.nextPageToken ?? '';
     if (!next) return;
     if (next === pageToken) throw new Error(`ListAssets ${scope} ${contentType} returned the same page token twice`);

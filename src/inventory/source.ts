@@ -22,19 +22,22 @@ export interface SourceReport {
 export interface AssetSource {
   readonly description: string;
   /**
-   * With `deferJobs`, a source may hold back Scheduler job records (unparsed) and return them as
-   * `deferredJobs`, to be read after the model of everything else is built: a large scan then
-   * never holds its jobs in memory. Sources that cannot (the API) ignore the option.
+   * With `deferJobs`, a source may hold back Scheduler job records (unparsed, or not yet listed)
+   * and return them as `deferredJobs`, to be read after the model of everything else is built:
+   * a large scan then never holds its jobs in memory.
    */
   read(onRecord: (result: RecordResult) => void, options?: { deferJobs?: boolean }): Promise<SourceReport & { deferredJobs?: DeferredJobs }>;
 }
 
 /** Job records a source held back in its first read. */
 export interface DeferredJobs {
-  /** How many records were held back. */
+  /** How many records were held back, for progress; 0 when the source cannot tell in advance (the API). */
   readonly count: number;
-  /** Reads them in input order; waits for the callback when it returns a promise (backpressure). */
-  read(onRecord: (result: RecordResult) => void | Promise<void>): Promise<void>;
+  /**
+   * Reads them in input order; waits for the callback when it returns a promise (backpressure).
+   * Resolves with the places whose jobs could not all be read (a listing that failed midway).
+   */
+  read(onRecord: (result: RecordResult) => void | Promise<void>): Promise<{ gaps: CoverageGap[] } | void>;
 }
 
 /** Thrown by a consumer of `DeferredJobs.read` to end the read early (a stop signal); the source passes it on. */

@@ -130,13 +130,14 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
 
   if (report.deferredJobs) {
     try {
-      await report.deferredJobs.read((r) => {
+      const late = await report.deferredJobs.read((r) => {
         if (!r.ok) return noteProblem(r.problem);
         const job = builder.readDeferredJob(r.record);
         if (!job) return;
         const judged = judge(job);
         return typeof judged === 'boolean' ? stopUnlessJudged(judged) : judged.then(stopUnlessJudged);
       });
+      if (late) summary.coverageGaps.push(...late.gaps);
     } catch (err) {
       if (!(err instanceof ReadStopped)) throw err;
     }

@@ -12,7 +12,8 @@ import { assetToJson, structToJson, timestampToJson } from '../../src/inventory/
 import { SlidingWindowLimiter, type Timer } from '../../src/inventory/cai/rate-limiter.js';
 import { Retrier, RetriesExhaustedError } from '../../src/inventory/cai/retry.js';
 import { FileAssetSource } from '../../src/inventory/file-source.js';
-import type { AssetSource } from '../../src/inventory/source.js';
+import { ReadStopped, type AssetSource } from '../../src/inventory/source.js';
+import type { RecordResult } from '../../src/inventory/asset-record.js';
 import { memoryLogger } from '../../src/log/logger.js';
 import { runScan, type ScanResult } from '../../src/scan/run-scan.js';
 import type { FindingSink } from '../../src/sinks/sink.js';
@@ -21,6 +22,7 @@ import { startFakeGcp, type FakeGcp } from '../support/fake-gcp/index.js';
 const SAMPLE = 'examples/sample-org';
 const ORG = 'organizations/123456789012';
 const FOLDER = 'folders/345678901234';
+const JOB = 'cloudscheduler.googleapis.com/Job';
 
 /** Fast retries, so fault tests take milliseconds rather than minutes. */
 const QUICK_RETRY = { maxAttempts: 12, initialDelayMs: 1, maxDelayMs: 20, exhaustedDelayMs: 5, budgetMs: 10_000 };
@@ -78,6 +80,8 @@ describe('CaiApiSource against the fake Cloud Asset API', () => {
     expect(api.result.summary.findings.byStatus).toEqual(fileScan.result.summary.findings.byStatus);
     expect(api.result.summary.coverageGaps).toEqual(fileScan.result.summary.coverageGaps);
     expect(api.result.summary.partial).toBe(fileScan.result.summary.partial);
+    // Jobs are listed once the model is built and judged page by page: none is held.
+    expect(api.result.inventory.jobs).toHaveLength(0);
   });
 
   it('lists an organization in three RESOURCE listings and one IAM_POLICY listing, a project in one of each, pages of 1000, all at one readTime', async () => {
@@ -194,6 +198,56 @@ describe('CaiApiSource against the fake Cloud Asset API', () => {
       fake.setFaults([]);
       if (saved === undefined) delete process.env.CRONWARDEN_GOOGLE_API_ENDPOINT;
       else process.env.CRONWARDEN_GOOGLE_API_ENDPOINT = saved;
+    }
+  });
+
+  it('with jobs deferred: lists them after the rest, page by page, and a failure midway leaves a gap for the rest', async () => {
+    fake.requests.length = 0;
+    const source = apiSource({ pageSize: 4, retry: QUICK_RETRY });
+    const first: RecordResult[] = [];
+    const report = await source.read((r) => void first.push(r), { deferJobs: true });
+    expect(first.some((r) => r.ok && r.record.assetType === JOB)).toBe(false);
+    expect(fake.requests.some((r) => (r.request.assetTypes as string[]).includes(JOB))).toBe(false);
+    // The second page of the job listing is refused: the first page's 4 jobs are judged, the rest are not.
+    fake.setFaults([{ method: 'ListAssets', code: 'PERMISSION_DENIED', calls: [fake.counters.get('asset.ListAssets') + 2] }]);
+    try {
+      const jobs: string[] = [];
+      const late = await report.deferredJobs!.read(async (r) => {
+        await new Promise((resolve) => setImmediate(resolve));
+        if (r.ok) jobs.push(r.record.name);
+      });
+      expect(jobs).toHaveLength(4);
+      expect(late).toEqual({ gaps: [{ scope: ORG, reason: expect.stringMatching(/^ListAssets RESOURCE \(jobs\) failed: PERMISSION_DENIED: .*; 4 of its jobs were judged, the rest were not$/) }] });
+    } finally {
+      fake.setFaults([]);
+    }
+  });
+
+  it('with jobs deferred: a consumer that stops the read stops the listing', async () => {
+    const source = apiSource({ pageSize: 4 });
+    const report = await source.read(() => undefined, { deferJobs: true });
+    const before = fake.counters.get('asset.ListAssets');
+    let seen = 0;
+    const read = report.deferredJobs!.read(() => {
+      if (++seen === 2) throw new ReadStopped();
+    });
+    await expect(read).rejects.toBeInstanceOf(ReadStopped);
+    expect(seen).toBe(2);
+    expect(fake.counters.get('asset.ListAssets') - before).toBe(1);
+  });
+
+  it('with jobs deferred, through runScan: a job listing that fails makes the scan partial and names the scope', async () => {
+    const dry = apiSource({ pageSize: 4 });
+    await dry.read(() => undefined, { deferJobs: true });
+    const firstReadCalls = dry.stats!.calls;
+    fake.setFaults([{ method: 'ListAssets', code: 'PERMISSION_DENIED', calls: [fake.counters.get('asset.ListAssets') + firstReadCalls + 3] }]);
+    try {
+      const api = await scan(apiSource({ pageSize: 4, retry: QUICK_RETRY }));
+      expect(api.result.summary.jobsScanned).toBe(8);
+      expect(api.result.summary.partial).toBe(true);
+      expect(api.result.summary.coverageGaps).toEqual([{ scope: ORG, reason: expect.stringContaining('8 of its jobs were judged, the rest were not') }]);
+    } finally {
+      fake.setFaults([]);
     }
   });
 

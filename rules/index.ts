@@ -6,6 +6,7 @@ import googleApiTargetUsesOauth from './google-api-target-uses-oauth.js';
 import tokenSaExistsAndEnabled from './token-sa-exists-and-enabled.js';
 import tokenSaNotDefaultCompute from './token-sa-not-default-compute.js';
 import schedulerServiceAgentHasRole from './scheduler-service-agent-has-role.js';
+import ingressAdmitsScheduler from './ingress-admits-scheduler.js';
 import lastAttemptAuthorized from './last-attempt-authorized.js';
 
 /**
@@ -20,6 +21,7 @@ export const allRules: readonly Rule[] = [
   tokenSaExistsAndEnabled,
   tokenSaNotDefaultCompute,
   schedulerServiceAgentHasRole,
+  ingressAdmitsScheduler,
   lastAttemptAuthorized,
 ] as Rule[];
 

@@ -33,7 +33,7 @@ describe('cronwarden scan over the bundled sample', () => {
   it('gives the expected verdict for each named sample job', async () => {
     const run = await runCli(['scan', ...sampleInputs(), '--format', 'json']);
     const doc = JSON.parse(run.stdout) as { findings: Finding[]; summary: { jobsScanned: number } };
-    expect(doc.summary.jobsScanned).toBe(28);
+    expect(doc.summary.jobsScanned).toBe(29);
     const verdicts = new Set(doc.findings.map((f) => `${f.job.name.split('/').pop()} ${f.ruleId} ${f.status} ${f.severity}`));
     for (const expected of [
       'billing-no-token http-target-uses-oidc fail high',
@@ -52,6 +52,8 @@ describe('cronwarden scan over the bundled sample', () => {
       'missing-service-account token-sa-exists-and-enabled fail high',
       'default-compute-identity token-sa-not-default-compute fail medium',
       'legacy-billing-sync scheduler-service-agent-has-role fail high',
+      'legacy-billing-sync ingress-admits-scheduler unverifiable medium',
+      'labs-ingest-cross-org ingress-admits-scheduler fail high',
       'billing-unexplained-403 last-attempt-authorized fail high',
     ]) {
       expect(verdicts, expected).toContain(expected);

@@ -83,6 +83,7 @@ describe('judgeJob', () => {
       'token-sa-exists-and-enabled',
       'token-sa-not-default-compute',
       'scheduler-service-agent-has-role',
+      'ingress-admits-scheduler',
       'last-attempt-authorized',
     ]);
     for (const f of findings) expect(f.severity).toBe('info');

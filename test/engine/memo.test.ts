@@ -42,6 +42,7 @@ describe('results remembered per target and memo key', () => {
     const memoizing = allRules.filter((r) => r.memoKey);
     expect(memoizing.map((r) => r.meta.id).sort()).toEqual([
       'http-target-uses-oidc',
+      'ingress-admits-scheduler',
       'oidc-audience-matches-target',
       'oidc-sa-can-invoke-target',
       'token-sa-exists-and-enabled',

@@ -22,6 +22,8 @@ import { startFakeGcp, type FakeGcp } from '../support/fake-gcp/index.js';
 const SAMPLE = 'examples/sample-org';
 const ORG = 'organizations/123456789012';
 const FOLDER = 'folders/345678901234';
+/** The sample's second organization: one project, whose internal service a job of the first calls. */
+const ORG2 = 'organizations/987654321098';
 const JOB = 'cloudscheduler.googleapis.com/Job';
 
 /** Fast retries, so fault tests take milliseconds rather than minutes. */
@@ -74,7 +76,7 @@ afterAll(async () => {
 describe('CaiApiSource against the fake Cloud Asset API', () => {
   it('gives the same findings as a scan of the export files (bundled sample organization)', async () => {
     expect(fileScan.findings.length).toBeGreaterThan(20);
-    const api = await scan(apiSource());
+    const api = await scan(apiSource({ scopes: [ORG, ORG2] }));
     expect(api.findings).toEqual(fileScan.findings);
     expect(api.result.summary.jobsScanned).toBe(fileScan.result.summary.jobsScanned);
     expect(api.result.summary.findings.byStatus).toEqual(fileScan.result.summary.findings.byStatus);
@@ -119,7 +121,7 @@ describe('CaiApiSource against the fake Cloud Asset API', () => {
   });
 
   it('passes on an asset seen through overlapping scopes once', async () => {
-    const api = await scan(apiSource({ scopes: [ORG, FOLDER, 'projects/acme-prod'] }));
+    const api = await scan(apiSource({ scopes: [ORG, ORG2, FOLDER, 'projects/acme-prod'] }));
     expect(api.findings).toEqual(fileScan.findings);
   });
 
@@ -135,7 +137,7 @@ describe('CaiApiSource against the fake Cloud Asset API', () => {
     });
     try {
       const source = new CaiApiSource({
-        scopes: [ORG],
+        scopes: [ORG, ORG2],
         logger: memoryLogger(),
         clientOptions: googleClientOptions({ CRONWARDEN_GOOGLE_API_ENDPOINT: faulty.address }),
         pageSize: 5,

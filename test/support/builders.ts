@@ -70,7 +70,7 @@ export function customRole(name: string, permissions: string[], opts: { deleted?
 export const runName = (name = 'svc', project = PROJECT, region = REGION): string => `//run.googleapis.com/projects/${project}/locations/${region}/services/${name}`;
 
 export function runService(
-  opts: { name?: string; urls?: string[]; customAudiences?: string[]; invokerIamDisabled?: boolean; shape?: 'v1' | 'v2' } = {},
+  opts: { name?: string; urls?: string[]; customAudiences?: string[]; invokerIamDisabled?: boolean; ingress?: string; shape?: 'v1' | 'v2' } = {},
 ): AssetRecord {
   const name = opts.name ?? 'svc';
   const urls = opts.urls ?? [RUN_URL, RUN_DETERMINISTIC_URL];
@@ -78,6 +78,7 @@ export function runService(
     const annotations: Record<string, string> = { 'run.googleapis.com/urls': JSON.stringify(urls) };
     if (opts.customAudiences) annotations['run.googleapis.com/custom-audiences'] = JSON.stringify(opts.customAudiences);
     if (opts.invokerIamDisabled) annotations['run.googleapis.com/invoker-iam-disabled'] = 'true';
+    if (opts.ingress) annotations['run.googleapis.com/ingress'] = opts.ingress;
     return rec(runName(name), 'run.googleapis.com/Service', {
       apiVersion: 'serving.knative.dev/v1',
       kind: 'Service',
@@ -101,6 +102,7 @@ export function runService(
         urls,
         ...(opts.customAudiences ? { customAudiences: opts.customAudiences } : {}),
         ...(opts.invokerIamDisabled ? { invokerIamDisabled: true } : {}),
+        ...(opts.ingress ? { ingress: opts.ingress } : {}),
       },
     },
   };

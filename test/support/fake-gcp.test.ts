@@ -18,7 +18,7 @@ const BILLING = `${PROD}/services/billing`;
 
 let fake: FakeGcp;
 let opts: GoogleClientOptions;
-/** What the sample organization holds, counted from its files, so the tests follow its changes. */
+/** What the sample organization (`ORG`; the sample's second organization aside) holds, counted from its files, so the tests follow its changes. */
 const seeded = { jobs: 0, prodJobs: 0, policies: 0, resources: 0 };
 const savedCredentials = process.env.GOOGLE_APPLICATION_CREDENTIALS;
 const clients: { close(): Promise<void> }[] = [];
@@ -33,7 +33,8 @@ beforeAll(async () => {
   fake = await startFakeGcp({ seedDir: SAMPLE });
   opts = googleClientOptions({ [GOOGLE_API_ENDPOINT_ENV]: fake.address });
   const { records } = await readSeedDir(SAMPLE);
-  const distinct = (keep: (r: (typeof records)[number]) => boolean) => new Set(records.filter(keep).map((r) => `${r.assetType} ${r.name}`)).size;
+  const inOrg = records.filter((r) => r.ancestors?.includes(ORG));
+  const distinct = (keep: (r: (typeof records)[number]) => boolean) => new Set(inOrg.filter(keep).map((r) => `${r.assetType} ${r.name}`)).size;
   seeded.jobs = distinct((r) => r.assetType === 'cloudscheduler.googleapis.com/Job');
   seeded.prodJobs = distinct((r) => r.assetType === 'cloudscheduler.googleapis.com/Job' && r.name.includes(`/${PROD}/`));
   seeded.policies = distinct((r) => r.iamPolicy !== undefined);
@@ -178,7 +179,7 @@ describe('fake Cloud Run and Cloud Functions', () => {
     const run = client(new ServicesClient(opts));
     const [v2] = await run.getService({ name: BILLING });
     expect(v2.uri).toBe('https://billing-abc123xyz-uc.a.run.app');
-    expect(v2.ingress).toBe('INGRESS_TRAFFIC_ALL');
+    expect(v2.ingress).toBe('INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER');
     const [knative] = await run.getService({ name: `${PROD}/services/reports` });
     expect(knative.customAudiences).toEqual(['https://reports.acme.example']);
     expect(knative.urls).toContain('https://reports-111111111111.us-central1.run.app');

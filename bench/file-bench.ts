@@ -16,7 +16,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import { StringDecoder } from 'node:string_decoder';
-import { JsonArraySplitter, NdjsonByteSplitter } from '../src/inventory/json-stream.js';
+import { JsonArraySplitter, NdjsonByteSplitter, fileShape } from '../src/inventory/json-stream.js';
 import { generateSyntheticOrg, type SyntheticOrgOptions } from './synthetic-org.js';
 
 export const DEFAULT_SIZES = [10_000, 100_000, 1_000_000];
@@ -204,8 +204,7 @@ async function bareParse(files: string[]): Promise<Measurement> {
     let splitter: NdjsonByteSplitter | { decoder: StringDecoder; array: JsonArraySplitter } | undefined;
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       if (splitter === undefined) {
-        const isArray = chunk.toString('latin1', 0, 64).trimStart().startsWith('[');
-        splitter = isArray ? { decoder: new StringDecoder('utf8'), array: new JsonArraySplitter(onRecord) } : new NdjsonByteSplitter(onBytes);
+        splitter = fileShape(chunk) === 'array' ? { decoder: new StringDecoder('utf8'), array: new JsonArraySplitter(onRecord) } : new NdjsonByteSplitter(onBytes);
       }
       if (splitter instanceof NdjsonByteSplitter) splitter.push(chunk);
       else splitter.array.push(splitter.decoder.write(chunk));

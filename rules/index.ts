@@ -25,6 +25,6 @@ export const allRules: readonly Rule[] = [
   lastAttemptAuthorized,
 ] as Rule[];
 
-export function ruleById(id: string): Rule | undefined {
-  return allRules.find((r) => r.meta.id === id);
+export function ruleById(id: string, rules: readonly Rule[] = allRules): Rule | undefined {
+  return rules.find((r) => r.meta.id === id);
 }

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Writable } from 'node:stream';
 import { ConfigurationError } from '../errors.js';
-import { fromEnv, parseScanConfig, type ScanConfig } from '../config/config.js';
+import { envList, parseScanConfig, type ScanConfig } from '../config/config.js';
 import { severityRank, type Severity } from '../findings/schema.js';
 import { FileAssetSource } from '../inventory/file-source.js';
 import type { AssetSource } from '../inventory/source.js';
@@ -16,7 +16,7 @@ import { cloudRunDefaults, prepareScanRuntime, reportFailure, writeNotice } from
 import { installStopHandlers } from '../runtime/signals.js';
 import { JsonSink, JsonlSink, TableSink } from '../sinks/stream-sinks.js';
 import type { FindingSink } from '../sinks/sink.js';
-import { allRules } from '../../rules/index.js';
+import { allRules, ruleById } from '../../rules/index.js';
 import type { Rule } from '../engine/define-rule.js';
 import { loadRulePacks, selectRules } from '../engine/rule-packs.js';
 import { VERSION } from '../version.js';
@@ -58,7 +58,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
       case 'explain': {
         const { rules, positionals } = await rulesCommandArgs(command, rest, io.env, 1);
         const id = positionals[0];
-        const rule = id ? rules.find((r) => r.meta.id === id) : undefined;
+        const rule = id ? ruleById(id, rules) : undefined;
         if (!rule) {
           io.stderr.write(`cronwarden: ${id ? `unknown rule "${id}"` : 'explain needs a RULE_ID'}; known rules: ${rules.map((r) => r.meta.id).join(', ')}\n`);
           return EXIT.error;
@@ -95,7 +95,8 @@ async function rulesCommandArgs(
   if (parsed.positionals.length > maxPositionals) {
     throw new ConfigurationError('BAD_FLAGS', `${command}: unexpected argument "${parsed.positionals[maxPositionals]}"\nRun 'cronwarden --help'.`);
   }
-  const packs = parsed.values['rule-pack'] ?? (fromEnv(env).rulePacks as string[] | undefined) ?? [];
+  // Only the packs' variable is read: another variable's bad value is the scan's business, not theirs.
+  const packs = parsed.values['rule-pack'] ?? envList(env, 'rulePacks');
   return { rules: await loadRulePacks(packs, allRules), positionals: parsed.positionals };
 }
 

@@ -75,11 +75,22 @@ export function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   for (const [key, name] of Object.entries(ENV_VARS)) {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
-    if (LIST_KEYS.has(key)) out[key] = raw.split(',').map((s) => s.trim()).filter(Boolean);
+    if (LIST_KEYS.has(key)) out[key] = splitList(raw);
     else if (key === 'includePasses') out[key] = parseBool(raw, name);
     else out[key] = raw;
   }
   return out;
+}
+
+/** A comma-separated list variable's items, blanks dropped. */
+export function splitList(raw: string): string[] {
+  return raw.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+/** A list setting read from its environment variable alone (`rules` and `explain` read only the packs). */
+export function envList(env: NodeJS.ProcessEnv, key: 'rulePacks'): string[] {
+  const raw = env[ENV_VARS[key]];
+  return raw ? splitList(raw) : [];
 }
 
 function parseBool(raw: string, name: string): boolean {

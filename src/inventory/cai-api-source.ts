@@ -236,7 +236,7 @@ async function readJobs(
         let judged = 0;
         try {
           await listAll(ctx, scope, JOBS.contentType, JOBS.assetTypes, stop.signal, async (json) => {
-            const key = `${JOBS.contentType}\u0000${String(json.assetType)}\u0000${String(json.name)}`;
+            const key = listedKey(JOBS.contentType, json);
             // Overlapping scopes list the same job: judge it once.
             if (scopes.length > 1) {
               if (seen.has(key)) return;
@@ -252,7 +252,7 @@ async function readJobs(
             stop.abort(err);
             return;
           }
-          const why = err instanceof RetriesExhaustedError ? err.message : describeGrpcError(err);
+          const why = whyListingFailed(err);
           gaps.push({ scope, reason: `ListAssets RESOURCE (jobs) failed: ${why}; ${judged} of its jobs were judged, the rest were not` });
           ctx.logger.error(`scope ${scope}: listing its jobs failed after ${judged}: ${why}`);
         }
@@ -275,6 +275,16 @@ interface ListContext {
   callTimeoutMs: number;
 }
 
+/** Content type, type and name of a listed asset: the same asset listed through overlapping scopes has the same key. */
+function listedKey(contentType: ContentType, json: Record<string, unknown>): string {
+  return `${contentType}\u0000${String(json.assetType)}\u0000${String(json.name)}`;
+}
+
+/** Why a listing failed for good, for a coverage gap's reason. */
+function whyListingFailed(err: unknown): string {
+  return err instanceof RetriesExhaustedError ? err.message : describeGrpcError(err);
+}
+
 /** A converted asset, keyed by content type, type and name so that overlapping scopes pass it on once. */
 type Listed = { key: string; result: RecordResult };
 type ScopeOutcome = { assets: Listed[] } | { gap: CoverageGap };
@@ -290,11 +300,11 @@ async function readScope(ctx: ListContext, scope: string, listings: readonly Lis
       ctx.limit(async () => {
         try {
           await listAll(ctx, scope, listing.contentType, listing.assetTypes, abandon.signal, (json) => {
-            assets.push({ key: `${listing.contentType}\u0000${String(json.assetType)}\u0000${String(json.name)}`, result: toAssetRecord(json, origin) });
+            assets.push({ key: listedKey(listing.contentType, json), result: toAssetRecord(json, origin) });
           });
         } catch (err) {
           if (err instanceof ScopeAbandoned || abandon.signal.aborted) return;
-          failures.push(`ListAssets ${listing.contentType} failed: ${err instanceof RetriesExhaustedError ? err.message : describeGrpcError(err)}`);
+          failures.push(`ListAssets ${listing.contentType} failed: ${whyListingFailed(err)}`);
           abandon.abort(new ScopeAbandoned());
         }
       }),

@@ -151,19 +151,17 @@ async function readOneFile(path: string, onRecord: (r: RecordResult) => void | P
   let starts: number[] = [];
   let ends: number[] = [];
   let lines: number[] = [];
-  const onText = (text: string, line: number): void => {
-    if (select && !select(isJobRecordText(text))) return;
-    pending.push(text);
-    starts.push(0);
-    ends.push(0);
-    lines.push(line);
-  };
-  const onBytes = (buf: Buffer, start: number, end: number, line: number): void => {
-    if (select && !select(isJobRecordBytes(buf, start, end))) return;
-    pending.push(buf);
+  const keep = (item: string | Buffer, start: number, end: number, line: number): void => {
+    pending.push(item);
     starts.push(start);
     ends.push(end);
     lines.push(line);
+  };
+  const onText = (text: string, line: number): void => {
+    if (!select || select(isJobRecordText(text))) keep(text, 0, 0, line);
+  };
+  const onBytes = (buf: Buffer, start: number, end: number, line: number): void => {
+    if (!select || select(isJobRecordBytes(buf, start, end))) keep(buf, start, end, line);
   };
   const drain = async (): Promise<void> => {
     const batch = pending;

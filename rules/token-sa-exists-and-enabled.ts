@@ -2,7 +2,7 @@ import { defineRule, type RuleResult } from '../src/engine/define-rule.js';
 import { serviceAccountProject, tokenOf } from '../src/engine/predicates.js';
 import type { Inventory } from '../src/model/inventory.js';
 
-type M = 'ok' | 'disabled' | 'missing' | 'notCovered';
+type M = 'ok' | 'disabled' | 'missing' | 'notCovered' | 'unreadable';
 
 export default defineRule<M>({
   meta: {
@@ -26,13 +26,17 @@ export default defineRule<M>({
         gcloud: 'gcloud iam service-accounts enable SA_EMAIL\n# or point the job at a live account:\ngcloud scheduler jobs update http JOB --location=LOCATION --oidc-service-account-email=SA_EMAIL',
         terraform: 'resource "google_service_account" "scheduler" {\n  account_id = "scheduler-invoker"\n  disabled   = false\n}',
       },
-      limitations: ['Google-managed accounts and accounts of projects whose service accounts are not in the inventory are unverifiable.'],
+      limitations: [
+        'Google-managed accounts and accounts of projects whose service accounts are not in the inventory are unverifiable.',
+        'An account missing while a service-account record of its project could not be read is unverifiable, not missing.',
+      ],
     },
     messages: {
       ok: 'Service account {{sa}} exists and is enabled.',
       disabled: 'Service account {{sa}} is disabled: Scheduler cannot mint its token.',
       missing: 'Service account {{sa}} does not exist in project {{project}}: Scheduler cannot mint its token.',
       notCovered: 'Service account {{sa}} is not in the inventory, which does not list the service accounts of {{project}}.',
+      unreadable: 'Whether service account {{sa}} exists cannot be confirmed: {{reason}}.',
     },
     remediation: { summary: 'Enable the service account, or point the job at an existing, enabled one.', automatic: false },
   },
@@ -53,6 +57,9 @@ function judgeAccount(inventory: Inventory, email: string): RuleResult<M>[] {
   }
   const project = serviceAccountProject(inventory, email);
   if (project && inventory.coversServiceAccountsOf(project)) {
+    // Absent only proves deleted when no unreadable record could be this account.
+    const unknown = inventory.serviceAccountUnknown(email, project);
+    if (unknown) return [{ status: 'unverifiable', messageId: 'unreadable', data: { sa: email, reason: unknown }, severity: 'medium', cause: email }];
     return [{ status: 'fail', messageId: 'missing', data: { sa: email, project }, cause: email }];
   }
   return [{ status: 'unverifiable', messageId: 'notCovered', data: { sa: email, project: project ?? 'its project' }, severity: 'low', cause: email }];

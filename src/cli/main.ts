@@ -14,6 +14,7 @@ import { runScan, type ScanResult } from '../scan/run-scan.js';
 import { isCloudLogger } from '../log/cloud-logger.js';
 import { cloudRunDefaults, prepareScanRuntime, reportFailure, writeNotice } from '../runtime/scan-runtime.js';
 import { installStopHandlers } from '../runtime/signals.js';
+import { CLI_EXIT_EMPTY_INVENTORY, isEmptyInventory } from '../runtime/exit-codes.js';
 import { JsonSink, JsonlSink, TableSink } from '../sinks/stream-sinks.js';
 import type { FindingSink } from '../sinks/sink.js';
 import { allRules, ruleById } from '../../rules/index.js';
@@ -23,7 +24,7 @@ import { VERSION } from '../version.js';
 import { MAIN_HELP, REPLAY_HELP, SCAN_HELP } from './help.js';
 import { explainRule, listRules } from './rules-text.js';
 
-export const EXIT = { ok: 0, findings: 1, error: 2, partial: 3 } as const;
+export const EXIT = { ok: 0, findings: 1, error: 2, partial: 3, emptyInventory: CLI_EXIT_EMPTY_INVENTORY } as const;
 
 export interface CliIo {
   stdout: Writable & { isTTY?: boolean; columns?: number };
@@ -205,10 +206,14 @@ async function replaySpoolCommand(args: readonly string[], io: CliIo): Promise<n
   return report.failed > 0 ? EXIT.partial : EXIT.ok;
 }
 
-/** 3 (partial) outranks 1 (findings): a partial scan cannot vouch for the jobs it did not judge. */
+/**
+ * 3 (partial) outranks 4 (no job at all) and 1 (findings): a partial scan cannot vouch for the
+ * jobs it did not judge, and an empty one judged nothing.
+ */
 export function exitCode(result: ScanResult, failOn: Severity | 'never'): number {
   const undelivered = result.sinkReports.some((r) => r.failed > 0);
   if (result.summary.partial || undelivered) return EXIT.partial;
+  if (isEmptyInventory(result)) return EXIT.emptyInventory;
   if (failOn === 'never') return EXIT.ok;
   const threshold = severityRank(failOn);
   const failing = Object.entries(result.summary.findings.bySeverity).some(

@@ -25,6 +25,13 @@ export function formatSummary(s: ScanSummary, sinks: readonly SinkReport[]): str
     for (const p of s.problems.slice(0, 10)) lines.push(`    ${p.origin}: ${p.message}`);
     if (s.unreadableRecords > 10) lines.push(`    … ${s.unreadableRecords - 10} more (see the warnings above)`);
   }
+  if ((s.duplicateRecords ?? 0) > 0) {
+    lines.push(`  DUPLICATE records ignored: ${s.duplicateRecords}`);
+    for (const d of (s.duplicates ?? []).slice(0, 10)) {
+      lines.push(`    ${d.name} (${d.kind}): used ${d.kept}, ignored ${d.dropped} (${d.why === 'newer' ? 'older update_time' : 'same or missing update_time: first read kept'})`);
+    }
+  }
+  if (s.jobsFound === 0) lines.push('  EMPTY INVENTORY: no Scheduler job was found in the input; nothing was judged');
   if (s.coverageGaps.length > 0) {
     lines.push(`  COVERAGE GAPS: ${s.coverageGaps.length}`);
     for (const g of s.coverageGaps.slice(0, 10)) lines.push(`    ${g.scope}: ${g.reason}`);

@@ -37,9 +37,24 @@ export interface InputProblem {
   message: string;
 }
 
+/** What kind of content a record carries: CAI exports one content type per record. */
+export type ContentKind = 'resource' | 'iam-policy';
+
+/**
+ * Who an unreadable record was, as far as it could be told: the model must know that a policy,
+ * account or role is present but unreadable, rather than take it for absent. `kind` is missing
+ * when the record was cut off before its content key.
+ */
+export interface RecordIdentity {
+  name: string;
+  assetType: string;
+  kind?: ContentKind;
+  updateTime?: string;
+}
+
 export type RecordResult =
   | { ok: true; record: AssetRecord }
-  | { ok: false; problem: InputProblem };
+  | { ok: false; problem: InputProblem; identity?: RecordIdentity };
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -68,35 +83,109 @@ export function toAssetRecord(value: unknown, origin: string): RecordResult {
     return { ok: false, problem: { origin, message: `asset ${name} has no "asset_type"/"assetType"` } };
   }
   const record: AssetRecord = { name, assetType, origin };
+  const rawUpdateTime = pick(value, 'updateTime', 'update_time');
+  const unreadable = (kind: ContentKind, message: string): RecordResult => ({
+    ok: false,
+    problem: { origin, message },
+    identity: { name, assetType, kind, ...(typeof rawUpdateTime === 'string' ? { updateTime: rawUpdateTime } : {}) },
+  });
   const resource = value.resource;
   if (resource !== undefined && resource !== null) {
-    if (!isObject(resource)) {
-      return { ok: false, problem: { origin, message: `asset ${name}: "resource" is not an object` } };
-    }
+    if (!isObject(resource)) return unreadable('resource', `asset ${name}: "resource" is not an object`);
     record.resource = {};
     if (typeof resource.version === 'string') record.resource.version = resource.version;
     if (typeof resource.parent === 'string') record.resource.parent = resource.parent;
     if (typeof resource.location === 'string') record.resource.location = resource.location;
     const data = resource.data;
     if (data !== undefined && data !== null) {
-      if (!isObject(data)) {
-        return { ok: false, problem: { origin, message: `asset ${name}: "resource.data" is not an object` } };
-      }
+      if (!isObject(data)) return unreadable('resource', `asset ${name}: "resource.data" is not an object`);
       record.resource.data = data;
     }
   }
   const iamPolicy = pick(value, 'iamPolicy', 'iam_policy');
   if (iamPolicy !== undefined && iamPolicy !== null) {
-    if (!isObject(iamPolicy)) {
-      return { ok: false, problem: { origin, message: `asset ${name}: "iam_policy" is not an object` } };
-    }
+    if (!isObject(iamPolicy)) return unreadable('iam-policy', `asset ${name}: "iam_policy" is not an object`);
     record.iamPolicy = iamPolicy as IamPolicyJson;
   }
   const ancestors = value.ancestors;
   if (Array.isArray(ancestors) && ancestors.every((a) => typeof a === 'string')) {
     record.ancestors = ancestors as string[];
   }
-  const updateTime = pick(value, 'updateTime', 'update_time');
-  if (typeof updateTime === 'string') record.updateTime = updateTime;
+  if (typeof rawUpdateTime === 'string') record.updateTime = rawUpdateTime;
+  if (assetType === JOB_ASSET_TYPE && !record.resource?.data && !record.iamPolicy) {
+    // A job is only ever exported with its resource: one without it cannot be judged and must not pass for "no job".
+    return unreadable(
+      'resource',
+      `job ${name} has no ${record.resource ? '"resource.data"' : '"resource"'} (export jobs with --content-type=resource); not judged`,
+    );
+  }
   return { ok: true, record };
+}
+
+const JOB_ASSET_TYPE = 'cloudscheduler.googleapis.com/Job';
+
+/**
+ * The name, asset type, content kind and update time of a record that is not valid JSON (a
+ * truncated line, a stray byte), read from its top-level keys as far as they go. A record cut
+ * off is a prefix of its JSON: scanning its structure from the start finds the keys written
+ * before the cut. Undefined when the name or the asset type is not there.
+ */
+export function salvageIdentity(text: string): RecordIdentity | undefined {
+  const top = new Map<string, string | true>(); // a Map: a hostile record may have a `__proto__` key
+  let depth = 0;
+  let i = 0;
+  const n = Math.min(text.length, 1 << 20);
+  let expectKey = false;
+  let pendingKey: string | undefined;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      let j = i + 1;
+      while (j < n && text.charCodeAt(j) !== 34) j += text.charCodeAt(j) === 92 ? 2 : 1;
+      if (j >= n) break;
+      const raw = text.slice(i + 1, j);
+      let str: string;
+      try {
+        str = JSON.parse(`"${raw}"`) as string;
+      } catch {
+        return undefined;
+      }
+      if (depth === 1 && expectKey) {
+        pendingKey = str;
+        expectKey = false;
+      } else if (depth === 1 && pendingKey !== undefined) {
+        top.set(pendingKey, str);
+        pendingKey = undefined;
+      }
+      i = j + 1;
+      continue;
+    }
+    if (c === 123 /* { */ || c === 91 /* [ */) {
+      if (depth === 1 && pendingKey !== undefined) {
+        top.set(pendingKey, true);
+        pendingKey = undefined;
+      }
+      depth++;
+      if (depth === 1) expectKey = c === 123;
+    } else if (c === 125 || c === 93) {
+      depth--;
+    } else if (c === 44 /* , */ && depth === 1) {
+      expectKey = true;
+      pendingKey = undefined;
+    } else if (depth === 1 && pendingKey !== undefined && c !== 58 && c !== 32 && c !== 9 && c !== 10 && c !== 13) {
+      top.set(pendingKey, true); // a number, true, false or null
+      pendingKey = undefined;
+    }
+    i++;
+  }
+  if (pendingKey !== undefined) top.set(pendingKey, true); // cut off right after the key
+  const name = top.get('name');
+  const assetType = top.get('asset_type') ?? top.get('assetType');
+  if (typeof name !== 'string' || name === '' || typeof assetType !== 'string' || assetType === '') return undefined;
+  const identity: RecordIdentity = { name, assetType };
+  if (top.has('iam_policy') || top.has('iamPolicy')) identity.kind = 'iam-policy';
+  else if (top.has('resource')) identity.kind = 'resource';
+  const updateTime = top.get('update_time') ?? top.get('updateTime');
+  if (typeof updateTime === 'string') identity.updateTime = updateTime;
+  return identity;
 }

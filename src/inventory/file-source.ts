@@ -2,10 +2,12 @@ import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
-import { toAssetRecord, type InputProblem, type RecordResult } from './asset-record.js';
+import { salvageIdentity, toAssetRecord, type InputProblem, type RecordResult } from './asset-record.js';
 import { StringDecoder } from 'node:string_decoder';
 import { JsonArraySplitter, JsonShapeError, NdjsonByteSplitter, NdjsonSplitter, fileShape } from './json-stream.js';
 import { ReadStopped, type AssetSource, type DeferredJobs, type SourceReport } from './source.js';
+
+const JOB_ASSET_TYPE = 'cloudscheduler.googleapis.com/Job';
 
 /** Problems kept verbatim for stderr; the rest are only counted. */
 export const MAX_KEPT_PROBLEMS = 1000;
@@ -25,16 +27,20 @@ export class FileAssetSource implements AssetSource {
 
   async read(onRecord: (result: RecordResult) => void, options: { deferJobs?: boolean } = {}): Promise<SourceReport & { deferredJobs?: DeferredJobs }> {
     const report: SourceReport = { records: 0, problems: [], problemCount: 0, gaps: [] };
-    const problem = (p: InputProblem): void => {
+    const problem = (p: InputProblem, failed: RecordResult = { ok: false, problem: p }): void => {
       report.problemCount++;
       if (report.problems.length < MAX_KEPT_PROBLEMS) report.problems.push(p);
-      onRecord({ ok: false, problem: p });
+      onRecord(failed);
     };
     const deferred = new Map<string, number>();
+    // Job names, to tell the scan which jobs may have a duplicate record (in any file).
+    const jobNames = new JobNameCounter();
     for (const path of this.paths) {
       const select = options.deferJobs
-        ? (isJob: boolean): boolean => {
+        ? (isJob: boolean, name: () => string | undefined): boolean => {
             if (!isJob) return true;
+            const jobName = name();
+            if (jobName !== undefined) jobNames.note(jobName);
             deferred.set(path, (deferred.get(path) ?? 0) + 1);
             return false;
           }
@@ -44,18 +50,20 @@ export class FileAssetSource implements AssetSource {
         (result) => {
           if (result.ok) report.records++;
           else {
-            problem(result.problem);
+            problem(result.problem, result);
             return;
           }
+          if (result.record.assetType === JOB_ASSET_TYPE) jobNames.note(result.record.name);
           onRecord(result);
         },
         select,
       ).catch((err: unknown) => problem({ origin: path, message: describeIoError(err) }));
     }
-    if (deferred.size === 0) return report;
+    const withNames = { ...report, mayRepeat: (jobAssetName: string) => jobNames.mayRepeat(jobAssetName) };
+    if (deferred.size === 0) return withNames;
     const count = [...deferred.values()].reduce((a, b) => a + b, 0);
     return {
-      ...report,
+      ...withNames,
       deferredJobs: {
         count,
         read: async (onJob) => {
@@ -81,10 +89,62 @@ export class FileAssetSource implements AssetSource {
  * the record's start, and the ancestors it skips are a flat array of resource names.
  */
 const JOB_RECORD_START =
-  /^\s*\{\s*(?:"ancestors"\s*:\s*\[[^\]]*\]\s*,\s*)?(?:"name"\s*:\s*"(?:[^"\\]|\\.)*"\s*,\s*)?"(?:asset_type|assetType)"\s*:\s*"cloudscheduler\.googleapis\.com\/Job"/;
+  /^\s*\{\s*(?:"ancestors"\s*:\s*\[[^\]]*\]\s*,\s*)?(?:"name"\s*:\s*"((?:[^"\\]|\\.)*)"\s*,\s*)?"(?:asset_type|assetType)"\s*:\s*"cloudscheduler\.googleapis\.com\/Job"(?:\s*,\s*"name"\s*:\s*"((?:[^"\\]|\\.)*)")?/;
 
 export function isJobRecordText(text: string): boolean {
   return JOB_RECORD_START.test(text);
+}
+
+/**
+ * A job record's head, told from its first keys: undefined when it is not a job, else its
+ * name as written (JSON-escaped, and Latin-1 when read from bytes), when the head holds it.
+ */
+function jobHead(head: string): { rawName: string | undefined } | undefined {
+  const m = JOB_RECORD_START.exec(head);
+  return m ? { rawName: m[1] ?? m[2] } : undefined;
+}
+
+/** The job's name from its raw text in the head: unescaped and decoded only when it needs to be. */
+function decodeRawName(raw: string, latin1: boolean): string | undefined {
+  // eslint-disable-next-line no-control-regex
+  if (!/[\\\u0080-\uffff]/.test(raw)) return raw;
+  try {
+    return JSON.parse(`"${latin1 ? Buffer.from(raw, 'latin1').toString('utf8') : raw}"`) as string;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Names of the Scheduler job records read, kept as 53-bit hashes (a million names as strings
+ * would cost ~150 MB): a name seen twice may be a duplicate record. A collision only makes the
+ * scan hold two distinct jobs until the end of its read and compare their real names.
+ */
+export class JobNameCounter {
+  private readonly seen = new Set<number>();
+  private readonly repeated = new Set<number>();
+
+  note(name: string): void {
+    const h = nameHash(name);
+    if (this.seen.has(h)) this.repeated.add(h);
+    else this.seen.add(h);
+  }
+
+  mayRepeat(name: string): boolean {
+    return this.repeated.size > 0 && this.repeated.has(nameHash(name));
+  }
+}
+
+/** Two 32-bit FNV-1a lanes over UTF-16 code units, folded into a safe integer. */
+function nameHash(s: string): number {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
+  }
+  return (a >>> 0) * 0x200000 + ((b >>> 0) & 0x1fffff);
 }
 
 /** A record that starts with its name or ancestors: its type follows them, and they may be long. */
@@ -100,10 +160,16 @@ const JOB_TEST_MAX_BYTES = 4096;
  * record is decoded.
  */
 export function isJobRecordBytes(buf: Buffer, start: number, end: number): boolean {
+  return jobHeadBytes(buf, start, end) !== undefined;
+}
+
+function jobHeadBytes(buf: Buffer, start: number, end: number): { rawName: string | undefined } | undefined {
   const head = buf.toString('latin1', start, Math.min(end, start + JOB_TEST_BYTES));
-  if (JOB_RECORD_START.test(head)) return true;
-  if (end - start <= JOB_TEST_BYTES || !NAME_FIRST.test(head)) return false;
-  return JOB_RECORD_START.test(buf.toString('latin1', start, Math.min(end, start + JOB_TEST_MAX_BYTES)));
+  const job = jobHead(head);
+  const longer = end - start > JOB_TEST_BYTES;
+  if (job && (job.rawName !== undefined || !longer)) return job;
+  if (!longer || (!job && !NAME_FIRST.test(head))) return job;
+  return jobHead(buf.toString('latin1', start, Math.min(end, start + JOB_TEST_MAX_BYTES))) ?? job;
 }
 
 function describeIoError(err: unknown): string {
@@ -130,8 +196,11 @@ async function isGzip(path: string): Promise<boolean> {
   }
 }
 
-/** Says, given whether a record is a Scheduler job (told from its first keys), whether to parse it. */
-type JobSelect = (isJob: boolean) => boolean;
+/**
+ * Says, given whether a record is a Scheduler job (told from its first keys), whether to parse
+ * it; `name` gives a job's name (from its head, or by parsing the record when the head lacks it).
+ */
+type JobSelect = (isJob: boolean, name: () => string | undefined) => boolean;
 
 /**
  * Reads one file record by record. Newline-delimited files are split as bytes, and a record is
@@ -158,10 +227,17 @@ async function readOneFile(path: string, onRecord: (r: RecordResult) => void | P
     lines.push(line);
   };
   const onText = (text: string, line: number): void => {
-    if (!select || select(isJobRecordText(text))) keep(text, 0, 0, line);
+    if (!select) return keep(text, 0, 0, line);
+    const job = jobHead(text);
+    const name = (): string | undefined => (job?.rawName !== undefined ? decodeRawName(job.rawName, false) : undefined) ?? nameByParsing(text);
+    if (select(job !== undefined, name)) keep(text, 0, 0, line);
   };
   const onBytes = (buf: Buffer, start: number, end: number, line: number): void => {
-    if (!select || select(isJobRecordBytes(buf, start, end))) keep(buf, start, end, line);
+    if (!select) return keep(buf, start, end, line);
+    const job = jobHeadBytes(buf, start, end);
+    const name = (): string | undefined =>
+      (job?.rawName !== undefined ? decodeRawName(job.rawName, true) : undefined) ?? nameByParsing(buf.toString('utf8', start, end));
+    if (select(job !== undefined, name)) keep(buf, start, end, line);
   };
   const drain = async (): Promise<void> => {
     const batch = pending;
@@ -230,12 +306,25 @@ async function readOneFile(path: string, onRecord: (r: RecordResult) => void | P
   }
 }
 
+/** A record's name the slow way, for the rare job whose head does not hold it. */
+function nameByParsing(text: string): string | undefined {
+  try {
+    const value = JSON.parse(text) as { name?: unknown };
+    return typeof value?.name === 'string' ? value.name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function parseRecord(text: string, origin: string): RecordResult {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    return { ok: false, problem: { origin, message: `not valid JSON (${(err as Error).message})` } };
+    const problem = { origin, message: `not valid JSON (${(err as Error).message})` };
+    // Who the record was, if that can still be read: a policy cut off is unknown, not absent.
+    const identity = salvageIdentity(text);
+    return identity ? { ok: false, problem, identity } : { ok: false, problem };
   }
   return toAssetRecord(value, origin);
 }

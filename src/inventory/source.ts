@@ -13,6 +13,12 @@ export interface SourceReport {
   /** Count of problems, which may exceed problems.length when the list is capped. */
   problemCount: number;
   gaps: CoverageGap[];
+  /**
+   * Whether a Scheduler job of this asset name may have more than one record in the input (a
+   * source that can tell; a false "yes" only costs holding that job until the end of the read).
+   * Absent: the source passes each job on once.
+   */
+  mayRepeat?: (jobAssetName: string) => boolean;
 }
 
 /**

@@ -29,6 +29,10 @@ export interface AccessQuery {
 export interface PolicyStore {
   policy(assetName: string): Policy | undefined;
   customRole(name: string): CustomRole | undefined;
+  /** Why a policy missing from the store may exist (present but unreadable input); undefined when absence is a fact. */
+  policyUnknown?(assetName: string): string | undefined;
+  /** The same for a custom role. */
+  customRoleUnknown?(name: string): string | undefined;
 }
 
 type Tri = 'yes' | 'no' | 'maybe';
@@ -40,7 +44,7 @@ export function roleHolds(store: PolicyStore, role: string, permission: KnownPer
   }
   if (/^(projects|organizations)\/[^/]+\/roles\/[^/]+$/.test(role)) {
     const custom = store.customRole(role);
-    if (!custom) return { holds: 'maybe', why: `custom role ${role} is not in the inventory` };
+    if (!custom) return { holds: 'maybe', why: store.customRoleUnknown?.(role) ?? `custom role ${role} is not in the inventory` };
     if (custom.deleted) return { holds: 'no' };
     return { holds: custom.permissions.has(permission) ? 'yes' : 'no' };
   }
@@ -102,7 +106,12 @@ export function checkAccess(store: PolicyStore, q: AccessQuery): AccessVerdict {
     }
   };
 
-  scan(q.resource, store.policy(q.resource) ?? { bindings: [], origin: 'none', skippedBindings: 0 });
+  // A resource without a policy record has none set (CAI lists only policies that are set), unless
+  // the input held a record for it that could not be read: then its grants are unknown.
+  const own = store.policy(q.resource);
+  const ownUnknown = own ? undefined : store.policyUnknown?.(q.resource);
+  if (ownUnknown) reasons.push(ownUnknown);
+  else scan(q.resource, own ?? { bindings: [], origin: 'none', skippedBindings: 0 });
   if (q.ancestors === undefined) {
     reasons.push(`the ancestry (project, folders, organization) of ${q.resource} is not known`);
   } else {
@@ -110,7 +119,7 @@ export function checkAccess(store: PolicyStore, q: AccessQuery): AccessVerdict {
       const name = containerAssetName(ancestor);
       const policy = store.policy(name);
       if (policy) scan(name, policy);
-      else reasons.push(`IAM policy of ${ancestor} is not in the inventory (coverage gap)`);
+      else reasons.push(store.policyUnknown?.(name) ?? `IAM policy of ${ancestor} is not in the inventory (coverage gap)`);
     }
   }
   if (grants.length > 0) return { result: 'granted', grants };

@@ -1,4 +1,5 @@
-import type { AssetRecord, InputProblem } from '../inventory/asset-record.js';
+import type { AssetRecord, ContentKind, InputProblem, RecordIdentity } from '../inventory/asset-record.js';
+import { compareUpdateTimes } from './update-time.js';
 import { ASSET_TYPES, POLICY_ASSET_TYPES, USED_ASSET_TYPES, relativeName } from './asset-types.js';
 import { checkAccess, type AccessQuery, type AccessVerdict, type PolicyStore } from './iam.js';
 import {
@@ -16,9 +17,37 @@ import type { CloudFunction, CustomRole, Policy, ProjectInfo, RunService, Schedu
 
 export interface InventoryStats {
   assetsRead: number;
+  /** Scheduler job records in the input, readable or not, before any task sharding: 0 means no job at all. */
+  jobRecords: number;
   /** Records of types the scanner does not use, by type. */
   skippedByType: Map<string, number>;
 }
+
+/** A record present in the input but unreadable: what would have been known is unknown. */
+export interface UnreadableRecord {
+  origin: string;
+  message: string;
+  updateTime?: string;
+}
+
+/** Two records of one (asset type, name, content kind): one is used, the other dropped. */
+export interface DuplicateRecord {
+  assetType: string;
+  name: string;
+  kind: ContentKind;
+  kept: string;
+  dropped: string;
+  /** `newer`: the kept one has the later update_time; `first-read`: a tie or a missing update_time. */
+  why: 'newer' | 'first-read';
+}
+
+/** Input that could not be read and cannot be tied to an asset: any record may have been in it. */
+export interface UnattributedDamage {
+  count: number;
+  first: InputProblem[];
+}
+
+const MAX_DAMAGE_KEPT = 10;
 
 /**
  * Collects AssetRecords from any source, in any order, then indexes them. Resource records and
@@ -26,7 +55,7 @@ export interface InventoryStats {
  */
 export class InventoryBuilder {
   private readonly jobs: ScheduledJob[] = [];
-  private readonly runServices: RunService[] = [];
+  private readonly runServices = new Map<string, RunService>();
   private readonly functions = new Map<string, CloudFunction>();
   private readonly serviceAccounts = new Map<string, ServiceAccount>();
   private readonly roles = new Map<string, CustomRole>();
@@ -34,7 +63,12 @@ export class InventoryBuilder {
   private readonly projects = new Map<string, ProjectInfo>();
   private readonly parents = new Map<string, string>();
   private readonly ancestries = new Map<string, string[][]>();
-  private readonly stats: InventoryStats = { assetsRead: 0, skippedByType: new Map() };
+  private readonly stats: InventoryStats = { assetsRead: 0, jobRecords: 0, skippedByType: new Map() };
+  /** The record used for each (type, name, kind), to resolve duplicates. */
+  private readonly used = new Map<string, { origin: string; updateTime?: string }>();
+  private readonly unreadable = new Map<string, UnreadableRecord & { assetType: string; name: string; kind: ContentKind }>();
+  private readonly damage: UnattributedDamage = { count: 0, first: [] };
+  private readonly serviceAccountByAsset = new Map<string, string>();
 
   /**
    * @param keepJob keeps only the jobs this task judges (by job name); the rest are parsed, so
@@ -43,7 +77,59 @@ export class InventoryBuilder {
   constructor(
     private readonly onProblem: (p: InputProblem) => void,
     private readonly keepJob?: (jobName: string) => boolean,
+    private readonly onDuplicate: (d: DuplicateRecord) => void = () => undefined,
   ) {}
+
+  /**
+   * A record the source could not read. With its identity, the model knows that asset's policy,
+   * account or role is present but unknown; without one, any record may have been in it.
+   */
+  addUnreadable(problem: InputProblem, identity?: RecordIdentity): void {
+    if (!identity) {
+      this.damage.count++;
+      if (this.damage.first.length < MAX_DAMAGE_KEPT) this.damage.first.push(problem);
+      return;
+    }
+    if (identity.assetType === ASSET_TYPES.job) {
+      this.stats.jobRecords++;
+      return; // an unreadable job is not judged; it changes no other verdict
+    }
+    if (!USED_ASSET_TYPES.has(identity.assetType)) return;
+    // Cut off before its content key: it may have been either.
+    const kinds: ContentKind[] = identity.kind ? [identity.kind] : POLICY_ASSET_TYPES.has(identity.assetType) ? ['resource', 'iam-policy'] : ['resource'];
+    for (const kind of kinds) this.markUnreadable(identity.assetType, identity.name, kind, problem, identity.updateTime);
+  }
+
+  private markUnreadable(assetType: string, name: string, kind: ContentKind, problem: InputProblem, updateTime?: string): void {
+    const key = contentKey(assetType, name, kind);
+    const prev = this.unreadable.get(key);
+    // Of two unreadable records, keep the newer for comparison with a readable one.
+    if (prev && !(updateTime && prev.updateTime && (compareUpdateTimes(updateTime, prev.updateTime) ?? 0) > 0)) return;
+    this.unreadable.set(key, { assetType, name, kind, origin: problem.origin, message: problem.message, ...(updateTime ? { updateTime } : {}) });
+  }
+
+  /**
+   * Whether this record of (type, name, kind) is the one to use: the first read, unless it is
+   * older than this one. A record that loses is reported, never used.
+   */
+  private wins(record: AssetRecord, kind: ContentKind): boolean {
+    const key = contentKey(record.assetType, record.name, kind);
+    const prev = this.used.get(key);
+    const mine = record.updateTime ? { origin: record.origin, updateTime: record.updateTime } : { origin: record.origin };
+    if (!prev) {
+      this.used.set(key, mine);
+      return true;
+    }
+    const order = record.updateTime && prev.updateTime ? compareUpdateTimes(record.updateTime, prev.updateTime) : undefined;
+    const base = { assetType: record.assetType, name: record.name, kind };
+    if (order !== undefined && order > 0) {
+      this.used.set(key, mine);
+      this.onDuplicate({ ...base, kept: record.origin, dropped: prev.origin, why: 'newer' });
+      return true;
+    }
+    this.onDuplicate({ ...base, kept: prev.origin, dropped: record.origin, why: order !== undefined && order < 0 ? 'newer' : 'first-read' });
+    return false;
+  }
 
   add(record: AssetRecord): void {
     this.stats.assetsRead++;
@@ -53,36 +139,46 @@ export class InventoryBuilder {
       this.stats.skippedByType.set(type, (this.stats.skippedByType.get(type) ?? 0) + 1);
       return;
     }
-    if (record.iamPolicy && POLICY_ASSET_TYPES.has(type)) {
-      const parsed = parsePolicy(record.iamPolicy, record.origin, record.name);
-      if (this.accept(parsed, record)) this.policies.set(record.name, parsed.value);
+    if (type === ASSET_TYPES.job) {
+      // Duplicate jobs are resolved by the scan, which sees the jobs read later too.
+      if (!record.resource?.data) return;
+      this.stats.jobRecords++;
+      const job = this.parseJob(record);
+      if (job) this.jobs.push(job);
+      return;
     }
-    if (!record.resource?.data) return;
+    if (record.iamPolicy && POLICY_ASSET_TYPES.has(type) && this.wins(record, 'iam-policy')) {
+      const parsed = parsePolicy(record.iamPolicy, record.origin, record.name);
+      if (this.accept(parsed, record, 'iam-policy')) this.policies.set(record.name, parsed.value);
+      else this.policies.delete(record.name); // a newer record that cannot be read leaves the policy unknown
+    }
+    if (!record.resource?.data || !this.wins(record, 'resource')) return;
     switch (type) {
-      case ASSET_TYPES.job: {
-        const job = this.parseJob(record);
-        if (job) this.jobs.push(job);
-        break;
-      }
       case ASSET_TYPES.runService: {
         const parsed = parseRunService(record);
-        if (this.accept(parsed, record)) this.runServices.push(parsed.value);
+        if (this.accept(parsed, record, 'resource')) this.runServices.set(record.name, parsed.value);
         break;
       }
       case ASSET_TYPES.functionV1:
       case ASSET_TYPES.functionV2: {
         const parsed = parseFunction(record, type === ASSET_TYPES.functionV1 ? 'v1' : 'v2');
-        if (this.accept(parsed, record)) this.mergeFunction(parsed.value);
+        if (this.accept(parsed, record, 'resource')) this.mergeFunction(parsed.value);
         break;
       }
       case ASSET_TYPES.serviceAccount: {
         const parsed = parseServiceAccount(record);
-        if (this.accept(parsed, record)) this.serviceAccounts.set(parsed.value.email, parsed.value);
+        const previous = this.serviceAccountByAsset.get(record.name);
+        if (previous) this.serviceAccounts.delete(previous); // a newer record of the same account
+        if (this.accept(parsed, record, 'resource')) {
+          this.serviceAccounts.set(parsed.value.email, parsed.value);
+          this.serviceAccountByAsset.set(record.name, parsed.value.email);
+        }
         break;
       }
       case ASSET_TYPES.role: {
         const parsed = parseCustomRole(record);
-        if (this.accept(parsed, record)) this.roles.set(parsed.value.name, parsed.value);
+        if (this.accept(parsed, record, 'resource')) this.roles.set(parsed.value.name, parsed.value);
+        else this.roles.delete(relativeName(record.name));
         break;
       }
       case ASSET_TYPES.project:
@@ -100,6 +196,7 @@ export class InventoryBuilder {
    */
   readDeferredJob(record: AssetRecord): ScheduledJob | undefined {
     this.stats.assetsRead++;
+    this.stats.jobRecords++;
     if (record.assetType !== ASSET_TYPES.job) {
       this.onProblem({
         origin: record.origin,
@@ -114,14 +211,28 @@ export class InventoryBuilder {
 
   private parseJob(record: AssetRecord): ScheduledJob | undefined {
     const parsed = parseJob(record);
-    if (!this.accept(parsed, record)) return undefined;
+    if (!this.accept(parsed, record, 'resource')) return undefined;
     return !this.keepJob || this.keepJob(parsed.value.name) ? parsed.value : undefined;
   }
 
   finish(): Inventory {
+    const unreadable = new UnreadableIndex(this.damage);
+    for (const [key, u] of this.unreadable) {
+      const used = this.used.get(key);
+      if (used) {
+        // A readable record of the same asset: it stands only if it is known to be newer.
+        const order = used.updateTime && u.updateTime ? compareUpdateTimes(used.updateTime, u.updateTime) : undefined;
+        if (order !== undefined && order > 0) {
+          this.onDuplicate({ assetType: u.assetType, name: u.name, kind: u.kind, kept: used.origin, dropped: u.origin, why: 'newer' });
+          continue;
+        }
+        this.forget(u.assetType, u.name, u.kind);
+      }
+      unreadable.add(u.assetType, u.name, u.kind, u);
+    }
     return new Inventory(
       this.jobs,
-      this.runServices,
+      [...this.runServices.values()],
       [...this.functions.values()],
       this.serviceAccounts,
       this.roles,
@@ -129,7 +240,22 @@ export class InventoryBuilder {
       this.projects,
       this.parents,
       this.stats,
+      unreadable,
     );
+  }
+
+  /** Drops a readable record that an unreadable one of unknown or later date may replace. */
+  private forget(assetType: string, name: string, kind: ContentKind): void {
+    if (kind === 'iam-policy') {
+      this.policies.delete(name);
+      return;
+    }
+    if (assetType === ASSET_TYPES.serviceAccount) {
+      const email = this.serviceAccountByAsset.get(name);
+      if (email) this.serviceAccounts.delete(email);
+    } else if (assetType === ASSET_TYPES.role) {
+      this.roles.delete(relativeName(name));
+    }
   }
 
   /** Thousands of jobs share a project's ancestry: keep one array of each, not one per job. */
@@ -148,9 +274,11 @@ export class InventoryBuilder {
     return ancestors;
   }
 
-  private accept<T>(parsed: Parsed<T>, record: AssetRecord): parsed is { ok: true; value: T } {
+  private accept<T>(parsed: Parsed<T>, record: AssetRecord, kind: ContentKind): parsed is { ok: true; value: T } {
     if (!parsed.ok) {
-      this.onProblem({ origin: record.origin, message: `${record.name}: ${parsed.reason}` });
+      const problem = { origin: record.origin, message: `${record.name}: ${parsed.reason}` };
+      this.onProblem(problem);
+      if (record.assetType !== ASSET_TYPES.job) this.markUnreadable(record.assetType, record.name, kind, problem, record.updateTime);
       return false;
     }
     for (const w of parsed.warnings ?? []) this.onProblem({ origin: record.origin, message: w });
@@ -186,6 +314,53 @@ export class InventoryBuilder {
     const parent = record.resource?.parent ? relativeName(record.resource.parent) : undefined;
     if (parent) this.parents.set(self, parent);
   }
+}
+
+function contentKey(assetType: string, name: string, kind: ContentKind): string {
+  return `${assetType}\u0000${name}\u0000${kind}`;
+}
+
+/**
+ * What the input held but the scan could not read, as the verdicts ask about it: a policy by
+ * asset name, a service account by email or by project (accounts are named by unique id), a
+ * custom role by name, and damage that cannot be tied to any asset.
+ */
+export class UnreadableIndex {
+  readonly policies = new Map<string, UnreadableRecord>();
+  readonly serviceAccountsByEmail = new Map<string, UnreadableRecord>();
+  readonly serviceAccountsByProject = new Map<string, UnreadableRecord>();
+  readonly roles = new Map<string, UnreadableRecord>();
+  /** Every unreadable record of a used type other than a job, for the summary. */
+  readonly all: (UnreadableRecord & { assetType: string; name: string; kind: ContentKind })[] = [];
+
+  constructor(readonly damage: UnattributedDamage = { count: 0, first: [] }) {}
+
+  add(assetType: string, name: string, kind: ContentKind, u: UnreadableRecord): void {
+    this.all.push({ assetType, name, kind, ...u });
+    if (kind === 'iam-policy') {
+      this.policies.set(name, u);
+      return;
+    }
+    if (assetType === ASSET_TYPES.serviceAccount) {
+      const m = /^\/\/iam\.googleapis\.com\/projects\/([^/]+)\/serviceAccounts\/([^/]+)$/.exec(name);
+      if (m && m[2]!.includes('@')) this.serviceAccountsByEmail.set(m[2]!.toLowerCase(), u);
+      else if (m) this.serviceAccountsByProject.set(m[1]!, u);
+    } else if (assetType === ASSET_TYPES.role) {
+      this.roles.set(relativeName(name), u);
+    }
+  }
+
+  /** Why absence proves nothing: damaged input that any record may have been in. */
+  damageReason(): string | undefined {
+    const d = this.damage;
+    if (d.count === 0) return undefined;
+    const first = d.first[0]!;
+    return `${d.count} unreadable input record(s) or file(s) that cannot be tied to an asset (first: ${first.origin}: ${first.message}) may hold it`;
+  }
+}
+
+function describeUnreadable(what: string, u: UnreadableRecord): string {
+  return `${what} is in the input at ${u.origin} but could not be read (${u.message})`;
 }
 
 /** A resolved target and what the judge remembers for it: results by rule, then by the rule's memo key. */
@@ -226,6 +401,7 @@ export class Inventory implements PolicyStore {
     readonly projectsByNumber: ReadonlyMap<string, ProjectInfo>,
     private readonly parents: ReadonlyMap<string, string>,
     readonly stats: InventoryStats,
+    readonly unreadable: UnreadableIndex = new UnreadableIndex(),
   ) {
     for (const p of projectsByNumber.values()) if (p.id) this.projectById.set(p.id, p);
     for (const s of runServices) {
@@ -322,11 +498,38 @@ export class Inventory implements PolicyStore {
 
   policy(assetName: string): Policy | undefined {
     const p = this.policies.get(assetName);
-    if (!p && assetName.startsWith('//cloudresourcemanager.googleapis.com/')) this.missingPolicies.add(relativeName(assetName));
+    if (!p && assetName.startsWith('//cloudresourcemanager.googleapis.com/') && !this.unreadable.policies.has(assetName)) {
+      this.missingPolicies.add(relativeName(assetName));
+    }
     return p;
   }
   customRole(name: string): CustomRole | undefined {
     return this.roles.get(name);
+  }
+
+  /**
+   * Why a policy that is not in the model may still exist: its record was present but
+   * unreadable, or unattributed damage may hold it. Undefined when its absence is a fact.
+   */
+  policyUnknown(assetName: string): string | undefined {
+    const u = this.unreadable.policies.get(assetName);
+    if (u) return describeUnreadable(`the IAM policy of ${assetName}`, u);
+    const damage = this.unreadable.damageReason();
+    return damage ? `the IAM policy of ${assetName} is not in the inventory, and ${damage}` : undefined;
+  }
+
+  /** Why a custom role missing from the model may exist after all (see policyUnknown). */
+  customRoleUnknown(name: string): string | undefined {
+    const u = this.unreadable.roles.get(name);
+    return u ? describeUnreadable(`custom role ${name}`, u) : undefined;
+  }
+
+  /** Why a service account missing from the model may exist after all (see policyUnknown). */
+  serviceAccountUnknown(email: string, projectId: string | undefined): string | undefined {
+    const u = this.unreadable.serviceAccountsByEmail.get(email.toLowerCase()) ?? (projectId ? this.unreadable.serviceAccountsByProject.get(projectId) : undefined);
+    if (u) return describeUnreadable(`a service account record of ${projectId ?? 'its project'}`, u);
+    const damage = this.unreadable.damageReason();
+    return damage ? `service account ${email} is not in the inventory, and ${damage}` : undefined;
   }
 
   /**

@@ -10,6 +10,13 @@ type Json = Record<string, unknown>;
 function obj(value: unknown): Json | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
 }
+/** Absent, null or a string: anything else in a string field is unreadable input. */
+function optionalString(value: unknown): boolean {
+  return value === undefined || value === null || typeof value === 'string';
+}
+function jsonType(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
 function str(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
@@ -71,6 +78,7 @@ export function parseJob(record: AssetRecord): Parsed<ScheduledJob> {
     source: { assetName: record.name, origin: record.origin },
   };
   if (record.ancestors) job.ancestors = record.ancestors;
+  if (record.updateTime) job.updateTime = record.updateTime;
   const http = obj(data.httpTarget);
   const pubsub = obj(data.pubsubTarget);
   const appEngine = obj(data.appEngineHttpTarget);
@@ -80,18 +88,26 @@ export function parseJob(record: AssetRecord): Parsed<ScheduledJob> {
     job.http = { uri };
     const method = str(http.httpMethod);
     if (method) job.http.httpMethod = method;
+    // A token of the wrong type is unreadable, not "no token": reading it as absent would judge a
+    // job that sends a token as one that sends none.
+    for (const key of ['oidcToken', 'oauthToken'] as const) {
+      const token = http[key];
+      if (token !== undefined && token !== null && !obj(token)) return { ok: false, reason: `job ${name}: ${key} is ${jsonType(token)}, not an object` };
+    }
     const oidc = obj(http.oidcToken);
     const oauth = obj(http.oauthToken);
     if (oidc) {
       const email = str(oidc.serviceAccountEmail);
       if (!email) return { ok: false, reason: `job ${name}: oidcToken has no serviceAccountEmail` };
       job.http.oidcToken = { serviceAccountEmail: email };
+      if (!optionalString(oidc.audience)) return { ok: false, reason: `job ${name}: oidcToken.audience is ${jsonType(oidc.audience)}, not a string` };
       const audience = str(oidc.audience);
       if (audience) job.http.oidcToken.audience = audience;
     } else if (oauth) {
       const email = str(oauth.serviceAccountEmail);
       if (!email) return { ok: false, reason: `job ${name}: oauthToken has no serviceAccountEmail` };
       job.http.oauthToken = { serviceAccountEmail: email };
+      if (!optionalString(oauth.scope)) return { ok: false, reason: `job ${name}: oauthToken.scope is ${jsonType(oauth.scope)}, not a string` };
       const scope = str(oauth.scope);
       if (scope) job.http.oauthToken.scope = scope;
     }

@@ -36,6 +36,8 @@ export interface ScheduledJob {
   /** The last attempt's google.rpc.Status, when the inventory has it. */
   lastAttempt?: { code: number; message?: string; time?: string };
   ancestors?: string[];
+  /** The record's `update_time`, which decides between duplicate records of one job. */
+  updateTime?: string;
   source: SourceRef;
 }
 

@@ -13,6 +13,18 @@ export const EXIT_MODES = ['cli', 'cloud-run'] as const;
 
 export const EXIT_MODE_ENV = 'CRONWARDEN_EXIT_MODE';
 
+/**
+ * `cli` exit code when the input held no Scheduler job at all (an empty file, `[]`, an export
+ * without the Job asset type, a scope with none): not clean, since nothing was checked, and not
+ * a finding, so `--fail-on` cannot mistake it for either. Partial (3) outranks it.
+ */
+export const CLI_EXIT_EMPTY_INVENTORY = 4;
+
+/** Whether a finished scan found no Scheduler job record at all. */
+export function isEmptyInventory(result: ScanResult): boolean {
+  return result.summary.jobsFound === 0;
+}
+
 /** Exit codes of the `cloud-run` mode. Every non-zero one makes Cloud Run retry the task. */
 export const CLOUD_RUN_EXIT = {
   /** Done, including findings, permanent coverage gaps and configuration errors (all logged). */
@@ -72,7 +84,9 @@ export function cloudRunScanExit(result: ScanResult, stopReason?: unknown): Exit
     return { code: CLOUD_RUN_EXIT.transient, retried: true, reason: `${transient.length} scope(s) unreadable for a transient reason, e.g. ${transient[0]!.scope}: ${transient[0]!.reason}` };
   }
   const permanent = result.summary.partial ? ' (partial: the coverage gaps and unreadable records in the summary repeat on a retry)' : '';
-  return { code: CLOUD_RUN_EXIT.done, retried: false, reason: `scan complete${permanent}` };
+  // No job at all is a permanent outcome (a retry reads the same inventory): logged, not retried.
+  const empty = isEmptyInventory(result) ? ' (EMPTY INVENTORY: no Scheduler job was found, nothing was judged)' : '';
+  return { code: CLOUD_RUN_EXIT.done, retried: false, reason: `scan complete${permanent}${empty}` };
 }
 
 const GRPC_TRANSIENT = new Set([4, 8, 10, 13, 14]);

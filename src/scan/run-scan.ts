@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { InputProblem } from '../inventory/asset-record.js';
 import { ReadStopped, type AssetSource } from '../inventory/source.js';
-import { InventoryBuilder, type Inventory } from '../model/inventory.js';
+import { InventoryBuilder, type DuplicateRecord, type Inventory } from '../model/inventory.js';
+import { compareUpdateTimes } from '../model/update-time.js';
+import { ASSET_TYPES } from '../model/asset-types.js';
 import type { ScheduledJob } from '../model/types.js';
 import type { Rule } from '../engine/define-rule.js';
 import { judgeJob } from '../engine/judge.js';
@@ -51,13 +53,25 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
     opts.logger.warn(`unreadable input at ${p.origin}: ${p.message}`);
   };
 
+  const duplicates: DuplicateRecord[] = [];
+  let duplicateCount = 0;
+  const noteDuplicate = (d: DuplicateRecord): void => {
+    duplicateCount++;
+    if (duplicates.length < MAX_PROBLEMS_IN_SUMMARY) duplicates.push(d);
+    const why = d.why === 'newer' ? 'the newer update_time' : 'read first (same or missing update_time)';
+    opts.logger.warn(`duplicate ${d.kind} record of ${d.name} (${d.assetType}): used ${d.kept} (${why}), ignored ${d.dropped}`);
+  };
+
   // Jobs outside this task's share are dropped as they are read, and a source that can defers
   // its job records until the rest of the model is built: jobs are most of a large scan's memory.
-  const builder = new InventoryBuilder(noteProblem, opts.jobFilter);
+  const builder = new InventoryBuilder(noteProblem, opts.jobFilter, noteDuplicate);
   const report = await opts.source.read(
     (r) => {
       if (r.ok) builder.add(r.record);
-      else noteProblem(r.problem);
+      else {
+        noteProblem(r.problem);
+        builder.addUnreadable(r.problem, r.identity);
+      }
     },
     { deferJobs: true },
   );
@@ -78,6 +92,9 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
     problems,
     coverageGaps: [...report.gaps],
     partial: false,
+    jobsFound: 0,
+    duplicateRecords: 0,
+    duplicates,
   };
   if (opts.shard) summary.shard = opts.shard;
 
@@ -128,27 +145,86 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
     if (!ok) throw new ReadStopped();
   };
 
+  // A job that may have another record is held until every job has been read, then the newest
+  // record is judged, once (a stale copy judged too would give a false verdict).
+  const mayRepeat = report.mayRepeat;
+  const held = new Map<string, ScheduledJob>();
+  const hold = (job: ScheduledJob): void => {
+    const key = job.source.assetName;
+    const prev = held.get(key);
+    if (!prev) {
+      held.set(key, job);
+      return;
+    }
+    const order = job.updateTime && prev.updateTime ? compareUpdateTimes(job.updateTime, prev.updateTime) : undefined;
+    const base = { assetType: ASSET_TYPES.job, name: key, kind: 'resource' as const };
+    if (order !== undefined && order > 0) {
+      held.set(key, job);
+      noteDuplicate({ ...base, kept: job.source.origin, dropped: prev.source.origin, why: 'newer' });
+    } else {
+      noteDuplicate({ ...base, kept: prev.source.origin, dropped: job.source.origin, why: order !== undefined && order < 0 ? 'newer' : 'first-read' });
+    }
+  };
+
+  let stopped = false;
   if (report.deferredJobs) {
     try {
       const late = await report.deferredJobs.read((r) => {
-        if (!r.ok) return noteProblem(r.problem);
+        if (!r.ok) {
+          // Read as a job by its first keys: a job record, even if it cannot be judged.
+          if (r.identity === undefined || r.identity.assetType === ASSET_TYPES.job) inventory.stats.jobRecords++;
+          return noteProblem(r.problem);
+        }
         const job = builder.readDeferredJob(r.record);
         if (!job) return;
+        if (mayRepeat?.(job.source.assetName)) return hold(job);
         const judged = judge(job);
         return typeof judged === 'boolean' ? stopUnlessJudged(judged) : judged.then(stopUnlessJudged);
       });
       if (late) summary.coverageGaps.push(...late.gaps);
     } catch (err) {
       if (!(err instanceof ReadStopped)) throw err;
+      stopped = true;
     }
   }
-  for (const job of inventory.jobs) {
-    if (!(await judge(job))) break;
+  if (!stopped) {
+    for (const job of inventory.jobs) {
+      if (mayRepeat?.(job.source.assetName)) hold(job);
+      else if (!(await judge(job))) {
+        stopped = true;
+        break;
+      }
+    }
+  }
+  if (!stopped) {
+    for (const job of held.values()) {
+      if (!(await judge(job))) break;
+    }
   }
   opts.rules.forEach((rule, i) => countResult(summary, rule.meta.id, 'pass', 'info', passesByRule[i]!));
   summary.assetsRead = inventory.stats.assetsRead;
   summary.assetsSkippedByType = Object.fromEntries([...inventory.stats.skippedByType].sort((a, b) => b[1] - a[1]));
   summary.unreadableRecords = problemCount;
+  summary.jobsFound = inventory.stats.jobRecords;
+  summary.duplicateRecords = duplicateCount;
+  if (summary.jobsFound === 0) {
+    opts.logger.warn(
+      `no Scheduler job found in ${opts.source.description}: nothing was judged. Was the ${ASSET_TYPES.job} asset type exported or listed, with --content-type=resource?`,
+    );
+  }
+
+  // A record that was there but could not be read: the verdicts that needed it are unverifiable.
+  for (const u of inventory.unreadable.all) {
+    const what = u.kind === 'iam-policy' ? 'IAM policy' : u.assetType;
+    summary.coverageGaps.push({ scope: u.name, reason: `${what} record at ${u.origin} could not be read (${u.message}); verdicts that depend on it are unverifiable` });
+  }
+  const damage = inventory.unreadable.damage;
+  if (damage.count > 0) {
+    summary.coverageGaps.push({
+      scope: opts.source.description,
+      reason: `${damage.count} unreadable record(s) or file(s) that cannot be tied to an asset (first at ${damage.first[0]!.origin}); a policy or account missing from the inventory may be among them, so its absence proves nothing`,
+    });
+  }
 
   for (const scope of [...inventory.missingPolicies].sort()) {
     summary.coverageGaps.push({ scope, reason: 'IAM policy not in the inventory; verdicts that depend on it are unverifiable' });

@@ -1,5 +1,6 @@
 import type { InputProblem } from '../inventory/asset-record.js';
 import type { CoverageGap } from '../inventory/source.js';
+import type { DuplicateRecord } from '../model/inventory.js';
 import type { Severity, Status } from '../findings/schema.js';
 
 /** The run's account of itself: printed to stderr, sent as `scan.completed`, used for the exit status. */
@@ -26,6 +27,12 @@ export interface ScanSummary {
   coverageGaps: CoverageGap[];
   /** True when any input was unreadable or any scope/policy was not covered. */
   partial: boolean;
+  /** Scheduler job records in the input, readable or not, before sharding: 0 means the input held no job at all. */
+  jobsFound?: number;
+  /** Records dropped because another record of the same asset, type and content kind was used. */
+  duplicateRecords?: number;
+  /** The first duplicates: which record was used and which ignored. */
+  duplicates?: DuplicateRecord[];
   /** Present with sharded Cloud Run tasks: this task's index and the task count. */
   shard?: { index: number; count: number };
 }

@@ -46,6 +46,7 @@ export type ContentKind = 'resource' | 'iam-policy';
  * when the record was cut off before its content key.
  */
 export interface RecordIdentity {
+  /** Empty when the record has no name: then only its type is known. */
   name: string;
   assetType: string;
   kind?: ContentKind;
@@ -75,10 +76,12 @@ function pick(obj: Record<string, unknown>, camel: string, snake: string): unkno
 export function toAssetRecord(value: unknown, origin: string): RecordResult {
   if (!isObject(value)) return { ok: false, problem: { origin, message: 'record is not a JSON object' } };
   const name = value.name;
-  if (typeof name !== 'string' || name === '') {
-    return { ok: false, problem: { origin, message: 'asset record has no "name"' } };
-  }
   const assetType = pick(value, 'assetType', 'asset_type');
+  if (typeof name !== 'string' || name === '') {
+    const problem = { origin, message: 'asset record has no "name"' };
+    // Its type still says whether any verdict could have needed it (an empty name: not which asset).
+    return typeof assetType === 'string' && assetType !== '' ? { ok: false, problem, identity: { name: '', assetType } } : { ok: false, problem };
+  }
   if (typeof assetType !== 'string' || assetType === '') {
     return { ok: false, problem: { origin, message: `asset ${name} has no "asset_type"/"assetType"` } };
   }

@@ -95,6 +95,11 @@ export class InventoryBuilder {
       return; // an unreadable job is not judged; it changes no other verdict
     }
     if (!USED_ASSET_TYPES.has(identity.assetType)) return;
+    if (identity.name === '') {
+      this.damage.count++;
+      if (this.damage.first.length < MAX_DAMAGE_KEPT) this.damage.first.push(problem);
+      return;
+    }
     // Cut off before its content key: it may have been either.
     const kinds: ContentKind[] = identity.kind ? [identity.kind] : POLICY_ASSET_TYPES.has(identity.assetType) ? ['resource', 'iam-policy'] : ['resource'];
     for (const kind of kinds) this.markUnreadable(identity.assetType, identity.name, kind, problem, identity.updateTime);

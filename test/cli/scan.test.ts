@@ -119,9 +119,14 @@ describe('bad input', () => {
     expect(run.stderr).toContain(`${join(dir, 'missing.json')}: file does not exist`);
     expect(run.stderr).toContain('UNREADABLE records: 4');
     expect(run.stderr).toContain('PARTIAL');
-    // Every readable job was still judged.
+    // Every readable job was still judged, by every rule; what could not be read only takes
+    // confidence away (a missing file may have held a policy), never adds a pass or a fail.
     const full = await runCli(['scan', ...sampleInputs(), '--format', 'jsonl']);
-    expect(parseLines(run.stdout).map((f) => f.findingId).sort()).toEqual(parseLines(full.stdout).map((f) => f.findingId).sort());
+    const key = (f: { job: { name: string }; ruleId: string }): string => `${f.job.name} ${f.ruleId}`;
+    expect(new Set(parseLines(run.stdout).map(key))).toEqual(new Set(parseLines(full.stdout).map(key)));
+    const fullIds = new Set(parseLines(full.stdout).map((f) => f.findingId));
+    for (const f of parseLines(run.stdout)) if (f.status !== 'unverifiable') expect(fullIds.has(f.findingId), key(f)).toBe(true);
+    expect(run.stderr).toContain('cannot be tied to an asset');
   });
 
   it('rejects unknown flags and bad values with exit 2, naming the setting', async () => {

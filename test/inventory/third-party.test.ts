@@ -69,7 +69,8 @@ describe.skipIf(!present)('third-party CAI exports (forseti test data)', () => {
     const expected = EXPECTED[name]!;
     expect(summary.unreadableRecords).toBe(0);
     expect(summary.problems).toEqual([]);
-    expect(logger.lines.filter((l) => l.level === 'warn' || l.level === 'error')).toEqual([]);
+    // These files hold no Scheduler job: that warning is expected, no other.
+    expect(logger.lines.filter((l) => (l.level === 'warn' || l.level === 'error') && !l.message.startsWith('no Scheduler job found'))).toEqual([]);
     expect(summary.assetsRead).toBe(expected.assetsRead);
     const skipped = Object.values(summary.assetsSkippedByType).reduce((a, b) => a + b, 0);
     expect(skipped).toBe(expected.skipped);

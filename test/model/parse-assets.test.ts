@@ -124,6 +124,7 @@ describe('parseJob', () => {
         oidcToken: { serviceAccountEmail: 'scheduler-invoker@acme-prod.iam.gserviceaccount.com', audience: 'https://billing-abc123xyz-uc.a.run.app' },
       },
       ancestors: ANCESTORS,
+      updateTime: '2026-11-20T03:00:00.000000Z',
       source: { assetName: '//cloudscheduler.googleapis.com/projects/acme-prod/locations/us-central1/jobs/billing-ok', origin: 'sample.ndjson:7' },
     });
   });

@@ -16,6 +16,7 @@ Exit codes (--exit-mode cli, the default outside Cloud Run):
   1  failing findings at or above --fail-on
   2  usage, configuration or internal error (nothing trustworthy was produced)
   3  partial: unreadable input, a coverage gap, undelivered findings or an interrupted run
+  4  empty inventory: no Scheduler job at all was found (nothing was judged)
 With --exit-mode cloud-run (the default in a Cloud Run job) only what a retry can fix exits
 non-zero: 75 transient failure, 70 internal error, 143 stopped by SIGTERM; all else exits 0.
 `;
@@ -28,6 +29,10 @@ Inventory (one of):
   --org ID              list assets of an organization through the Cloud Asset API (repeatable) [CRONWARDEN_ORGS]
   --folder ID           ... of a folder (repeatable)                                         [CRONWARDEN_FOLDERS]
   --project ID          ... of a project (repeatable)                                        [CRONWARDEN_PROJECTS]
+  --max-input-size SIZE largest size of one input file once decompressed; a larger file fails
+                        and the others are read (default 64GiB)                   [CRONWARDEN_MAX_INPUT_SIZE]
+  --max-record-size SIZE largest single record (line or array element) (default 16MiB)
+                                                                                  [CRONWARDEN_MAX_RECORD_SIZE]
 
 Output:
   --format FMT          table | jsonl | json (default: table on a terminal, jsonl otherwise) [CRONWARDEN_FORMAT]

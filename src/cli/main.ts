@@ -124,6 +124,8 @@ function parseScanFlags(args: readonly string[]): { flags: Record<string, unknow
         'exit-mode': { type: 'string' },
         concurrency: { type: 'string' },
         'rate-per-minute': { type: 'string' },
+        'max-input-size': { type: 'string' },
+        'max-record-size': { type: 'string' },
         'rule-pack': { type: 'string', multiple: true },
         'only-rule': { type: 'string', multiple: true },
         'skip-rule': { type: 'string', multiple: true },
@@ -152,6 +154,8 @@ function parseScanFlags(args: readonly string[]): { flags: Record<string, unknow
       exitMode: v['exit-mode'],
       concurrency: v.concurrency,
       ratePerMinute: v['rate-per-minute'],
+      maxInputSize: v['max-input-size'],
+      maxRecordSize: v['max-record-size'],
       rulePacks: v['rule-pack'],
       onlyRules: v['only-rule'],
       skipRules: v['skip-rule'],
@@ -223,7 +227,7 @@ export function exitCode(result: ScanResult, failOn: Severity | 'never'): number
 }
 
 async function createSource(config: ScanConfig, logger: Logger, env: NodeJS.ProcessEnv): Promise<AssetSource> {
-  if (config.inputs.length > 0) return new FileAssetSource(config.inputs);
+  if (config.inputs.length > 0) return new FileAssetSource(config.inputs, { maxInputBytes: config.maxInputSize, maxRecordBytes: config.maxRecordSize });
   // Loaded only for API scans: the Cloud Asset client is the heaviest module the CLI can need.
   const { CaiApiSource } = await import('../inventory/cai-api-source.js');
   const { googleClientOptions } = await import('../google/client-options.js');

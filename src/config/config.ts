@@ -1,8 +1,32 @@
 import { z } from 'zod';
 import { ConfigurationError } from '../errors.js';
 import { SEVERITIES } from '../findings/schema.js';
+import { DEFAULT_INPUT_LIMITS } from '../inventory/file-source.js';
 
 const list = z.array(z.string().min(1));
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 2 ** 10, kib: 2 ** 10, kb: 1e3, m: 2 ** 20, mib: 2 ** 20, mb: 1e6, g: 2 ** 30, gib: 2 ** 30, gb: 1e9, t: 2 ** 40, tib: 2 ** 40, tb: 1e12 };
+
+/** `16MiB`, `2 GB`, `1048576`: bytes, or undefined when it is not a size. */
+export function parseByteSize(raw: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(raw);
+  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined) return undefined;
+  const n = Math.floor(Number(m[1]) * unit);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** A byte size given as a number or a string with a unit, within [min, max]. */
+function byteSize(min: number, max: number, range: string) {
+  return z.union([z.number(), z.string()]).transform((value, ctx) => {
+    const n = typeof value === 'number' ? value : parseByteSize(value);
+    if (n === undefined || !Number.isInteger(n) || n < min || n > max) {
+      ctx.addIssue({ code: 'custom', message: `expected a size such as 16MiB or 2GiB, ${range}; got "${value}"` });
+      return z.NEVER;
+    }
+    return n;
+  });
+}
 
 const ORG_ID = /^\d+$/;
 const FOLDER_ID = /^\d+$/;
@@ -28,6 +52,9 @@ export const ScanConfigSchema = z
     exitMode: z.enum(['cli', 'cloud-run']).default('cli'),
     concurrency: z.coerce.number().int().min(1).max(64).default(8),
     ratePerMinute: z.coerce.number().int().min(1).max(10_000).default(80),
+    maxInputSize: byteSize(2 ** 10, 2 ** 50, 'from 1KiB to 1PiB').default(DEFAULT_INPUT_LIMITS.maxInputBytes),
+    // Below V8's longest string (2^29 - 24 UTF-16 units), so a record at the limit can still be decoded.
+    maxRecordSize: byteSize(2 ** 10, 256 * 2 ** 20, 'from 1KiB to 256MiB').default(DEFAULT_INPUT_LIMITS.maxRecordBytes),
     rulePacks: list.default([]),
     onlyRules: list.default([]),
     skipRules: list.default([]),
@@ -62,6 +89,8 @@ export const ENV_VARS = {
   exitMode: 'CRONWARDEN_EXIT_MODE',
   concurrency: 'CRONWARDEN_CONCURRENCY',
   ratePerMinute: 'CRONWARDEN_RATE_PER_MINUTE',
+  maxInputSize: 'CRONWARDEN_MAX_INPUT_SIZE',
+  maxRecordSize: 'CRONWARDEN_MAX_RECORD_SIZE',
   rulePacks: 'CRONWARDEN_RULE_PACKS',
   onlyRules: 'CRONWARDEN_ONLY_RULES',
   skipRules: 'CRONWARDEN_SKIP_RULES',

@@ -4,7 +4,7 @@ import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { salvageIdentity, toAssetRecord, type InputProblem, type RecordResult } from './asset-record.js';
 import { StringDecoder } from 'node:string_decoder';
-import { JsonArraySplitter, JsonShapeError, NdjsonByteSplitter, NdjsonSplitter, fileShape } from './json-stream.js';
+import { JsonArraySplitter, JsonShapeError, NdjsonByteSplitter, NdjsonSplitter, RecordTooLongError, fileShape } from './json-stream.js';
 import { ReadStopped, type AssetSource, type DeferredJobs, type SourceReport } from './source.js';
 
 const JOB_ASSET_TYPE = 'cloudscheduler.googleapis.com/Job';
@@ -18,8 +18,44 @@ export const MAX_KEPT_PROBLEMS = 1000;
  * by its magic bytes), streaming. A file that cannot be opened or a line that is not JSON is a problem named by
  * file and line; reading goes on with the rest.
  */
+/**
+ * How much one file may hold once decompressed, and one record: generous for real exports (an
+ * organization of a million jobs exports 1.4 GB; the largest records are IAM policies, at most
+ * 64 KB, and resources of a few hundred KB), small enough that a decompression bomb or a file
+ * without newlines fails that file quickly instead of exhausting memory.
+ */
+export interface InputLimits {
+  maxInputBytes: number;
+  maxRecordBytes: number;
+}
+
+export const DEFAULT_INPUT_LIMITS: InputLimits = { maxInputBytes: 64 * 2 ** 30, maxRecordBytes: 16 * 2 ** 20 };
+
+/** Thrown when a file holds more than the limit once decompressed. */
+export class InputTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`more than ${formatBytes(limit)} once decompressed`);
+    this.name = 'InputTooLargeError';
+  }
+}
+
+/** 16 MiB, 64 GiB, 1000 B: for messages. */
+export function formatBytes(n: number): string {
+  for (const [unit, size] of [['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]] as const) {
+    if (n >= size && n % size === 0) return `${n / size} ${unit}`;
+  }
+  return `${n} B`;
+}
+
 export class FileAssetSource implements AssetSource {
-  constructor(private readonly paths: readonly string[]) {}
+  private readonly limits: InputLimits;
+
+  constructor(
+    private readonly paths: readonly string[],
+    limits: Partial<InputLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_INPUT_LIMITS, ...limits };
+  }
 
   get description(): string {
     return `files: ${this.paths.join(', ')}`;
@@ -33,6 +69,9 @@ export class FileAssetSource implements AssetSource {
       onRecord(failed);
     };
     const deferred = new Map<string, number>();
+    // Files that failed partway in the first read fail again at the same place in the second:
+    // their problem is reported once.
+    const failedFiles = new Set<string>();
     // Job names, to tell the scan which jobs may have a duplicate record (in any file).
     const jobNames = new JobNameCounter();
     for (const path of this.paths) {
@@ -56,8 +95,16 @@ export class FileAssetSource implements AssetSource {
           if (result.record.assetType === JOB_ASSET_TYPE) jobNames.note(result.record.name);
           onRecord(result);
         },
+        (fileProblem) => {
+          failedFiles.add(path);
+          problem(fileProblem);
+        },
+        this.limits,
         select,
-      ).catch((err: unknown) => problem({ origin: path, message: describeIoError(err) }));
+      ).catch((err: unknown) => {
+        failedFiles.add(path);
+        problem({ origin: path, message: describeIoError(err, this.limits) });
+      });
     }
     const withNames = { ...report, mayRepeat: (jobAssetName: string) => jobNames.mayRepeat(jobAssetName) };
     if (deferred.size === 0) return withNames;
@@ -68,10 +115,15 @@ export class FileAssetSource implements AssetSource {
         count,
         read: async (onJob) => {
           for (const path of deferred.keys()) {
-            await readOneFile(path, onJob, (isJob) => isJob).catch(async (err: unknown) => {
+            const again = async (p: InputProblem): Promise<void> => {
+              // The same failure as in the first read is already reported; a new one is not.
+              if (failedFiles.has(path)) return;
+              await onJob({ ok: false, problem: { origin: p.origin, message: `could not be read again for its jobs: ${p.message}` } });
+            };
+            await readOneFile(path, onJob, again, this.limits, (isJob) => isJob).catch(async (err: unknown) => {
               if (err instanceof ReadStopped) throw err;
               // The file was readable a moment ago; say so rather than lose its jobs quietly.
-              await onJob({ ok: false, problem: { origin: path, message: `could not be read again for its jobs: ${describeIoError(err)}` } });
+              await again({ origin: path, message: describeIoError(err, this.limits) });
             });
           }
         },
@@ -172,7 +224,10 @@ function jobHeadBytes(buf: Buffer, start: number, end: number): { rawName: strin
   return jobHead(buf.toString('latin1', start, Math.min(end, start + JOB_TEST_MAX_BYTES))) ?? job;
 }
 
-function describeIoError(err: unknown): string {
+function describeIoError(err: unknown, limits: InputLimits): string {
+  if (err instanceof InputTooLargeError) {
+    return `${err.message} (the limit is --max-input-size, ${formatBytes(limits.maxInputBytes)}; a decompression bomb?); the rest of this file was not read`;
+  }
   const e = err as NodeJS.ErrnoException;
   if (e?.code === 'ENOENT') return 'file does not exist';
   if (e?.code === 'EACCES') return 'permission denied';
@@ -207,11 +262,19 @@ type JobSelect = (isJob: boolean, name: () => string | undefined) => boolean;
  * decoded only when `select` keeps it; a JSON array (`gcloud asset list`) is decoded and split as
  * text. `onRecord` may return a promise, which is awaited before more of the file is read.
  */
-async function readOneFile(path: string, onRecord: (r: RecordResult) => void | Promise<void>, select?: JobSelect): Promise<void> {
+async function readOneFile(
+  path: string,
+  onRecord: (r: RecordResult) => void | Promise<void>,
+  onFileProblem: (p: InputProblem) => void | Promise<void>,
+  limits: InputLimits,
+  select?: JobSelect,
+): Promise<void> {
   const info = await stat(path);
   if (info.isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
-  let stream: Readable = createReadStream(path, { highWaterMark: 1 << 20 });
-  if (await isGzip(path)) stream = stream.pipe(createGunzip({ chunkSize: 1 << 20 }));
+  const file = createReadStream(path, { highWaterMark: 1 << 20 });
+  let stream: Readable = file;
+  if (await isGzip(path)) stream = file.pipe(createGunzip({ chunkSize: 1 << 20 }));
+  let size = 0;
 
   // Records of one chunk, decoded, parsed and handed on one at a time after the splitter returns,
   // so that onRecord can wait and only one record's text and objects are alive at once. A record
@@ -262,15 +325,17 @@ async function readOneFile(path: string, onRecord: (r: RecordResult) => void | P
   let lead: Buffer[] = [];
   const begin = (head: Buffer, shape: 'ndjson' | 'array'): void => {
     if (shape === 'ndjson') {
-      bytes = new NdjsonByteSplitter(onBytes);
+      bytes = new NdjsonByteSplitter(onBytes, limits.maxRecordBytes);
       bytes.push(head);
     } else {
-      text = { decoder: new StringDecoder('utf8'), splitter: new JsonArraySplitter(onText) };
+      text = { decoder: new StringDecoder('utf8'), splitter: new JsonArraySplitter(onText, limits.maxRecordBytes) };
       text.splitter.push(text.decoder.write(head));
     }
   };
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limits.maxInputBytes) throw new InputTooLargeError(limits.maxInputBytes);
       if (bytes) bytes.push(chunk);
       else if (text) text.splitter.push(text.decoder.write(chunk));
       else {
@@ -296,9 +361,20 @@ async function readOneFile(path: string, onRecord: (r: RecordResult) => void | P
     }
     await drain();
   } catch (err) {
+    // Stop decompressing and reading at once: a bomb must not go on inflating behind us.
+    stream.destroy();
+    file.destroy();
     await drain();
     if (err instanceof JsonShapeError) {
-      const done = onRecord({ ok: false, problem: { origin: `${path}:${err.line}`, message: err.message } });
+      const done = onFileProblem({ origin: `${path}:${err.line}`, message: err.message });
+      if (done) await done;
+      return;
+    }
+    if (err instanceof RecordTooLongError) {
+      const done = onFileProblem({
+        origin: `${path}:${err.line}`,
+        message: `a record longer than ${formatBytes(err.limit)} (the limit is --max-record-size; a damaged file or a decompression bomb?); the rest of this file was not read`,
+      });
       if (done) await done;
       return;
     }

@@ -14,12 +14,17 @@ export type RawRecordHandler = (text: string, line: number) => void;
  */
 export class NdjsonSplitter {
   private pieces: string[] = [];
+  private piecesLength = 0;
   private line: number;
 
-  /** `firstLine`: the line number of the first text pushed, when it does not start the file. */
+  /**
+   * `firstLine`: the line number of the first text pushed, when it does not start the file.
+   * `maxRecordLength`: longer lines throw RecordTooLongError (counted in UTF-16 units here).
+   */
   constructor(
     private readonly onRecord: RawRecordHandler,
     firstLine = 1,
+    private readonly maxRecordLength = UNLIMITED,
   ) {
     this.line = firstLine;
   }
@@ -27,13 +32,19 @@ export class NdjsonSplitter {
   push(chunk: string): void {
     let nl = chunk.indexOf('\n');
     if (nl === -1) {
-      if (chunk !== '') this.pieces.push(chunk);
+      if (chunk !== '') {
+        this.pieces.push(chunk);
+        this.piecesLength += chunk.length;
+        if (this.piecesLength > this.maxRecordLength) throw new RecordTooLongError(this.line, this.maxRecordLength);
+      }
       return;
     }
     if (this.pieces.length > 0) {
+      if (this.piecesLength + nl > this.maxRecordLength) throw new RecordTooLongError(this.line, this.maxRecordLength);
       this.pieces.push(chunk.slice(0, nl));
       const text = this.pieces.join('');
       this.pieces = [];
+      this.piecesLength = 0;
       this.emit(text, 0, text.length);
     } else this.emit(chunk, 0, nl);
     let start = nl + 1;
@@ -43,18 +54,24 @@ export class NdjsonSplitter {
       start = nl + 1;
       nl = chunk.indexOf('\n', start);
     }
-    if (start < chunk.length) this.pieces.push(start === 0 ? chunk : chunk.slice(start));
+    if (start < chunk.length) {
+      this.pieces.push(start === 0 ? chunk : chunk.slice(start));
+      this.piecesLength = chunk.length - start;
+      if (this.piecesLength > this.maxRecordLength) throw new RecordTooLongError(this.line, this.maxRecordLength);
+    }
   }
 
   end(): void {
     if (this.pieces.length > 0) {
       const text = this.pieces.join('');
       this.pieces = [];
+      this.piecesLength = 0;
       this.emit(text, 0, text.length);
     }
   }
 
   private emit(text: string, start: number, end: number): void {
+    if (end - start > this.maxRecordLength) throw new RecordTooLongError(this.line, this.maxRecordLength);
     const line = this.line++;
     let s = start;
     let e = end;
@@ -75,6 +92,24 @@ const CLOSE_BRACKET = 93;
 function isSpace(c: number): boolean {
   return c === 32 || c === 10 || c === 13 || c === 9;
 }
+
+/**
+ * Thrown when one record is longer than the reader allows: a single line or array element of
+ * hundreds of megabytes is a damaged or hostile file (a decompression bomb), not an export, and
+ * holding it would exhaust memory. The reader fails that file with its line.
+ */
+export class RecordTooLongError extends Error {
+  constructor(
+    readonly line: number,
+    readonly limit: number,
+  ) {
+    super(`record at line ${line} is longer than ${limit} bytes`);
+    this.name = 'RecordTooLongError';
+  }
+}
+
+/** No limit: the default of the splitters used on their own. */
+const UNLIMITED = Number.MAX_SAFE_INTEGER;
 
 /** Thrown for text that cannot be a JSON array at all; the reader reports it with its line. */
 export class JsonShapeError extends Error {
@@ -122,8 +157,13 @@ export class JsonArraySplitter {
   private openLine = 0;
   private closeLine = 0;
   private rest: NdjsonSplitter | undefined;
+  private piecesLength = 0;
 
-  constructor(private readonly onRecord: RawRecordHandler) {}
+  /** `maxRecordLength`: a longer element throws RecordTooLongError (counted in UTF-16 units). */
+  constructor(
+    private readonly onRecord: RawRecordHandler,
+    private readonly maxRecordLength = UNLIMITED,
+  ) {}
 
   push(text: string): void {
     if (this.rest) {
@@ -239,7 +279,7 @@ export class JsonArraySplitter {
         case 'done':
           if (isSpace(c)) break;
           if (this.openLine === this.closeLine && this.line > this.closeLine) {
-            this.rest = new NdjsonSplitter(this.onRecord, this.line);
+            this.rest = new NdjsonSplitter(this.onRecord, this.line, this.maxRecordLength);
             this.rest.push(text.slice(i));
             return;
           }
@@ -247,7 +287,11 @@ export class JsonArraySplitter {
       }
       i++;
     }
-    if (this.state === 'element' && elementStart !== -1) this.pieces.push(text.slice(elementStart));
+    if (this.state === 'element' && elementStart !== -1) {
+      this.pieces.push(text.slice(elementStart));
+      this.piecesLength += n - elementStart;
+      if (this.piecesLength > this.maxRecordLength) throw new RecordTooLongError(this.elementLine, this.maxRecordLength);
+    }
   }
 
   end(): void {
@@ -266,10 +310,13 @@ export class JsonArraySplitter {
 
   private finish(text: string, start: number, end: number): void {
     let body: string;
+    const from = start === -1 ? 0 : start;
+    if (this.piecesLength + end - from > this.maxRecordLength) throw new RecordTooLongError(this.elementLine, this.maxRecordLength);
     if (this.pieces.length > 0) {
-      this.pieces.push(text.slice(start === -1 ? 0 : start, end));
+      this.pieces.push(text.slice(from, end));
       body = this.pieces.join('');
       this.pieces = [];
+      this.piecesLength = 0;
     } else {
       body = text.slice(start, end);
     }
@@ -291,20 +338,31 @@ const NEWLINE_BYTE = 10;
  */
 export class NdjsonByteSplitter {
   private pieces: Buffer[] = [];
+  private piecesLength = 0;
   private line = 1;
 
-  constructor(private readonly onRecord: ByteRecordHandler) {}
+  /** `maxRecordBytes`: a longer line throws RecordTooLongError before it is held whole. */
+  constructor(
+    private readonly onRecord: ByteRecordHandler,
+    private readonly maxRecordBytes = UNLIMITED,
+  ) {}
 
   push(chunk: Buffer): void {
     let nl = chunk.indexOf(NEWLINE_BYTE);
     if (nl === -1) {
-      if (chunk.length > 0) this.pieces.push(chunk);
+      if (chunk.length > 0) {
+        this.pieces.push(chunk);
+        this.piecesLength += chunk.length;
+        if (this.piecesLength > this.maxRecordBytes) throw new RecordTooLongError(this.line, this.maxRecordBytes);
+      }
       return;
     }
     if (this.pieces.length > 0) {
+      if (this.piecesLength + nl > this.maxRecordBytes) throw new RecordTooLongError(this.line, this.maxRecordBytes);
       this.pieces.push(chunk.subarray(0, nl));
       const whole = Buffer.concat(this.pieces);
       this.pieces = [];
+      this.piecesLength = 0;
       this.emit(whole, 0, whole.length);
     } else this.emit(chunk, 0, nl);
     let start = nl + 1;
@@ -314,18 +372,24 @@ export class NdjsonByteSplitter {
       start = nl + 1;
       nl = chunk.indexOf(NEWLINE_BYTE, start);
     }
-    if (start < chunk.length) this.pieces.push(chunk.subarray(start));
+    if (start < chunk.length) {
+      this.pieces.push(chunk.subarray(start));
+      this.piecesLength = chunk.length - start;
+      if (this.piecesLength > this.maxRecordBytes) throw new RecordTooLongError(this.line, this.maxRecordBytes);
+    }
   }
 
   end(): void {
     if (this.pieces.length > 0) {
       const whole = Buffer.concat(this.pieces);
       this.pieces = [];
+      this.piecesLength = 0;
       this.emit(whole, 0, whole.length);
     }
   }
 
   private emit(buf: Buffer, start: number, end: number): void {
+    if (end - start > this.maxRecordBytes) throw new RecordTooLongError(this.line, this.maxRecordBytes);
     const line = this.line++;
     let s = start;
     let e = end;

@@ -17,7 +17,14 @@ export function structToJson(struct: IStruct | null | undefined): Record<string,
   const out: Record<string, unknown> = {};
   const fields = struct?.fields;
   // for…in rather than Object.entries: tens of thousands of assets a scan, each a tree of Structs.
-  if (fields) for (const key in fields) out[key] = valueToJson(fields[key]);
+  if (fields) {
+    for (const key in fields) {
+      if (!Object.hasOwn(fields, key)) continue;
+      // `out.__proto__ = v` would set the prototype; a record may carry any key.
+      if (key === '__proto__') Object.defineProperty(out, key, { value: valueToJson(fields[key]), enumerable: true, writable: true, configurable: true });
+      else out[key] = valueToJson(fields[key]);
+    }
+  }
   return out;
 }
 

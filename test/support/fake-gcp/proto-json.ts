@@ -12,6 +12,20 @@ function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
 }
 
+/**
+ * Sets an own property, whatever its name: `obj[key] = v` with key `__proto__` would replace
+ * the prototype instead, and a record may carry any key (seeded data is not trusted).
+ */
+export function setOwn(obj: Json, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
+}
+
+/** A message type's field by (camelCase) name; never one of Object.prototype's members (`constructor`). */
+export function ownField(type: protobuf.Type, name: string): protobuf.Field | undefined {
+  return Object.hasOwn(type.fields, name) ? type.fields[name] : undefined;
+}
+
 function camel(key: string): string {
   return key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
@@ -61,7 +75,7 @@ export function valueFromJson(value: unknown): Json {
 
 export function structFromJson(json: Json): Json {
   const fields: Json = {};
-  for (const [k, v] of Object.entries(json)) fields[k] = valueFromJson(v);
+  for (const [k, v] of Object.entries(json)) setOwn(fields, k, valueFromJson(v));
   return { fields };
 }
 
@@ -84,7 +98,7 @@ export function valueToJson(value: Json | null | undefined): unknown {
 
 export function structToJson(struct: Json | null | undefined): Json {
   const out: Json = {};
-  for (const [k, v] of Object.entries((struct?.fields as Json | undefined) ?? {})) out[k] = valueToJson(v as Json);
+  for (const [k, v] of Object.entries((struct?.fields as Json | undefined) ?? {})) setOwn(out, k, valueToJson(v as Json));
   return out;
 }
 
@@ -143,7 +157,7 @@ export function messageFromJson(type: protobuf.Type, json: unknown): Json | unde
   if (!isObject(json)) return undefined;
   const out: Json = {};
   for (const [rawKey, value] of Object.entries(json)) {
-    const field = type.fields[camel(rawKey)];
+    const field = ownField(type, camel(rawKey));
     if (!field || value === null || value === undefined) continue;
     field.resolve();
     if (field.map) {
@@ -151,7 +165,7 @@ export function messageFromJson(type: protobuf.Type, json: unknown): Json | unde
       const map: Json = {};
       for (const [k, v] of Object.entries(value)) {
         const converted = scalarFromJson(field, v);
-        if (converted !== undefined) map[k] = converted;
+        if (converted !== undefined) setOwn(map, k, converted);
       }
       out[field.name] = map;
     } else if (field.repeated) {
@@ -207,7 +221,7 @@ export function messageToJson(type: protobuf.Type, message: Json | null | undefi
     if (field.map) {
       if (!isObject(value) || Object.keys(value).length === 0) continue;
       const map: Json = {};
-      for (const [k, v] of Object.entries(value)) map[k] = scalarToJson(field, v);
+      for (const [k, v] of Object.entries(value)) setOwn(map, k, scalarToJson(field, v));
       out[field.name] = map;
     } else if (field.repeated) {
       if (!Array.isArray(value) || value.length === 0) continue;

@@ -1,6 +1,6 @@
 import protobuf from 'protobufjs';
 import { fail } from '../faults.js';
-import { messageFromJson, messageToJson } from '../proto-json.js';
+import { messageFromJson, messageToJson, ownField } from '../proto-json.js';
 import type { AssetStore, StoredAsset } from '../store.js';
 
 type Json = Record<string, unknown>;
@@ -72,7 +72,7 @@ export class SchedulerService {
     let to: Json = target;
     let from: Json | undefined = source;
     for (const [i, segment] of segments.entries()) {
-      const field = type.fields[segment];
+      const field = ownField(type, segment);
       if (!field) fail('INVALID_ARGUMENT', `Invalid update_mask path: unknown field "${segments.slice(0, i + 1).join('.')}"`);
       if (i === 0 && OUTPUT_ONLY.has(segment)) return;
       const value = from?.[segment];

@@ -201,7 +201,6 @@ export class InventoryBuilder {
    */
   readDeferredJob(record: AssetRecord): ScheduledJob | undefined {
     this.stats.assetsRead++;
-    this.stats.jobRecords++;
     if (record.assetType !== ASSET_TYPES.job) {
       this.onProblem({
         origin: record.origin,
@@ -209,6 +208,7 @@ export class InventoryBuilder {
       });
       return undefined;
     }
+    this.stats.jobRecords++;
     if (!record.resource?.data) return undefined; // as in add(): a name-only record carries no job
     if (record.ancestors) record.ancestors = this.intern(record.ancestors);
     return this.parseJob(record);

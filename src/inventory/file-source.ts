@@ -13,12 +13,6 @@ const JOB_ASSET_TYPE = 'cloudscheduler.googleapis.com/Job';
 export const MAX_KEPT_PROBLEMS = 1000;
 
 /**
- * Reads `gcloud asset export` NDJSON (snake_case envelope) and `gcloud asset list
- * --format=json` output (a JSON array, or NDJSON of its elements), plain or gzipped (told
- * by its magic bytes), streaming. A file that cannot be opened or a line that is not JSON is a problem named by
- * file and line; reading goes on with the rest.
- */
-/**
  * How much one file may hold once decompressed, and one record: generous for real exports (an
  * organization of a million jobs exports 1.4 GB; the largest records are IAM policies, at most
  * 64 KB, and resources of a few hundred KB), small enough that a decompression bomb or a file
@@ -47,6 +41,12 @@ export function formatBytes(n: number): string {
   return `${n} B`;
 }
 
+/**
+ * Reads `gcloud asset export` NDJSON (snake_case envelope) and `gcloud asset list
+ * --format=json` output (a JSON array, or NDJSON of its elements), plain or gzipped (told
+ * by its magic bytes), streaming. A file that cannot be opened or a line that is not JSON is a problem named by
+ * file and line; reading goes on with the rest.
+ */
 export class FileAssetSource implements AssetSource {
   private readonly limits: InputLimits;
 

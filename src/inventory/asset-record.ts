@@ -87,27 +87,22 @@ export function toAssetRecord(value: unknown, origin: string): RecordResult {
   }
   const record: AssetRecord = { name, assetType, origin };
   const rawUpdateTime = pick(value, 'updateTime', 'update_time');
-  const unreadable = (kind: ContentKind, message: string): RecordResult => ({
-    ok: false,
-    problem: { origin, message },
-    identity: { name, assetType, kind, ...(typeof rawUpdateTime === 'string' ? { updateTime: rawUpdateTime } : {}) },
-  });
   const resource = value.resource;
   if (resource !== undefined && resource !== null) {
-    if (!isObject(resource)) return unreadable('resource', `asset ${name}: "resource" is not an object`);
+    if (!isObject(resource)) return unreadableRecord(name, assetType, 'resource', rawUpdateTime, origin, `asset ${name}: "resource" is not an object`);
     record.resource = {};
     if (typeof resource.version === 'string') record.resource.version = resource.version;
     if (typeof resource.parent === 'string') record.resource.parent = resource.parent;
     if (typeof resource.location === 'string') record.resource.location = resource.location;
     const data = resource.data;
     if (data !== undefined && data !== null) {
-      if (!isObject(data)) return unreadable('resource', `asset ${name}: "resource.data" is not an object`);
+      if (!isObject(data)) return unreadableRecord(name, assetType, 'resource', rawUpdateTime, origin, `asset ${name}: "resource.data" is not an object`);
       record.resource.data = data;
     }
   }
   const iamPolicy = pick(value, 'iamPolicy', 'iam_policy');
   if (iamPolicy !== undefined && iamPolicy !== null) {
-    if (!isObject(iamPolicy)) return unreadable('iam-policy', `asset ${name}: "iam_policy" is not an object`);
+    if (!isObject(iamPolicy)) return unreadableRecord(name, assetType, 'iam-policy', rawUpdateTime, origin, `asset ${name}: "iam_policy" is not an object`);
     record.iamPolicy = iamPolicy as IamPolicyJson;
   }
   const ancestors = value.ancestors;
@@ -117,8 +112,12 @@ export function toAssetRecord(value: unknown, origin: string): RecordResult {
   if (typeof rawUpdateTime === 'string') record.updateTime = rawUpdateTime;
   if (assetType === JOB_ASSET_TYPE && !record.resource?.data && !record.iamPolicy) {
     // A job is only ever exported with its resource: one without it cannot be judged and must not pass for "no job".
-    return unreadable(
+    return unreadableRecord(
+      name,
+      assetType,
       'resource',
+      rawUpdateTime,
+      origin,
       `job ${name} has no ${record.resource ? '"resource.data"' : '"resource"'} (export jobs with --content-type=resource); not judged`,
     );
   }
@@ -126,6 +125,10 @@ export function toAssetRecord(value: unknown, origin: string): RecordResult {
 }
 
 const JOB_ASSET_TYPE = 'cloudscheduler.googleapis.com/Job';
+
+function unreadableRecord(name: string, assetType: string, kind: ContentKind, updateTime: unknown, origin: string, message: string): RecordResult {
+  return { ok: false, problem: { origin, message }, identity: { name, assetType, kind, ...(typeof updateTime === 'string' ? { updateTime } : {}) } };
+}
 
 /**
  * The name, asset type, content kind and update time of a record that is not valid JSON (a

@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/findings/schema.js';
+import { JobNameCounter } from '../../src/inventory/file-source.js';
 import { SAMPLE_FILES } from '../support/cli-harness.js';
-import { scanFiles, tempDir, type Scanned } from './helpers.js';
+import { POLICIES_FILE, RESOURCES_FILE, SERVERLESS_FILE, scanFiles, tempDir, type Scanned } from './helpers.js';
 
 const JOB = 'projects/acme-prod/locations/us-central1/jobs/billing-ok';
 const JOB_ASSET = `//cloudscheduler.googleapis.com/${JOB}`;
@@ -18,7 +19,7 @@ const INVOKE = 'oidc-sa-can-invoke-target';
 type Rec = Record<string, unknown> & { name: string; update_time?: string };
 
 const lines = (f: string): string[] => readFileSync(f, 'utf8').split('\n').filter((l) => l.trim() !== '');
-const jobLine = (): Rec => JSON.parse(lines(SAMPLE_FILES[0]).find((l) => l.includes(`"name":"${JOB_ASSET}"`))!) as Rec;
+const jobLine = (): Rec => JSON.parse(lines(RESOURCES_FILE).find((l) => l.includes(`"name":"${JOB_ASSET}"`))!) as Rec;
 
 /** A copy of the job whose token names an account that does not exist: it fails where the original passes. */
 function brokenCopy(updateTime: string | undefined): Rec {
@@ -145,7 +146,7 @@ describe('duplicate IAM-policy and resource records', () => {
   it('the newer of two policies of a service is used, in either order', async () => {
     const grant = baseline.findings.find((f) => f.job.name === JOB && f.ruleId === INVOKE)!;
     const resource = (grant.evidence as { grants: { resource: string }[] }).grants[0]!.resource;
-    const policyLine = JSON.parse(lines(SAMPLE_FILES[1]).find((l) => l.includes(`"name":"${resource}"`))!) as Rec;
+    const policyLine = JSON.parse(lines(POLICIES_FILE).find((l) => l.includes(`"name":"${resource}"`))!) as Rec;
     const empty = (t: string): Rec => ({ ...structuredClone(policyLine), iam_policy: { bindings: [] }, update_time: t });
     // An older empty policy, read last: before, the last read won and the job failed.
     const older = await scanFiles(sampleAnd([], [empty('2001-01-01T00:00:00Z')]));
@@ -157,7 +158,7 @@ describe('duplicate IAM-policy and resource records', () => {
   });
 
   it('a gen1 function listed as both CloudFunction and Function is not a duplicate', async () => {
-    const listed = JSON.parse(readFileSync(SAMPLE_FILES[2], 'utf8')) as { name: string; assetType: string }[];
+    const listed = JSON.parse(readFileSync(SERVERLESS_FILE, 'utf8')) as { name: string; assetType: string }[];
     const fn = '//cloudfunctions.googleapis.com/projects/acme-prod/locations/us-central1/functions/nightly-cleanup';
     expect(listed.filter((a) => a.name === fn).map((a) => a.assetType).sort()).toEqual([
       'cloudfunctions.googleapis.com/CloudFunction',
@@ -165,5 +166,21 @@ describe('duplicate IAM-policy and resource records', () => {
     ]);
     expect(baseline.result.summary.duplicateRecords).toBe(0);
     expect(baseline.warnings.filter((w) => w.startsWith('duplicate'))).toEqual([]);
+  });
+});
+
+describe('the job-name counter that tells which jobs to hold', () => {
+  it('finds every repeated name among many (no false "no"), through table growth', () => {
+    const counter = new JobNameCounter();
+    const name = (i: number): string => `//cloudscheduler.googleapis.com/projects/p-${i % 977}/locations/l/jobs/job-${i}`;
+    for (let i = 0; i < 200_000; i++) counter.note(name(i));
+    for (const i of [0, 5, 199_999, 123_456]) counter.note(name(i));
+    counter.note('ünïcode/jobs/é');
+    counter.note('ünïcode/jobs/é');
+    for (const i of [0, 5, 199_999, 123_456]) expect(counter.mayRepeat(name(i))).toBe(true);
+    expect(counter.mayRepeat('ünïcode/jobs/é')).toBe(true);
+    let falseYes = 0;
+    for (let i = 1; i < 200_000; i += 7) if (i !== 5 && i !== 123_456 && counter.mayRepeat(name(i))) falseYes++;
+    expect(falseYes).toBe(0);
   });
 });

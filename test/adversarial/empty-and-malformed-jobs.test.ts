@@ -11,7 +11,7 @@ import { EXIT } from '../../src/cli/main.js';
 import { CLI_EXIT_EMPTY_INVENTORY } from '../../src/runtime/exit-codes.js';
 import { startFakeGcp, type FakeGcp } from '../support/fake-gcp/index.js';
 import { runCli, SAMPLE_FILES } from '../support/cli-harness.js';
-import { tempDir } from './helpers.js';
+import { POLICIES_FILE, RESOURCES_FILE, SERVERLESS_FILE, tempDir } from './helpers.js';
 
 const JOB_TYPE = 'cloudscheduler.googleapis.com/Job';
 const sampleLines = (f: string): string[] => readFileSync(f, 'utf8').split('\n').filter((l) => l.trim() !== '');
@@ -24,7 +24,7 @@ function file(name: string, text: string): string {
 
 describe('an inventory without any Scheduler job', () => {
   const withoutJobs = (): string =>
-    file('no-jobs.ndjson', sampleLines(SAMPLE_FILES[0]).filter((l) => !l.includes(`"asset_type":"${JOB_TYPE}"`)).join('\n') + '\n');
+    file('no-jobs.ndjson', sampleLines(RESOURCES_FILE).filter((l) => !l.includes(`"asset_type":"${JOB_TYPE}"`)).join('\n') + '\n');
 
   it.each([
     ['an empty file', () => file('empty.ndjson', '')],
@@ -82,7 +82,7 @@ describe('an inventory without any Scheduler job', () => {
 
 describe('job records that cannot be judged', () => {
   const job = (): Record<string, unknown> =>
-    JSON.parse(sampleLines(SAMPLE_FILES[0]).find((l) => l.includes('jobs/billing-ok"'))!) as Record<string, unknown>;
+    JSON.parse(sampleLines(RESOURCES_FILE).find((l) => l.includes('jobs/billing-ok"'))!) as Record<string, unknown>;
 
   it.each([
     ['without "resource"', (r: Record<string, unknown>) => void delete r.resource, '"resource"'],
@@ -92,7 +92,7 @@ describe('job records that cannot be judged', () => {
     const r = job();
     edit(r);
     const path = file('jobs.ndjson', `\n${JSON.stringify(r)}\n`);
-    const run = await runCli(['scan', '--input', path, '--input', SAMPLE_FILES[1], '--format', 'jsonl']);
+    const run = await runCli(['scan', '--input', path, '--input', POLICIES_FILE, '--format', 'jsonl']);
     expect(run.code).toBe(EXIT.partial);
     expect(run.stderr).toContain(`${path}:2: job //cloudscheduler.googleapis.com/projects/acme-prod/locations/us-central1/jobs/billing-ok has no ${missing}`);
     // It is a job all the same: not an empty inventory.
@@ -110,7 +110,7 @@ describe('job records that cannot be judged', () => {
     delete http.oidcToken;
     http[key] = value;
     const path = file('jobs.ndjson', `${JSON.stringify(r)}\n`);
-    const run = await runCli(['scan', '--input', path, '--input', SAMPLE_FILES[1], '--input', SAMPLE_FILES[2], '--format', 'jsonl', '--include-passes']);
+    const run = await runCli(['scan', '--input', path, '--input', POLICIES_FILE, '--input', SERVERLESS_FILE, '--format', 'jsonl', '--include-passes']);
     expect(run.code).toBe(EXIT.partial);
     expect(run.stderr).toMatch(new RegExp(`${path}:1: .*jobs/billing-ok: ${key} is `));
     // Not judged as a job without a token (http-target-uses-oidc would fail it).

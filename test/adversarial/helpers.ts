@@ -10,6 +10,9 @@ import { runScan, type ScanResult } from '../../src/scan/run-scan.js';
 import type { FindingSink } from '../../src/sinks/sink.js';
 import { SAMPLE_FILES } from '../support/cli-harness.js';
 
+/** The sample organization's files: resources (export NDJSON), IAM policies (export NDJSON), serverless (list JSON). */
+export const [RESOURCES_FILE, POLICIES_FILE, SERVERLESS_FILE] = SAMPLE_FILES as [string, string, string];
+
 export interface Scanned {
   findings: Finding[];
   result: ScanResult;
@@ -37,7 +40,7 @@ export function tempDir(prefix = 'cw-adv-'): string {
 }
 
 /** The sample's three files, with one file's lines replaced by `edit`, written to a fresh directory. */
-export function sampleWith(file: (typeof SAMPLE_FILES)[number], edit: (lines: string[]) => string[]): string[] {
+export function sampleWith(file: string, edit: (lines: string[]) => string[]): string[] {
   const dir = tempDir();
   return SAMPLE_FILES.map((f) => {
     const out = join(dir, f.split('/').pop()!);

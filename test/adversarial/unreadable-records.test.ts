@@ -9,10 +9,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/findings/schema.js';
 import { salvageIdentity } from '../../src/inventory/asset-record.js';
 import { SAMPLE_FILES } from '../support/cli-harness.js';
-import { sampleWith, scanFiles, statusByJobRule, type Scanned } from './helpers.js';
+import { POLICIES_FILE, RESOURCES_FILE, sampleWith, scanFiles, statusByJobRule, type Scanned } from './helpers.js';
 
-const POLICIES = SAMPLE_FILES[1];
-const RESOURCES = SAMPLE_FILES[0];
+const POLICIES = POLICIES_FILE;
+const RESOURCES = RESOURCES_FILE;
 const INVOKE = 'oidc-sa-can-invoke-target';
 
 let baseline: Scanned;

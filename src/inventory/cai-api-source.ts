@@ -4,6 +4,7 @@ import { ConfigurationError } from '../errors.js';
 import { googleClientOptions, type GoogleClientOptions } from '../google/client-options.js';
 import type { Logger } from '../log/logger.js';
 import { ASSET_TYPES, POLICY_ASSET_TYPES, USED_ASSET_TYPES } from '../model/asset-types.js';
+import { readAncestorPolicies } from './ancestors/ancestor-policies.js';
 import { toAssetRecord, type RecordResult } from './asset-record.js';
 import { assetToJson } from './cai/asset-json.js';
 import { SlidingWindowLimiter, realTimer, type Timer } from './cai/rate-limiter.js';
@@ -34,6 +35,11 @@ export interface CaiApiSourceOptions {
   callTimeoutMs?: number;
   /** Client constructor options; default {@link googleClientOptions} from the environment. */
   clientOptions?: GoogleClientOptions;
+  /**
+   * Read the folders and organization above project and folder scopes, and their IAM policies,
+   * through Resource Manager (default true): inherited grants decide invoker verdicts.
+   */
+  readAncestors?: boolean;
   /** Clock and random source, for tests. */
   timer?: Timer;
   random?: () => number;
@@ -195,6 +201,17 @@ export class CaiApiSource implements AssetSource {
     stats.retries = ctx.retrier.retries;
     report.gaps.sort((a, b) => a.scope.localeCompare(b.scope));
     logger.info(`Cloud Asset listing done: ${stats.calls} calls, ${stats.pages} pages, ${stats.retries} retries, ${report.gaps.length} scope(s) not covered`);
+    if (this.opts.readAncestors !== false && covered.length > 0) {
+      const above = await readAncestorPolicies(
+        { scopes: covered, logger, clientOptions: this.opts.clientOptions ?? googleClientOptions(), callTimeoutMs: ctx.callTimeoutMs },
+        (result) => {
+          if (result.ok) report.records++;
+          onRecord(result);
+        },
+      );
+      report.gaps.push(...above.gaps);
+    }
+    report.gaps.sort((a, b) => a.scope.localeCompare(b.scope));
     if (!deferJobs || covered.length === 0) {
       await client.close().catch(() => undefined);
       return report;

@@ -115,7 +115,7 @@ describe('CaiApiSource against the fake Cloud Asset API', () => {
 
     fake.requests.length = 0;
     await apiSource({ scopes: ['projects/acme-prod'] }).read(() => undefined);
-    expect(fake.requests.map((r) => `${String(r.request.contentType)} ${(r.request.assetTypes as string[]).length}`).sort()).toEqual(['IAM_POLICY 6', 'RESOURCE 9']);
+    expect(fake.requests.filter((r) => r.method === 'asset.ListAssets').map((r) => `${String(r.request.contentType)} ${(r.request.assetTypes as string[]).length}`).sort()).toEqual(['IAM_POLICY 6', 'RESOURCE 9']);
     // The default snapshot is a minute back, never in the future of Google's clock.
     expect(Date.parse(defaults.stats!.readTime)).toBeLessThan(Date.now() - 50_000);
   });

@@ -22,3 +22,19 @@ export class RemediationError extends CronwardenError {}
 
 /** A rule broke the engine's contract (unknown message id, plan without declared remediation). */
 export class RuleContractError extends CronwardenError {}
+
+/**
+ * No usable Google credentials: none found, a file missing or unreadable, a token refused. Nothing
+ * was scanned; the message says what is wrong and the command that fixes it.
+ */
+export class CredentialsError extends CronwardenError {
+  constructor(
+    code: string,
+    message: string,
+    /** Whether a later attempt may succeed (the token endpoint unreachable), not a fix the user must make. */
+    readonly transient = false,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+  }
+}

@@ -1,4 +1,4 @@
-import { ConfigurationError, CronwardenError } from '../errors.js';
+import { ConfigurationError, CredentialsError, CronwardenError } from '../errors.js';
 import type { ScanResult } from '../scan/run-scan.js';
 import type { CoverageGap } from '../inventory/source.js';
 import { isStopSignal, signalExitCode } from './signals.js';
@@ -89,6 +89,11 @@ function grpcCodeOf(err: unknown): number | undefined {
 
 /** The `cloud-run` exit code of a run that threw before or during the scan. */
 export function cloudRunFailureExit(err: unknown): ExitDecision {
+  if (err instanceof CredentialsError) {
+    return err.transient
+      ? { code: CLOUD_RUN_EXIT.transient, retried: true, reason: 'credentials: no access token could be had for now; a retry may succeed' }
+      : { code: CLOUD_RUN_EXIT.done, retried: false, reason: 'credentials error: nothing was scanned, and a retry would fail the same way' };
+  }
   if (err instanceof ConfigurationError) {
     return { code: CLOUD_RUN_EXIT.done, retried: false, reason: 'configuration error: nothing was scanned, and a retry would fail the same way' };
   }

@@ -38,3 +38,18 @@ export class CredentialsError extends CronwardenError {
     super(code, message, options);
   }
 }
+
+/**
+ * Every scope of an API scan was refused or unreachable before anything was judged: there is no
+ * result to report, only the access to grant (or, when `transient`, a service to wait for).
+ */
+export class AccessError extends CronwardenError {
+  constructor(
+    code: string,
+    message: string,
+    readonly transient = false,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+  }
+}

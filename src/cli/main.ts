@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { createWriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -198,6 +199,9 @@ async function replaySpoolCommand(args: readonly string[], io: CliIo): Promise<n
   }
   const [spoolPath, ...extra] = parsed.positionals;
   if (!spoolPath || extra.length > 0) throw new ConfigurationError('BAD_FLAGS', `replay-spool takes one spool file\n${REPLAY_HELP}`);
+  await stat(spoolPath).catch((err: NodeJS.ErrnoException) => {
+    throw new ConfigurationError('SPOOL_NOT_FOUND', `spool file ${spoolPath}: ${err.code === 'ENOENT' ? 'file not found' : err.code === 'EACCES' ? 'permission denied' : err.message}`);
+  });
   if (needsCredentials({ api: false, pubsub: true }, io.env)) await checkCredentials(io.env);
   const logger = textLogger('info', (line) => io.stderr.write(line));
   const { replaySpool } = await import('../sinks/pubsub-sink.js');

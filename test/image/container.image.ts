@@ -165,7 +165,7 @@ describe('the container image, built from the Dockerfile and run', () => {
     const base = standInBase();
     // The build context is the repository; .dockerignore keeps it to what the Dockerfile copies.
     buildah(['bud', '--isolation', 'chroot', '--network', 'host', '--layers=false', '--build-arg', `NODE_IMAGE=${base}`, '-t', IMAGE, '-f', join(REPO, 'Dockerfile'), REPO], { timeoutMs: 20 * 60_000 });
-    const config = JSON.parse(buildah(['inspect', '--type', 'image', '--format', '{{json .OCIv1.Config}}', IMAGE])) as { Entrypoint?: string[]; Cmd?: string[]; User?: string; WorkingDir?: string };
+    const config = (JSON.parse(buildah(['inspect', '--type', 'image', IMAGE])) as { OCIv1: { config: { Entrypoint?: string[]; User?: string } } }).OCIv1.config;
     entrypoint = config.Entrypoint ?? [];
     user = config.User ?? 'root';
     expect(entrypoint.length).toBeGreaterThan(0);
@@ -176,6 +176,9 @@ describe('the container image, built from the Dockerfile and run', () => {
   afterAll(async () => {
     await fake?.stop();
     if (container) buildah(['rm', container]);
+    // vfs keeps a full copy per image: drop this build and its stages, keep the stand-in base for the next run.
+    if (imageExists(IMAGE)) buildah(['rmi', IMAGE]);
+    buildah(['rmi', '--prune']);
   });
 
   it('runs as the unprivileged node user, uid 1000', async () => {

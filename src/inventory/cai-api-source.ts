@@ -312,7 +312,7 @@ function whyListingFailed(err: unknown): string {
 type Listed = { key: string; result: RecordResult };
 type ScopeOutcome = { assets: Listed[] } | { gap: CoverageGap; transient: boolean };
 
-/** The least role that lets the scanner list a scope (GCP-FACTS §7), for messages about a refusal. */
+/** The least role that lets the scanner list a scope (https://cloud.google.com/asset-inventory/docs/access-control), for messages about a refusal. */
 export const LISTING_ROLE = 'roles/cloudasset.viewer';
 
 function listingRoleHint(scope: string): string {

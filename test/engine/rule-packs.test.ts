@@ -102,10 +102,11 @@ describe('--rule-pack', () => {
         .split('\n')
         .map((l) => JSON.parse(l) as Finding)
         .filter((f) => f.ruleId === 'http-target-uses-https');
-      expect(own.map((f) => [f.job.name.split('/').pop(), f.status, f.severity, f.message])).toEqual([
+      expect(own.map((f) => [f.job.name.split('/').pop(), f.status, f.severity, f.message]).sort()).toEqual([
+        ['external-webhook', 'fail', 'medium', 'Job calls http://hooks.partner.example/acme over plain HTTP: the request crosses the network unencrypted.'],
         ['legacy-ping', 'fail', 'high', 'Job calls http://legacy.example.com/ping over plain HTTP with an OIDC token configured: the request crosses the network unencrypted.'],
       ]);
-      expect(run.stderr).toContain('http-target-uses-https: 1 fail');
+      expect(run.stderr).toContain('http-target-uses-https: 2 fail');
     }
   });
 

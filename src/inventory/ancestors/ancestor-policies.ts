@@ -27,7 +27,7 @@ export interface AncestorReport {
 /**
  * The folders and organization above the scan's projects and folders, with their IAM policies:
  * a Cloud Asset listing of a project or folder holds what lies inside it, while an invoker
- * grant on a folder or organization above it reaches every service beneath (GCP-FACTS §19).
+ * grant on a folder or organization above it reaches every service beneath.
  *
  * Resource Manager v3 gives the chain (`GetProject` → `parent` → `GetFolder` … up to the
  * organization) and each container's policy (`GetIamPolicy`). Each container is read once

@@ -1,7 +1,8 @@
 /**
  * What a caller needs to read what sits above a project or folder, and a predefined role that
- * grants it (Resource Manager's and Browser's role pages; GCP-FACTS §19). The roles named are
- * read-only ones: the least a scanner should be given for the purpose.
+ * grants it (https://cloud.google.com/iam/docs/roles-permissions/resourcemanager and
+ * https://cloud.google.com/iam/docs/roles-permissions/browser). The roles named are read-only
+ * ones: the least a scanner should be given for the purpose.
  */
 export const READ_ABOVE_PERMISSIONS = {
   getProject: { permission: 'resourcemanager.projects.get', role: 'roles/browser' },

@@ -58,13 +58,14 @@ export default defineRule({
       return PASSED;
     }
     const code = RPC_CODE_NAMES[last.code]!;
-    const lastAttempt = { code, ...(last.message ? { message: last.message } : {}), ...(last.time ? { time: last.time } : {}) };
+    // A message that only repeats the code name adds nothing to the code.
+    const message = last.message && last.message.trim().toUpperCase() !== code ? last.message : undefined;
+    const lastAttempt = { code, ...(message ? { message } : {}), ...(last.time ? { time: last.time } : {}) };
     return [
       {
         status: 'fail',
         messageId: 'authFailed',
-        // A message that only repeats the code name adds nothing to "ended CODE".
-        data: { code, detail: last.message && last.message.trim().toUpperCase() !== code ? ` ("${last.message}")` : '' },
+        data: { code, detail: message ? ` ("${message}")` : '' },
         cause: code,
         evidence: { lastAttempt },
         joinTo: CONFIG_RULES_EXPLAINING_AUTH_FAILURES,

@@ -72,7 +72,7 @@ export function orgFor(jobs: number, dir: string, shape: 'export' | 'list'): Syn
   };
 }
 
-function repoRoot(): string {
+export function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json'))) {
     const up = dirname(dir);

@@ -1,11 +1,17 @@
 /**
  * `npm run bench`: the file-scan benchmark, then the other benchmark modules that exist.
  *
- *   npm run bench -- [--only files|api|pubsub|startup[,…]] [--sizes 10000,100000] [--repeat N]
+ *   npm run bench -- [--only files|api|pubsub|startup[,…]] [--sizes 10000,100000] [--repeat N] [--keep-data]
+ *
+ * The file scan generates synthetic organizations (about 2 GB at the default sizes) into
+ * bench/.data; they are deleted at the end unless --keep-data keeps them for the next run.
  */
+import { statfsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { benchFiles, parseRepeat, parseSizes, type FileBenchOptions } from './file-bench.js';
+import { benchFiles, parseRepeat, parseSizes, repoRoot, type FileBenchOptions } from './file-bench.js';
 
 const SUITES = ['files', 'api', 'pubsub', 'startup'] as const;
 type Suite = (typeof SUITES)[number];
@@ -22,15 +28,24 @@ export interface RunOptions {
   sizes?: number[];
   /** File scan: runs of each measurement, the fastest kept. */
   repeat?: number;
+  /** Keep the generated inputs in bench/.data for the next run (default: delete them at the end). */
+  keepData?: boolean;
+  /** Where the inputs are generated (default {@link BENCH_DATA_DIR}). */
+  dataDir?: string;
 }
+
+/** Where the file scan keeps its generated inputs. */
+export const BENCH_DATA_DIR = join(repoRoot(), 'bench', '.data');
+const DISK_NEEDED_BYTES = 2 * 1024 ** 3;
 
 export function parseRunArgs(argv: string[]): RunOptions {
   const { values } = parseArgs({
     args: argv,
     strict: true,
-    options: { only: { type: 'string', multiple: true }, sizes: { type: 'string' }, repeat: { type: 'string' } },
+    options: { only: { type: 'string', multiple: true }, sizes: { type: 'string' }, repeat: { type: 'string' }, 'keep-data': { type: 'boolean' } },
   });
   const opts: RunOptions = {};
+  if (values['keep-data']) opts.keepData = true;
   if (values.only) {
     const only = values.only.flatMap((v) => v.split(',')).map((s) => s.trim());
     for (const s of only) {
@@ -51,13 +66,43 @@ function isMissingModule(err: unknown, module: string): boolean {
 export async function runBenchmarks(opts: RunOptions, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<void> {
   const wanted = new Set<Suite>(opts.only ?? SUITES);
   if (wanted.has('files')) {
+    const dataDir = opts.dataDir ?? BENCH_DATA_DIR;
+    log(`Note: the file scan generates synthetic inputs (about 2 GB at the default sizes) into ${dataDir} and takes a few minutes;`);
+    log(opts.keepData ? '  --keep-data: they are kept for the next run.' : '  they are deleted at the end (--keep-data keeps them for the next run).');
+    const free = freeBytes(dirname(dataDir));
+    if (free !== undefined && free < DISK_NEEDED_BYTES) log(`  WARNING: only ${(free / 1024 ** 3).toFixed(1)} GB free there.`);
+    log('');
+    try {
+      await runFileBench({ ...opts, dataDir }, log);
+    } finally {
+      if (!opts.keepData) await rm(dataDir, { recursive: true, force: true });
+    }
+  }
+  await runOtherBenchmarks(wanted, opts, log);
+}
+
+function freeBytes(dir: string): number | undefined {
+  try {
+    const s = statfsSync(dir);
+    return s.bavail * s.bsize;
+  } catch {
+    return undefined;
+  }
+}
+
+async function runFileBench(opts: RunOptions, log: (line: string) => void): Promise<void> {
+  {
     log('## File scan\n');
     const fileOpts: FileBenchOptions = { log };
     if (opts.sizes) fileOpts.sizes = opts.sizes;
     if (opts.repeat) fileOpts.repeat = opts.repeat;
+    fileOpts.dataDir = opts.dataDir ?? BENCH_DATA_DIR;
     await benchFiles(fileOpts);
     log('');
   }
+}
+
+async function runOtherBenchmarks(wanted: ReadonlySet<Suite>, opts: RunOptions, log: (line: string) => void): Promise<void> {
   for (const suite of SUITES) {
     if (suite === 'files' || !wanted.has(suite)) continue;
     const { module, exportName } = OPTIONAL[suite];

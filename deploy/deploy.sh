@@ -2,10 +2,12 @@
 # Deploys cronwarden as a nightly Cloud Run job, with least privilege. Safe to run again: each
 # step creates what is missing and brings what exists to the settings below.
 #
-#   PROJECT=sec-tools ORG_ID=123456789012 deploy/deploy.sh            # everything
+#   PROJECT=sec-tools ORG_ID=123456789012 deploy/deploy.sh            # everything, building the image
 #   PROJECT=sec-tools ORG_ID=123456789012 deploy/deploy.sh --dry-run  # print the commands only
-#   deploy/deploy.sh --only=job --image=IMAGE                          # just the Run job (Cloud Build)
+#   ORG_ID=123456789012 deploy/deploy.sh --only=job --image=IMAGE      # just the Run job (Cloud Build)
 #
+# The job runs an image by digest: IMAGE (or --image=) when given, else one the script builds from
+# this checkout with Cloud Build and pushes to REGION-docker.pkg.dev/PROJECT/REPOSITORY/cronwarden.
 # What it creates and why each grant is needed: docs/deploy.md.
 set -euo pipefail
 
@@ -15,7 +17,8 @@ PROJECT_NUMBER="${PROJECT_NUMBER:-}"                # looked up when empty
 ORG_ID="${ORG_ID:-}"                                # organization to scan
 REGION="${REGION:-europe-west1}"                    # Cloud Run, Scheduler and Artifact Registry region
 REPOSITORY="${REPOSITORY:-cronwarden}"              # Artifact Registry repository
-IMAGE="${IMAGE:-}"                                  # default: REGION-docker.pkg.dev/PROJECT/REPOSITORY/cronwarden:latest
+IMAGE="${IMAGE:-}"                                  # image to run; empty: build one (see above)
+BUILD_TAG="${BUILD_TAG:-}"                          # tag of the image the script builds; default: the UTC time
 JOB="${JOB:-cronwarden-scan}"                       # Cloud Run job
 TOPIC="${TOPIC:-cronwarden-findings}"               # Pub/Sub topic for findings
 SCANNER_SA="${SCANNER_SA:-cronwarden-scanner}"      # account the job runs as
@@ -33,7 +36,7 @@ REMEDIATION_TOKEN_SAS="${REMEDIATION_TOKEN_SAS:-}"  # comma-separated accounts r
 DRY_RUN=false
 ONLY=all
 usage() {
-  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
   exit "${1:-0}"
 }
 for arg in "$@"; do
@@ -46,9 +49,12 @@ for arg in "$@"; do
   esac
 done
 
-[[ -n "$PROJECT" ]] || { echo "deploy.sh: set PROJECT" >&2; exit 2; }
+# An Artifact Registry image names its project: --only=job --image=IMAGE needs no PROJECT.
+if [[ -z "$PROJECT" && "$IMAGE" =~ ^[a-z0-9-]+-docker\.pkg\.dev/([a-z][a-z0-9-]+)/ ]]; then PROJECT="${BASH_REMATCH[1]}"; fi
+[[ -n "$PROJECT" ]] || { echo "deploy.sh: set PROJECT (the project of the job; with --image, an Artifact Registry image names it)" >&2; exit 2; }
 [[ "$ORG_ID" =~ ^[0-9]+$ ]] || { echo "deploy.sh: set ORG_ID to the organization's number" >&2; exit 2; }
-IMAGE="${IMAGE:-${REGION}-docker.pkg.dev/${PROJECT}/${REPOSITORY}/cronwarden:latest}"
+# Where the script pushes what it builds; cloudbuild.yaml pushes to the same repository and name.
+IMAGE_REPO="${REGION}-docker.pkg.dev/${PROJECT}/${REPOSITORY}/cronwarden"
 SCANNER_EMAIL="${SCANNER_SA}@${PROJECT}.iam.gserviceaccount.com"
 TRIGGER_EMAIL="${TRIGGER_SA}@${PROJECT}.iam.gserviceaccount.com"
 TOPIC_NAME="projects/${PROJECT}/topics/${TOPIC}"
@@ -73,14 +79,42 @@ exists() {
   "$@" >/dev/null 2>&1
 }
 
+# The image to deploy, by digest: a tag can be moved later, a digest is the image that was tested.
+image_by_digest() {
+  local ref="$1" repo digest
+  if [[ "$ref" == *@sha256:* ]]; then echo "$ref"; return; fi
+  repo="${ref%:*}"
+  [[ "$repo" == */* && "${ref##*/}" == *:* ]] || repo="$ref"
+  if $DRY_RUN; then
+    quote gcloud artifacts docker images describe "$ref" --format='value(image_summary.digest)' >&2
+    echo "${repo}@DIGEST"
+    return
+  fi
+  digest="$(gcloud artifacts docker images describe "$ref" --format='value(image_summary.digest)')"
+  [[ "$digest" == sha256:* ]] || { echo "deploy.sh: no digest for $ref (is it pushed?)" >&2; exit 2; }
+  echo "${repo}@${digest}"
+}
+
+# Builds this checkout's Dockerfile with Cloud Build and pushes it; prints nothing, sets IMAGE.
+build_image() {
+  local tag="${BUILD_TAG:-$(date -u +%Y%m%d-%H%M%S)}"
+  echo "# Image: build this checkout with Cloud Build and push it" >&2
+  run gcloud builds submit --project="$PROJECT" --region="$REGION" --tag="${IMAGE_REPO}:${tag}" .
+  IMAGE="${IMAGE_REPO}:${tag}"
+}
+
 deploy_job() {
-  run gcloud run jobs deploy "$JOB" --project="$PROJECT" --region="$REGION" --image="$IMAGE" \
+  if [[ -z "$IMAGE" ]]; then build_image; fi
+  local image
+  image="$(image_by_digest "$IMAGE")"
+  run gcloud run jobs deploy "$JOB" --project="$PROJECT" --region="$REGION" --image="$image" \
     --service-account="$SCANNER_EMAIL" --tasks="$TASKS" --max-retries="$MAX_RETRIES" \
     --task-timeout="$TASK_TIMEOUT" --memory="$MEMORY" --labels=app=cronwarden \
     --set-env-vars="CRONWARDEN_ORGS=${ORG_ID},CRONWARDEN_TOPIC=${TOPIC_NAME}"
 }
 
 if [[ "$ONLY" == job ]]; then
+  cd "$(dirname "$0")/.."
   deploy_job
   exit 0
 fi
@@ -110,6 +144,7 @@ run gcloud pubsub topics add-iam-policy-binding "$TOPIC" --project="$PROJECT" \
   --member="serviceAccount:${SCANNER_EMAIL}" --role=roles/pubsub.publisher
 
 echo "# The Cloud Run job" >&2
+cd "$(dirname "$0")/.."
 deploy_job
 
 echo "# Trigger: run this one job (run.jobs.run), nothing else" >&2

@@ -12,7 +12,7 @@ export const CONFIG_RULES_EXPLAINING_AUTH_FAILURES = [
 ] as const;
 
 /** Nearly every job passes: one shared, read-only result. */
-const PASSED: readonly RuleResult<'ok' | 'authFailed'>[] = [{ status: 'pass', messageId: 'ok' }];
+const PASSED: readonly RuleResult<'ok' | 'authFailed' | 'authFailedUnexplained'>[] = [{ status: 'pass', messageId: 'ok' }];
 
 const UNAUTHENTICATED = 16;
 const PERMISSION_DENIED = 7;
@@ -47,6 +47,8 @@ export default defineRule({
     messages: {
       ok: 'The last attempt was not refused for authentication or authorization.',
       authFailed: 'The last attempt ended {{code}}{{detail}}, and no configuration finding explains it.',
+      authFailedUnexplained:
+        'The last attempt ended {{code}}{{detail}}; the configuration rules that could explain it did not run in this scan (see --only-rule and --skip-rule).',
     },
     remediation: { summary: "Read the job's execution logs and the target's IAM, ingress and deny policies to find the cause.", automatic: false },
   },
@@ -56,15 +58,18 @@ export default defineRule({
       return PASSED;
     }
     const code = RPC_CODE_NAMES[last.code]!;
-    const lastAttempt = { code, ...(last.message ? { message: last.message } : {}), ...(last.time ? { time: last.time } : {}) };
+    // A message that only repeats the code name adds nothing to the code.
+    const message = last.message && last.message.trim().toUpperCase() !== code ? last.message : undefined;
+    const lastAttempt = { code, ...(message ? { message } : {}), ...(last.time ? { time: last.time } : {}) };
     return [
       {
         status: 'fail',
         messageId: 'authFailed',
-        data: { code, detail: last.message ? ` ("${last.message}")` : '' },
+        data: { code, detail: message ? ` ("${message}")` : '' },
         cause: code,
         evidence: { lastAttempt },
         joinTo: CONFIG_RULES_EXPLAINING_AUTH_FAILURES,
+        joinRulesDidNotRunMessageId: 'authFailedUnexplained',
       },
     ];
   },

@@ -44,7 +44,7 @@ export default defineRule<M>({
     messages: {
       granted: '{{sa}} holds {{permission}} on {{target}} through {{via}}.',
       iamCheckDisabled: '{{target}} has the invoker IAM check disabled; any token is let through.',
-      denied: '{{sa}} holds {{permission}} on {{target}} through no policy in the inventory ({{checked}}): calls get 403.',
+      denied: '{{sa}} does not hold {{permission}} on {{target}}: no policy in the inventory grants it ({{checked}}); calls get 403.',
       deniedGen2WrongRole:
         '{{sa}} has roles/cloudfunctions.invoker on 2nd gen function {{function}}, which does not let it call; it needs run.routes.invoke on {{target}}: calls get 403.',
       unverifiable: 'Whether {{sa}} holds {{permission}} on {{target}} cannot be confirmed: {{reasons}}.',

@@ -22,3 +22,34 @@ export class RemediationError extends CronwardenError {}
 
 /** A rule broke the engine's contract (unknown message id, plan without declared remediation). */
 export class RuleContractError extends CronwardenError {}
+
+/**
+ * No usable Google credentials: none found, a file missing or unreadable, a token refused. Nothing
+ * was scanned; the message says what is wrong and the command that fixes it.
+ */
+export class CredentialsError extends CronwardenError {
+  constructor(
+    code: string,
+    message: string,
+    /** Whether a later attempt may succeed (the token endpoint unreachable), not a fix the user must make. */
+    readonly transient = false,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+  }
+}
+
+/**
+ * Every scope of an API scan was refused or unreachable before anything was judged: there is no
+ * result to report, only the access to grant (or, when `transient`, a service to wait for).
+ */
+export class AccessError extends CronwardenError {
+  constructor(
+    code: string,
+    message: string,
+    readonly transient = false,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+  }
+}

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { createWriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -8,6 +9,7 @@ import { ConfigurationError } from '../errors.js';
 import { envList, parseScanConfig, type ScanConfig } from '../config/config.js';
 import { severityRank, type Severity } from '../findings/schema.js';
 import { FileAssetSource } from '../inventory/file-source.js';
+import { checkCredentials, needsCredentials } from '../google/credentials.js';
 import type { AssetSource } from '../inventory/source.js';
 import { textLogger, type Logger } from '../log/logger.js';
 import { runScan, type ScanResult } from '../scan/run-scan.js';
@@ -172,6 +174,8 @@ async function scanCommand(args: readonly string[], io: CliIo): Promise<number> 
   const config = parseScanConfig(flags, io.env, { format: io.stdout.isTTY ? 'table' : 'jsonl', ...cloudRunDefaults(io.env) });
   // Packs are loaded before anything is read or published: a broken pack is a configuration error.
   const rules = selectRules(await loadRulePacks(config.rulePacks, allRules), config.onlyRules, config.skipRules);
+  // Credentials are checked before anything is read: a missing or expired login is one clear error.
+  if (needsCredentials({ api: config.inputs.length === 0, pubsub: config.topic !== undefined }, io.env)) await checkCredentials(io.env);
   const runtime = await prepareScanRuntime(config, io);
   const logger = runtime.logger;
   const source = await createSource(config, logger, io.env);
@@ -200,6 +204,10 @@ async function replaySpoolCommand(args: readonly string[], io: CliIo): Promise<n
   }
   const [spoolPath, ...extra] = parsed.positionals;
   if (!spoolPath || extra.length > 0) throw new ConfigurationError('BAD_FLAGS', `replay-spool takes one spool file\n${REPLAY_HELP}`);
+  await stat(spoolPath).catch((err: NodeJS.ErrnoException) => {
+    throw new ConfigurationError('SPOOL_NOT_FOUND', `spool file ${spoolPath}: ${err.code === 'ENOENT' ? 'file not found' : err.code === 'EACCES' ? 'permission denied' : err.message}`);
+  });
+  if (needsCredentials({ api: false, pubsub: true }, io.env)) await checkCredentials(io.env);
   const logger = textLogger('info', (line) => io.stderr.write(line));
   const { replaySpool } = await import('../sinks/pubsub-sink.js');
   const report = await replaySpool({ spoolPath, logger, ...(parsed.values.topic ? { topic: parsed.values.topic } : {}) });

@@ -96,6 +96,7 @@ export const ENV_VARS = {
   skipRules: 'CRONWARDEN_SKIP_RULES',
 } as const satisfies Record<keyof ScanConfig, string>;
 
+const ENUM_KEYS = ['format', 'failOn', 'logLevel', 'logFormat', 'exitMode'] as const;
 const LIST_KEYS = new Set(['inputs', 'orgs', 'folders', 'projects', 'rulePacks', 'onlyRules', 'skipRules']);
 
 /** Reads settings from the environment: lists are comma-separated, booleans `true`/`false`. */
@@ -134,7 +135,9 @@ export function parseScanConfig(
   env: NodeJS.ProcessEnv,
   defaults: { format: 'table' | 'jsonl'; logFormat?: 'text' | 'json'; exitMode?: 'cli' | 'cloud-run' },
 ): ScanConfig {
-  const merged = { ...stripUndefined(defaults), ...fromEnv(env), ...stripUndefined(fromFlags) };
+  const merged: Record<string, unknown> = { ...stripUndefined(defaults), ...fromEnv(env), ...stripUndefined(fromFlags) };
+  // Names from a fixed set are matched whatever their case: --fail-on HIGH means high.
+  for (const key of ENUM_KEYS) if (typeof merged[key] === 'string') merged[key] = (merged[key] as string).trim().toLowerCase();
   const parsed = ScanConfigSchema.safeParse(merged);
   if (parsed.success) return parsed.data;
   const lines = parsed.error.issues.map((issue) => {

@@ -46,6 +46,12 @@ export interface RuleResult<M extends string = string> {
    * evidence (the last attempt's status) to the configuration finding that explains it.
    */
   joinTo?: readonly string[];
+  /**
+   * The message of this result's own finding when none of the `joinTo` rules ran in this scan (a
+   * selection left them out): it must not claim they found nothing. Its `findingId` stays that of
+   * `messageId`.
+   */
+  joinRulesDidNotRunMessageId?: M;
 }
 
 export interface RuleContext {

@@ -47,7 +47,7 @@ export function judgeJob(
     const rule = rules[i]!;
     if (rule.meta.appliesTo !== 'all' && !rule.meta.appliesTo.includes(target.kind)) continue;
     for (const result of evaluate(rule, job, ctx, entry.results)) {
-      if (!(result.messageId in rule.meta.messages)) {
+      if (!(result.messageId in rule.meta.messages) || (result.joinRulesDidNotRunMessageId !== undefined && !(result.joinRulesDidNotRunMessageId in rule.meta.messages))) {
         throw new RuleContractError('UNKNOWN_MESSAGE_ID', `rule ${rule.meta.id} returned unknown messageId "${result.messageId}"`);
       }
       if (result.joinTo && joinEvidence(result, findings)) continue;
@@ -55,7 +55,11 @@ export function judgeJob(
         options.onPass?.(i);
         continue;
       }
-      findings.push(toFinding(rule, result, job, target, scan));
+      const messageId =
+        result.joinTo && result.joinRulesDidNotRunMessageId && !rules.some((r) => result.joinTo!.includes(r.meta.id))
+          ? result.joinRulesDidNotRunMessageId
+          : result.messageId;
+      findings.push(toFinding(rule, result, job, target, scan, messageId));
     }
   }
   return findings;
@@ -86,8 +90,8 @@ function joinEvidence(result: RuleResult, findings: Finding[]): boolean {
   return hosts.some((f) => f.status === 'fail');
 }
 
-function toFinding(rule: Rule, result: RuleResult, job: ScheduledJob, target: Target, scan: ScanIdentity): Finding {
-  const template = rule.meta.messages[result.messageId as keyof typeof rule.meta.messages] as string;
+function toFinding(rule: Rule, result: RuleResult, job: ScheduledJob, target: Target, scan: ScanIdentity, messageId = result.messageId): Finding {
+  const template = rule.meta.messages[messageId as keyof typeof rule.meta.messages] as string;
   return {
     schemaVersion: FINDING_SCHEMA_VERSION,
     findingId: findingId(rule.meta.id, job.name, result),

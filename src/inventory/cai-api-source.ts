@@ -1,13 +1,14 @@
 import pLimit from 'p-limit';
 import type { protos } from '@google-cloud/asset';
-import { ConfigurationError } from '../errors.js';
+import { AccessError, ConfigurationError } from '../errors.js';
 import { googleClientOptions, type GoogleClientOptions } from '../google/client-options.js';
 import type { Logger } from '../log/logger.js';
 import { ASSET_TYPES, POLICY_ASSET_TYPES, USED_ASSET_TYPES } from '../model/asset-types.js';
+import { readAncestorPolicies } from './ancestors/ancestor-policies.js';
 import { toAssetRecord, type RecordResult } from './asset-record.js';
 import { assetToJson } from './cai/asset-json.js';
 import { SlidingWindowLimiter, realTimer, type Timer } from './cai/rate-limiter.js';
-import { DEFAULT_RETRY, Retrier, RetriesExhaustedError, describeGrpcError, type RetryPolicy } from './cai/retry.js';
+import { DEFAULT_RETRY, RETRYABLE_CODES, Retrier, RetriesExhaustedError, describeGrpcError, grpcCode, type RetryPolicy } from './cai/retry.js';
 import { MAX_KEPT_PROBLEMS } from './file-source.js';
 import { ReadStopped, type AssetSource, type CoverageGap, type DeferredJobs, type SourceReport } from './source.js';
 
@@ -34,6 +35,11 @@ export interface CaiApiSourceOptions {
   callTimeoutMs?: number;
   /** Client constructor options; default {@link googleClientOptions} from the environment. */
   clientOptions?: GoogleClientOptions;
+  /**
+   * Read the folders and organization above project and folder scopes, and their IAM policies,
+   * through Resource Manager (default true): inherited grants decide invoker verdicts.
+   */
+  readAncestors?: boolean;
   /** Clock and random source, for tests. */
   timer?: Timer;
   random?: () => number;
@@ -147,6 +153,7 @@ export class CaiApiSource implements AssetSource {
     const report: SourceReport = { records: 0, problems: [], problemCount: 0, gaps: [] };
     const seen = new Set<string>();
     const covered: string[] = [];
+    const transientScopes = new Set<string>();
 
     const { AssetServiceClient } = await import('@google-cloud/asset');
     const client = new AssetServiceClient({ ...(this.opts.clientOptions ?? googleClientOptions()) });
@@ -168,6 +175,7 @@ export class CaiApiSource implements AssetSource {
           const outcome = await readScope(ctx, scope, listingsFor(scope, { withoutJobs: deferJobs }));
           if ('gap' in outcome) {
             report.gaps.push(outcome.gap);
+            if (outcome.transient) transientScopes.add(scope);
             logger.error(`scope ${scope} not scanned: ${outcome.gap.reason}`);
             return;
           }
@@ -194,7 +202,22 @@ export class CaiApiSource implements AssetSource {
     }
     stats.retries = ctx.retrier.retries;
     report.gaps.sort((a, b) => a.scope.localeCompare(b.scope));
+    if (covered.length === 0) {
+      await client.close().catch(() => undefined);
+      throw noScopeReadable(report.gaps, transientScopes);
+    }
     logger.info(`Cloud Asset listing done: ${stats.calls} calls, ${stats.pages} pages, ${stats.retries} retries, ${report.gaps.length} scope(s) not covered`);
+    if (this.opts.readAncestors !== false && covered.length > 0) {
+      const above = await readAncestorPolicies(
+        { scopes: covered, logger, clientOptions: this.opts.clientOptions ?? googleClientOptions(), callTimeoutMs: ctx.callTimeoutMs },
+        (result) => {
+          if (result.ok) report.records++;
+          onRecord(result);
+        },
+      );
+      report.gaps.push(...above.gaps);
+    }
+    report.gaps.sort((a, b) => a.scope.localeCompare(b.scope));
     if (!deferJobs || covered.length === 0) {
       await client.close().catch(() => undefined);
       return report;
@@ -287,7 +310,28 @@ function whyListingFailed(err: unknown): string {
 
 /** A converted asset, keyed by content type, type and name so that overlapping scopes pass it on once. */
 type Listed = { key: string; result: RecordResult };
-type ScopeOutcome = { assets: Listed[] } | { gap: CoverageGap };
+type ScopeOutcome = { assets: Listed[] } | { gap: CoverageGap; transient: boolean };
+
+/** The least role that lets the scanner list a scope (https://cloud.google.com/asset-inventory/docs/access-control), for messages about a refusal. */
+export const LISTING_ROLE = 'roles/cloudasset.viewer';
+
+function listingRoleHint(scope: string): string {
+  return `the scanner's account needs ${LISTING_ROLE} on ${scope} (and the Cloud Asset API enabled in its project)`;
+}
+
+/** The error of a run none of whose scopes could be listed: nothing was judged, so no result stands. */
+function noScopeReadable(gaps: readonly CoverageGap[], transientScopes: ReadonlySet<string>): AccessError {
+  const transient = gaps.every((g) => transientScopes.has(g.scope));
+  const head = transient
+    ? 'no scope could be listed (Cloud Asset unavailable past the retries); nothing was judged. Try again later:'
+    : 'no scope could be listed; nothing was judged:';
+  return new AccessError(transient ? 'SCOPES_UNAVAILABLE' : 'SCOPES_REFUSED', `${head}\n${gaps.map((g) => `  ${g.scope}: ${g.reason}`).join('\n')}`, transient);
+}
+
+/** The gRPC code behind a failed listing, through the retrier's wrapper. */
+function failureCode(err: unknown): number | undefined {
+  return grpcCode(err instanceof RetriesExhaustedError ? err.last : err);
+}
 
 async function readScope(ctx: ListContext, scope: string, listings: readonly Listing[]): Promise<ScopeOutcome> {
   const abandon = new AbortController();
@@ -295,6 +339,8 @@ async function readScope(ctx: ListContext, scope: string, listings: readonly Lis
   // Converted page by page, while other listings wait on the network; held until the scope is complete.
   const assets: Listed[] = [];
   const failures: string[] = [];
+  let refused = false;
+  let permanent = false;
   await Promise.all(
     listings.map((listing) =>
       ctx.limit(async () => {
@@ -305,13 +351,17 @@ async function readScope(ctx: ListContext, scope: string, listings: readonly Lis
         } catch (err) {
           if (err instanceof ScopeAbandoned || abandon.signal.aborted) return;
           failures.push(`ListAssets ${listing.contentType} failed: ${whyListingFailed(err)}`);
+          const code = failureCode(err);
+          if (code === 7) refused = true;
+          if (code === undefined || !RETRYABLE_CODES.has(code)) permanent = true;
           abandon.abort(new ScopeAbandoned());
         }
       }),
     ),
   );
   if (failures.length > 0) {
-    return { gap: { scope, reason: `${failures.join('; ')}; nothing in this scope was judged` } };
+    const hint = refused ? `; ${listingRoleHint(scope)}` : '';
+    return { gap: { scope, reason: `${failures.join('; ')}; nothing in this scope was judged${hint}` }, transient: !permanent };
   }
   return { assets };
 }

@@ -1,4 +1,4 @@
-import { ConfigurationError, CronwardenError } from '../errors.js';
+import { AccessError, ConfigurationError, CredentialsError, CronwardenError } from '../errors.js';
 import type { ScanResult } from '../scan/run-scan.js';
 import type { CoverageGap } from '../inventory/source.js';
 import { isStopSignal, signalExitCode } from './signals.js';
@@ -39,7 +39,7 @@ export const CLOUD_RUN_EXIT = {
 
 /** `cloud-run` when asked for, or by default inside a Cloud Run job; `cli` otherwise. */
 export function exitModeFromEnv(env: NodeJS.ProcessEnv): ExitMode {
-  const raw = env[EXIT_MODE_ENV]?.trim();
+  const raw = env[EXIT_MODE_ENV]?.trim().toLowerCase();
   if (raw === 'cli' || raw === 'cloud-run') return raw;
   return env.CLOUD_RUN_JOB ? 'cloud-run' : 'cli';
 }
@@ -103,6 +103,16 @@ function grpcCodeOf(err: unknown): number | undefined {
 
 /** The `cloud-run` exit code of a run that threw before or during the scan. */
 export function cloudRunFailureExit(err: unknown): ExitDecision {
+  if (err instanceof AccessError) {
+    return err.transient
+      ? { code: CLOUD_RUN_EXIT.transient, retried: true, reason: 'no scope could be listed for a transient reason; a retry may succeed' }
+      : { code: CLOUD_RUN_EXIT.done, retried: false, reason: 'access error: no scope could be listed, and a retry would fail the same way' };
+  }
+  if (err instanceof CredentialsError) {
+    return err.transient
+      ? { code: CLOUD_RUN_EXIT.transient, retried: true, reason: 'credentials: no access token could be had for now; a retry may succeed' }
+      : { code: CLOUD_RUN_EXIT.done, retried: false, reason: 'credentials error: nothing was scanned, and a retry would fail the same way' };
+  }
   if (err instanceof ConfigurationError) {
     return { code: CLOUD_RUN_EXIT.done, retried: false, reason: 'configuration error: nothing was scanned, and a retry would fail the same way' };
   }

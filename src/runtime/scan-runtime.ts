@@ -74,6 +74,8 @@ export async function prepareScanRuntime(settings: RuntimeSettings, io: RuntimeI
       const decision = settings.exitMode === 'cloud-run' ? cloudRunScanExit(result, signal?.reason) : undefined;
       const code = decision?.code ?? cliExitCode;
       const interrupted = result.interrupted ? { interrupted: true, stopReason: String(signal?.reason ?? 'stop requested') } : { interrupted: false };
+      // `silent` means nothing on stderr, the summary included; the exit code still tells the outcome.
+      if (settings.logLevel === 'silent') return code;
       if (isCloudLogger(logger)) {
         logger.summary(result.summary, result.sinkReports, { ...interrupted, exitCode: code, ...(decision ? { retried: decision.retried, exitReason: decision.reason } : {}) });
       } else {
@@ -108,7 +110,7 @@ export async function reportFailure(err: unknown, io: Pick<RuntimeIo, 'stderr' |
   const mode = exitModeFromEnv(io.env);
   const text =
     err instanceof CronwardenError ? err.message : `internal error: ${(err as Error)?.stack ?? String(err)}`;
-  const format = io.env.CRONWARDEN_LOG_FORMAT?.trim() || (io.env.CLOUD_RUN_JOB ? 'json' : 'text');
+  const format = io.env.CRONWARDEN_LOG_FORMAT?.trim().toLowerCase() || (io.env.CLOUD_RUN_JOB ? 'json' : 'text');
   const decision = mode === 'cloud-run' ? cloudRunFailureExit(err) : undefined;
   const code = decision?.code ?? cliExitCode;
   if (format === 'json') {
@@ -134,7 +136,7 @@ export async function reportFailure(err: unknown, io: Pick<RuntimeIo, 'stderr' |
  * structured line when the logs are JSON (by the environment, as in `reportFailure`), else text.
  */
 export function writeNotice(io: Pick<RuntimeIo, 'stderr' | 'env'>, severity: 'WARNING' | 'ERROR', message: string): void {
-  const format = io.env.CRONWARDEN_LOG_FORMAT?.trim() || (io.env.CLOUD_RUN_JOB ? 'json' : 'text');
+  const format = io.env.CRONWARDEN_LOG_FORMAT?.trim().toLowerCase() || (io.env.CLOUD_RUN_JOB ? 'json' : 'text');
   if (format === 'json') {
     const task = io.env.CLOUD_RUN_TASK_INDEX;
     const labels = Object.fromEntries(

@@ -226,7 +226,10 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
     });
   }
 
+  // A policy the source already named as a gap (refused, with the permission that settles it) is not repeated.
+  const named = new Set(summary.coverageGaps.map((g) => g.scope));
   for (const scope of [...inventory.missingPolicies].sort()) {
+    if (named.has(scope)) continue;
     summary.coverageGaps.push({ scope, reason: 'IAM policy not in the inventory; verdicts that depend on it are unverifiable' });
   }
   for (const scope of [...inventory.unknownAncestry].sort()) {

@@ -219,7 +219,7 @@ async function finish(delivery: Delivery, spool: Spool, pubsub: PubSub, topicNam
   notes.push(
     spoolFailed
       ? `the spool file ${spool.path} could not be written completely: some undelivered messages are lost`
-      : `undelivered messages are in ${spool.path} (JSONL); publish them again with the spool replay`,
+      : `undelivered messages are in ${spool.path} (JSONL); publish them again with: cronwarden replay-spool ${shellWord(spool.path)}`,
   );
   logger.warn(notes.join('; '));
   return { sink: 'pubsub', delivered: delivery.delivered, failed: delivery.failed, spoolPath: spool.path, notes };
@@ -231,4 +231,9 @@ async function closeQuietly(pubsub: PubSub): Promise<void> {
   } catch {
     // Closing channels after a failed run is best effort; every publish has settled already.
   }
+}
+
+/** A path as one shell word, so that the replay command in the notice can be pasted as is. */
+function shellWord(path: string): string {
+  return /^[\w./:@%+=,-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
 }

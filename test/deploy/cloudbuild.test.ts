@@ -1,8 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { dryRun } from './recipe.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -116,5 +118,51 @@ describe('cloudbuild.yaml', () => {
       expect(script, `deploy.sh does not read ${name}`).toContain(`${name}="\${${name}:-`);
     }
     expect((deploy.env ?? []).map((p) => p.split('=')[0])).toEqual(expect.arrayContaining(['PROJECT', 'REGION', 'ORG_ID']));
+  });
+});
+
+describe('deploy/deploy.sh and cloudbuild.yaml agree on the image', () => {
+  /** A cloudbuild.yaml string with the substitutions' defaults and these values put in. */
+  const substitute = (value: string, values: Record<string, string>): string =>
+    value.replace(/\$\{([A-Z_]+)\}/g, (_m, name: string) => values[name] ?? config.substitutions?.[name] ?? `\${${name}}`);
+  const PROJECT = 'cw-sec-tools';
+  const values = { _PROJECT: PROJECT, PROJECT_ID: PROJECT, BUILD_ID: 'b-42', _ORG_ID: '123456789012' };
+  const pushed = substitute(stepById('push').args!.at(-1)!, values);
+  const repositoryOf = (ref: string): string => ref.replace(/(@sha256:.*|@DIGEST|:[^/:]+)$/, '');
+
+  it('the script deploys what Cloud Build pushed, by digest, with no PROJECT of its own', () => {
+    const deployArgs = stepById('deploy').args!.map((a) => substitute(a, values));
+    const env = Object.fromEntries((stepById('deploy').env ?? []).map((p) => p.split('=')).map(([k, v]) => [k!, substitute(v!, values)]));
+    const image = deployArgs.find((a) => a.startsWith('--image='))!.slice('--image='.length);
+    expect(image).toBe(pushed);
+    // As Cloud Build runs it, and as its usage text shows it (only ORG_ID, the project from the image).
+    for (const settings of [env, { ORG_ID: '123456789012' }]) {
+      const [job, ...more] = dryRun(settings as Record<string, string>, ['--only=job', `--image=${image}`]);
+      expect(more).toEqual([]);
+      expect(job!.flags.image).toBe(`${repositoryOf(pushed)}@DIGEST`);
+      expect(job!.flags.project).toBe(PROJECT);
+    }
+  });
+
+  it('without an image the script builds one, into the repository and name Cloud Build pushes to, and deploys it by digest', () => {
+    const commands = dryRun({ PROJECT, ORG_ID: '123456789012', BUILD_TAG: 'manual-1' });
+    const build = commands.find((c) => c.positionals.slice(0, 3).join(' ') === 'gcloud builds submit')!;
+    expect(repositoryOf(build.flags.tag!)).toBe(repositoryOf(pushed));
+    const deployAt = commands.findIndex((c) => c.positionals.slice(0, 4).join(' ') === 'gcloud run jobs deploy');
+    expect(commands.indexOf(build)).toBeLessThan(deployAt);
+    expect(commands[deployAt]!.flags.image).toBe(`${repositoryOf(pushed)}@DIGEST`);
+    // The repository is created before anything is pushed to it.
+    const repo = commands.findIndex((c) => c.positionals.slice(0, 4).join(' ') === 'gcloud artifacts repositories create');
+    expect(repo).toBeGreaterThanOrEqual(0);
+    expect(repo).toBeLessThan(commands.indexOf(build));
+  });
+
+  it('no tag that nothing pushes: neither file, nor the docs, deploy a moving tag', () => {
+    const script = readFileSync(join(REPO, 'deploy/deploy.sh'), 'utf8');
+    for (const file of [script, text, readFileSync(join(REPO, 'docs/deploy.md'), 'utf8')]) expect(file).not.toMatch(/:latest\b/);
+    expect(config.images?.map((i) => substitute(i, values))).toEqual([pushed]);
+    // The usage text shows the form the first test runs.
+    const usage = execFileSync('bash', ['deploy/deploy.sh', '--help'], { cwd: REPO, encoding: 'utf8' });
+    expect(usage).toMatch(/ORG_ID=\d+ deploy\/deploy\.sh --only=job --image=IMAGE/);
   });
 });

@@ -121,6 +121,7 @@ describe('the deploy recipe', () => {
   it('deploys only the Cloud Run job with --only=job, for Cloud Build', () => {
     const only = dryRun(SETTINGS, ['--only=job', '--image=europe-west1-docker.pkg.dev/cw-sec-tools/cronwarden/cronwarden:b1']);
     expect(only.map((c) => c.positionals.slice(0, 4).join(' '))).toEqual(['gcloud run jobs deploy']);
-    expect(only[0]!.flags.image).toBe('europe-west1-docker.pkg.dev/cw-sec-tools/cronwarden/cronwarden:b1');
+    // By digest: the tag is looked up once, and the job runs exactly the image that was pushed.
+    expect(only[0]!.flags.image).toBe('europe-west1-docker.pkg.dev/cw-sec-tools/cronwarden/cronwarden@DIGEST');
   });
 });

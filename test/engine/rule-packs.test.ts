@@ -9,7 +9,7 @@ import type { Finding } from '../../src/findings/schema.js';
 import { runCli, sampleInputs } from '../support/cli-harness.js';
 import { minimalRuleMeta } from '../support/rule-meta.js';
 
-const EXAMPLE = 'examples/rule-packs/plain-http.mjs';
+const EXAMPLE = 'examples/rule-packs/http-target-uses-https.mjs';
 const dir = mkdtempSync(join(tmpdir(), 'cronwarden-packs-'));
 
 function pack(name: string, source: string): string {
@@ -102,10 +102,11 @@ describe('--rule-pack', () => {
         .split('\n')
         .map((l) => JSON.parse(l) as Finding)
         .filter((f) => f.ruleId === 'http-target-uses-https');
-      expect(own.map((f) => [f.job.name.split('/').pop(), f.status, f.severity, f.message])).toEqual([
+      expect(own.map((f) => [f.job.name.split('/').pop(), f.status, f.severity, f.message]).sort()).toEqual([
+        ['external-webhook', 'fail', 'medium', 'Job calls http://hooks.partner.example/acme over plain HTTP: the request crosses the network unencrypted.'],
         ['legacy-ping', 'fail', 'high', 'Job calls http://legacy.example.com/ping over plain HTTP with an OIDC token configured: the request crosses the network unencrypted.'],
       ]);
-      expect(run.stderr).toContain('http-target-uses-https: 1 fail');
+      expect(run.stderr).toContain('http-target-uses-https: 2 fail');
     }
   });
 
@@ -159,5 +160,21 @@ describe('--only-rule and --skip-rule', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--skip-rule no-such-rule: no such rule');
     expect(run.stderr).not.toContain('absent.ndjson');
+  });
+});
+
+describe('the example rule packs', () => {
+  it('name each file for its rule, and fail a job of the sample organization', async () => {
+    const { readdirSync } = await import('node:fs');
+    const files = readdirSync('examples/rule-packs').filter((f) => f.endsWith('.mjs'));
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) {
+      const path = `examples/rule-packs/${file}`;
+      const rules = (await loadRulePacks([path], allRules)).slice(allRules.length);
+      expect(rules.map((r) => r.meta.id)).toContain(file.replace(/\.mjs$/, ''));
+      const run = await runCli(['scan', ...sampleInputs(), '--format', 'jsonl', '--rule-pack', path, ...rules.flatMap((r) => ['--only-rule', r.meta.id])]);
+      const fails = run.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { status?: string }).filter((f) => f.status === 'fail');
+      expect(fails.length, `${file} fails no job of the sample`).toBeGreaterThan(0);
+    }
   });
 });

@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allRules } from '../../rules/index.js';
 import { EXIT, main } from '../../src/cli/main.js';
-import { ConfigurationError } from '../../src/errors.js';
+import { AccessError, ConfigurationError } from '../../src/errors.js';
 import type { Finding } from '../../src/findings/schema.js';
 import { googleClientOptions } from '../../src/google/client-options.js';
 import { CaiApiSource, type CaiApiSourceOptions } from '../../src/inventory/cai-api-source.js';
@@ -115,7 +115,7 @@ describe('CaiApiSource against the fake Cloud Asset API', () => {
 
     fake.requests.length = 0;
     await apiSource({ scopes: ['projects/acme-prod'] }).read(() => undefined);
-    expect(fake.requests.map((r) => `${String(r.request.contentType)} ${(r.request.assetTypes as string[]).length}`).sort()).toEqual(['IAM_POLICY 6', 'RESOURCE 9']);
+    expect(fake.requests.filter((r) => r.method === 'asset.ListAssets').map((r) => `${String(r.request.contentType)} ${(r.request.assetTypes as string[]).length}`).sort()).toEqual(['IAM_POLICY 6', 'RESOURCE 9']);
     // The default snapshot is a minute back, never in the future of Google's clock.
     expect(Date.parse(defaults.stats!.readTime)).toBeLessThan(Date.now() - 50_000);
   });
@@ -258,10 +258,12 @@ describe('CaiApiSource against the fake Cloud Asset API', () => {
     try {
       const records: unknown[] = [];
       const source = apiSource({ retry: QUICK_RETRY });
-      const report = await source.read((r) => records.push(r));
+      // The only scope: nothing at all could be judged, which is an access error rather than a partial result.
+      const err = await source.read((r) => records.push(r)).then(() => undefined, (e: unknown) => e);
       expect(records).toHaveLength(0);
-      expect(report.records).toBe(0);
-      expect(report.gaps).toEqual([{ scope: ORG, reason: expect.stringMatching(/^ListAssets (RESOURCE|IAM_POLICY) failed: INVALID_ARGUMENT: .*not retryable/) }]);
+      expect(err).toBeInstanceOf(AccessError);
+      expect((err as AccessError).transient).toBe(false);
+      expect((err as AccessError).message).toMatch(/organizations\/123456789012: ListAssets (RESOURCE|IAM_POLICY) failed: INVALID_ARGUMENT: .*not retryable/);
     } finally {
       fake.setFaults([]);
     }
@@ -272,8 +274,10 @@ describe('CaiApiSource against the fake Cloud Asset API', () => {
     const before = fake.counters.get('ListAssets');
     try {
       const source = apiSource({ retry: { ...QUICK_RETRY, maxAttempts: 3 } });
-      const report = await source.read(() => undefined);
-      expect(report.gaps[0]?.reason).toMatch(/UNAVAILABLE: injected UNAVAILABLE \(3 attempts; attempts exhausted\)/);
+      const err = await source.read(() => undefined).then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(AccessError);
+      expect((err as AccessError).transient).toBe(true);
+      expect((err as AccessError).message).toMatch(/UNAVAILABLE: injected UNAVAILABLE \(3 attempts; attempts exhausted\)/);
       // Four listings of three attempts at most, fewer as the first to give up stops the others.
       expect(fake.counters.get('ListAssets') - before).toBeLessThanOrEqual(12);
     } finally {

@@ -152,4 +152,11 @@ describe('cronwarden replay-spool, end to end against the emulator', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('replay-spool takes one spool file');
   });
+
+  it('says a spool file that is not there is not found, exit 2', async () => {
+    const missing = join(dir, 'never-written.spool.jsonl');
+    const run = await cronwarden(['replay-spool', missing], { PUBSUB_EMULATOR_HOST: emulator.host });
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toBe(`cronwarden: spool file ${missing}: file not found`);
+  });
 });

@@ -104,6 +104,8 @@ describe('Pub/Sub sink when the emulator goes away mid-run', () => {
     expect(report.delivered + report.failed).toBe(findings.length + 1);
     expect(report).toMatchObject({ delivered: before.length + after.length + 1, failed: during.length, spoolPath });
     expect(report.notes!.join('\n')).toMatch(/partial delivery to .*: 1801 messages delivered, 700 not/);
+    // The notice gives the command that publishes them again, ready to paste.
+    expect(report.notes).toContain(`undelivered messages are in ${spoolPath} (JSONL); publish them again with: cronwarden replay-spool ${spoolPath}`);
 
     const spooled = readSpool(spoolPath);
     expect(spooled.map((r) => r.attributes.findingId).sort()).toEqual(during.map((f) => f.findingId).sort());

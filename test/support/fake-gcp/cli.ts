@@ -5,7 +5,7 @@ import type { StatusName } from './faults.js';
 
 const USAGE = `usage: npm run fake-gcp -- --seed DIR [--port N] [--host H] [--latency-ms N] [--fault METHOD=CODE[@RATE][#SCOPE]]...
 
-Serves Cloud Asset, Scheduler, Run v2, Functions v1/v2 and Logging over plain gRPC, seeded from
+Serves Cloud Asset, Scheduler, Run v2, Functions v1/v2, Logging and Resource Manager v3 over plain gRPC, seeded from
 an export directory, until interrupted. Point cronwarden at it with
 CRONWARDEN_GOOGLE_API_ENDPOINT=HOST:PORT.
 

@@ -8,6 +8,7 @@ import { loadProtos, type ServiceKey } from './protos.js';
 import { AssetService, preEncodedResponses } from './services/asset.js';
 import { PolicyService } from './services/iam.js';
 import { LoggingService } from './services/logging.js';
+import { ResourceManagerService } from './services/resource-manager.js';
 import { SchedulerService } from './services/scheduler.js';
 import { ServerlessService } from './services/serverless.js';
 import { AssetStore } from './store.js';
@@ -76,7 +77,8 @@ export async function readSeedDir(dir: string): Promise<{ records: AssetRecord[]
  * clients talk to it unchanged (through CRONWARDEN_GOOGLE_API_ENDPOINT): Cloud Asset ListAssets;
  * Cloud Scheduler GetJob, ListJobs, UpdateJob; Cloud Run v2 GetService, Get/SetIamPolicy; Cloud
  * Functions v1 and v2 get and Get/SetIamPolicy (v2 through the google.iam.v1 mixin); Cloud
- * Logging ListLogEntries and WriteLogEntries. Other methods answer UNIMPLEMENTED.
+ * Logging ListLogEntries and WriteLogEntries; Resource Manager v3 GetProject, GetFolder,
+ * GetOrganization and their GetIamPolicy. Other methods answer UNIMPLEMENTED.
  */
 export async function startFakeGcp(options: FakeGcpOptions = {}): Promise<FakeGcp> {
   const { root, services } = loadProtos();
@@ -100,6 +102,7 @@ export async function startFakeGcp(options: FakeGcpOptions = {}): Promise<FakeGc
   const scheduler = new SchedulerService(store, root);
   const serverless = new ServerlessService(store, root, policies);
   const logging = new LoggingService(root, logSeed);
+  const resourceManager = new ResourceManagerService(store, root, policies);
 
   const counters = new Counters();
   const requests: LoggedRequest[] = [];
@@ -133,6 +136,9 @@ export async function startFakeGcp(options: FakeGcpOptions = {}): Promise<FakeGc
     functionsV2: { GetFunction: (r) => serverless.getFunctionV2(r) },
     iam: { GetIamPolicy: (r) => serverless.getMixinPolicy(r), SetIamPolicy: (r) => serverless.setMixinPolicy(r) },
     logging: { WriteLogEntries: (r) => logging.writeLogEntries(r), ListLogEntries: (r) => logging.listLogEntries(r) },
+    projects: { GetProject: (r) => resourceManager.getProject(r), GetIamPolicy: (r) => resourceManager.getProjectPolicy(r) },
+    folders: { GetFolder: (r) => resourceManager.getFolder(r), GetIamPolicy: (r) => resourceManager.getFolderPolicy(r) },
+    organizations: { GetOrganization: (r) => resourceManager.getOrganization(r), GetIamPolicy: (r) => resourceManager.getOrganizationPolicy(r) },
   };
 
   const server = new grpc.Server();

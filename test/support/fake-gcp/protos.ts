@@ -23,6 +23,9 @@ const SOURCES = [
   { pkg: '@google-cloud/functions', file: 'google/cloud/functions/v2/functions.proto' },
   { pkg: 'google-gax', file: 'google/iam/v1/iam_policy.proto' },
   { pkg: '@google-cloud/logging-api', file: 'google/logging/v2/logging.proto' },
+  { pkg: '@google-cloud/resource-manager', file: 'google/cloud/resourcemanager/v3/projects.proto' },
+  { pkg: '@google-cloud/resource-manager', file: 'google/cloud/resourcemanager/v3/folders.proto' },
+  { pkg: '@google-cloud/resource-manager', file: 'google/cloud/resourcemanager/v3/organizations.proto' },
 ] as const;
 
 export const SERVICE_NAMES = {
@@ -33,6 +36,9 @@ export const SERVICE_NAMES = {
   functionsV2: 'google.cloud.functions.v2.FunctionService',
   iam: 'google.iam.v1.IAMPolicy',
   logging: 'google.logging.v2.LoggingServiceV2',
+  projects: 'google.cloud.resourcemanager.v3.Projects',
+  folders: 'google.cloud.resourcemanager.v3.Folders',
+  organizations: 'google.cloud.resourcemanager.v3.Organizations',
 } as const;
 
 export type ServiceKey = keyof typeof SERVICE_NAMES;

@@ -2,7 +2,7 @@
  * An outside rule pack for cronwarden: an ES module whose default export is an array of rules,
  * shaped like the built-in ones in rules/ (see "Rule packs" in the README). Run it with
  *
- *   cronwarden scan --rule-pack examples/rule-packs/plain-http.mjs --input ...
+ *   cronwarden scan --rule-pack examples/rule-packs/http-target-uses-https.mjs --input ...
  *
  * A rule is a plain object: `meta` (checked when the pack loads), a pure `evaluate(job, ctx)`,
  * and optionally `memoKey(job)`. `job` is the ScheduledJob of src/model/types.ts; `ctx` holds

@@ -26,6 +26,8 @@ export interface ScanSummary {
   coverageGaps: CoverageGap[];
   /** True when any input was unreadable or any scope/policy was not covered. */
   partial: boolean;
+  /** Counters of the evidence read from outside the inventory, by kind (`attempts`, `groups`), when asked for. */
+  evidence?: Record<string, Record<string, number>>;
   /** Present with sharded Cloud Run tasks: this task's index and the task count. */
   shard?: { index: number; count: number };
 }

@@ -44,7 +44,8 @@ export class GroupsEvidence implements EvidenceStep {
     const ev = finding.evidence as { possibleGrants: Grant[]; gaps?: string[]; reasons: string[]; permission: string; target: string; checkedPolicies: string[] };
     const grants = groupGrants(finding);
     const answers = await Promise.all(grants.map((g) => this.resolver.check(g.group!, account)));
-    const groupMembership = grants.map((g, i) => describe(g, answers[i]!));
+    // One group may grant through several bindings (the service's and its project's): one answer each.
+    const groupMembership = [...new Map(grants.map((g, i) => [g.group!.toLowerCase(), describe(g, answers[i]!)])).values()];
     const data = { sa: account, permission: ev.permission, target: ev.target };
     const out = [...findings];
 
@@ -61,7 +62,7 @@ export class GroupsEvidence implements EvidenceStep {
     }
     const othersInDoubt = ev.possibleGrants.length > grants.length || (ev.gaps ?? []).length > 0;
     if (!othersInDoubt && answers.every((a) => a.result === 'not-member')) {
-      out[index] = rebuild(finding, job, account, 'fail', 'deniedGroupsChecked', { ...data, groups: grants.map((g) => g.member).join(', ') }, {
+      out[index] = rebuild(finding, job, account, 'fail', 'deniedGroupsChecked', { ...data, groups: [...new Set(grants.map((g) => g.member))].join(', ') }, {
         checkedPolicies: ev.checkedPolicies,
         groupMembership,
       });

@@ -1,0 +1,143 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { allRules } from '../../rules/index.js';
+import { CLOUD_IDENTITY_ENDPOINT_ENV, cloudIdentityRequester } from '../../src/evidence/groups/cloud-identity-client.js';
+import { GroupsEvidence } from '../../src/evidence/groups/groups-evidence.js';
+import { MembershipResolver } from '../../src/evidence/groups/membership.js';
+import type { Finding } from '../../src/findings/schema.js';
+import { FileAssetSource } from '../../src/inventory/file-source.js';
+import { textLogger } from '../../src/log/logger.js';
+import { runScan } from '../../src/scan/run-scan.js';
+import type { FindingSink } from '../../src/sinks/sink.js';
+import { SAMPLE_FILES } from '../support/cli-harness.js';
+import { startFakeCloudIdentity, type FakeCloudIdentity, type FakeGroup } from '../support/fake-cloud-identity/index.js';
+import { SAMPLE_NOW, sampleGroups } from './sample-evidence.js';
+
+const logger = textLogger('silent', () => undefined);
+const SA = 'data-reader@acme-data.iam.gserviceaccount.com';
+const EXPORT_JOB = 'projects/acme-data/locations/europe-west1/jobs/export-group-only';
+
+const started: FakeCloudIdentity[] = [];
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((f) => f.stop()));
+});
+async function identity(edition: 'premium' | 'standard', groups: FakeGroup[] = sampleGroups().groups, extra: { faults?: Record<string, number[]>; pageSize?: number } = {}) {
+  const fake = await startFakeCloudIdentity({ groups, edition, customer: sampleGroups().customer, ...extra });
+  started.push(fake);
+  const requester = await cloudIdentityRequester({ [CLOUD_IDENTITY_ENDPOINT_ENV]: fake.url });
+  return { fake, requester };
+}
+
+class Collect implements FindingSink {
+  readonly findings: Finding[] = [];
+  write(f: Finding): undefined {
+    this.findings.push(f);
+    return undefined;
+  }
+  async close() {
+    return { name: 'collect', written: this.findings.length, failed: 0 };
+  }
+}
+
+async function scanSample(groups?: GroupsEvidence) {
+  const sink = new Collect();
+  const result = await runScan({ source: new FileAssetSource(SAMPLE_FILES), rules: allRules, sinks: [sink], logger, includePasses: true, evidence: groups ? [groups] : [], now: () => SAMPLE_NOW });
+  const invoke = sink.findings.find((f) => f.job.name === EXPORT_JOB && f.ruleId === 'oidc-sa-can-invoke-target')!;
+  return { result, invoke, findings: sink.findings };
+}
+
+/** The sample's groups, changed by `edit` (a copy). */
+function edited(edit: (byEmail: Map<string, FakeGroup>) => void): FakeGroup[] {
+  const groups = structuredClone(sampleGroups().groups);
+  edit(new Map(groups.map((g) => [g.email, g])));
+  return groups;
+}
+
+describe('group membership through Cloud Identity', () => {
+  it('walks nested groups on a standard edition after the transitive check answers 403, with the path', async () => {
+    const { fake, requester } = await identity('standard');
+    const resolver = new MembershipResolver({ requester });
+    expect(await resolver.check('data-team@acme.example', SA)).toEqual({
+      result: 'member',
+      how: 'walk',
+      path: ['group:data-team@acme.example', 'group:data-readers@acme.example', `serviceAccount:${SA}`],
+    });
+    expect(resolver.edition).toBe('standard');
+    // The edition is learnt once: later pairs walk at once, and listings are shared.
+    expect(await resolver.check('data-team@acme.example', 'someone@acme-data.iam.gserviceaccount.com')).toEqual({
+      result: 'unknown',
+      reason: expect.stringMatching(/nested groups could not be read: group:partners@acme-labs.example \(group partners@acme-labs.example belongs to another customer/),
+    });
+    expect(fake.calls.checkTransitive).toBe(1);
+    expect(fake.calls.list).toBe(2);
+    expect(fake.sawAuthorization).toBe(false);
+  });
+
+  it('asks the transitive check on a premium edition: one call per distinct pair, however often asked', async () => {
+    const { fake, requester } = await identity('premium');
+    const resolver = new MembershipResolver({ requester, concurrency: 4 });
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => resolver.check(i % 2 ? 'data-team@acme.example' : 'DATA-TEAM@acme.example', i % 5 ? SA : 'nobody@acme.example')));
+    expect(answers.filter((a) => a.result === 'member')).toHaveLength(40);
+    expect(answers.filter((a) => a.result === 'not-member')).toHaveLength(10);
+    expect(fake.calls.checkTransitive).toBe(2);
+    expect(fake.calls.lookup).toBe(1);
+    expect(resolver.pairs).toBe(2);
+  });
+
+  it('keeps a group of another customer, or a missing one, unverifiable with the reason', async () => {
+    const { requester } = await identity('standard');
+    const resolver = new MembershipResolver({ requester });
+    expect(await resolver.check('labs-admins@acme-labs.example', SA)).toEqual({ result: 'unknown', reason: expect.stringMatching(/another customer/) });
+    expect(await resolver.check('ghost@acme.example', SA)).toEqual({ result: 'unknown', reason: expect.stringMatching(/not found/) });
+  });
+
+  it('bounds the walk in depth, pages through members and retries a passing fault', async () => {
+    const chain: FakeGroup[] = Array.from({ length: 12 }, (_, i) => ({ email: `g${i}@acme.example`, members: i < 11 ? [{ id: `g${i + 1}@acme.example`, type: 'GROUP' as const }] : [{ id: SA, type: 'SERVICE_ACCOUNT' as const }] }));
+    const wide: FakeGroup = { email: 'wide@acme.example', members: [...Array.from({ length: 30 }, (_, i) => ({ id: `u${i}@acme.example`, type: 'USER' as const })), { id: SA, type: 'SERVICE_ACCOUNT' as const }] };
+    const { fake, requester } = await identity('standard', [...chain, wide], { pageSize: 7, faults: { '/v1/groups:lookup': [503] } });
+    const resolver = new MembershipResolver({ requester, maxDepth: 5 });
+    expect(await resolver.check('g0@acme.example', SA)).toEqual({ result: 'unknown', reason: expect.stringMatching(/deeper than 5 levels/) });
+    expect(await resolver.check('wide@acme.example', SA)).toMatchObject({ result: 'member', path: ['group:wide@acme.example', `serviceAccount:${SA}`] });
+    expect(fake.calls.list).toBeGreaterThanOrEqual(5 + 5);
+    expect(resolver.calls.retries).toBe(1);
+  });
+});
+
+describe('the sample organization with its groups', () => {
+  it('a group grant that holds passes, with the path in evidence', async () => {
+    const { requester } = await identity('standard');
+    const { invoke, result } = await scanSample(new GroupsEvidence({ requester, logger }));
+    expect(invoke).toMatchObject({ status: 'pass', severity: 'info' });
+    expect(invoke.message).toContain('as a member: group:data-team@acme.example → group:data-readers@acme.example → serviceAccount:data-reader@acme-data.iam.gserviceaccount.com');
+    expect(invoke.evidence.groupPath).toBe(`group:data-team@acme.example → group:data-readers@acme.example → serviceAccount:${SA}`);
+    expect(result.summary.evidence?.groups).toMatchObject({ pairs: 1 });
+  });
+
+  it('a group grant that does not hold fails', async () => {
+    const groups = edited((g) => {
+      g.get('data-readers@acme.example')!.members = [{ id: 'bob@acme.example', type: 'USER' }];
+      g.get('data-team@acme.example')!.members = g.get('data-team@acme.example')!.members.filter((m) => m.id !== 'partners@acme-labs.example');
+    });
+    const { requester } = await identity('standard', groups);
+    const { invoke } = await scanSample(new GroupsEvidence({ requester, logger }));
+    expect(invoke).toMatchObject({ status: 'fail', severity: 'high' });
+    expect(invoke.message).toBe(`${SA} is not a member of group:data-team@acme.example, the only grants of run.routes.invoke on projects/acme-data/locations/europe-west1/services/exporter: calls get 403.`);
+    expect(invoke.evidence.groupMembership).toEqual([{ group: 'data-team@acme.example', member: false, how: 'walk' }]);
+  });
+
+  it('a group of another customer stays unverifiable, saying why', async () => {
+    const groups = edited((g) => {
+      g.get('data-team@acme.example')!.customer = 'C0other';
+    });
+    const { requester } = await identity('premium', groups);
+    const { invoke } = await scanSample(new GroupsEvidence({ requester, logger }));
+    expect(invoke).toMatchObject({ status: 'unverifiable', severity: 'medium' });
+    expect(invoke.message).toMatch(/group:data-team@acme.example via roles\/run.invoker on .*: group data-team@acme.example belongs to another customer/);
+    expect(invoke.evidence.groupMembership).toEqual([{ group: 'data-team@acme.example', member: null, reason: expect.stringMatching(/another customer/) }]);
+  });
+
+  it('without the option, the verdict is unverifiable as before and nothing is asked', async () => {
+    const { invoke, findings } = await scanSample();
+    expect(invoke).toMatchObject({ status: 'unverifiable', severity: 'medium' });
+    expect(findings.some((f) => 'groupMembership' in f.evidence)).toBe(false);
+  });
+});

@@ -3,16 +3,14 @@ import { allRules } from '../../rules/index.js';
 import { AttemptsEvidence } from '../../src/evidence/attempts/attempts-evidence.js';
 import { parseWindow, refusedAttemptsFilter } from '../../src/evidence/attempts/filter.js';
 import { readRefusedAttempts } from '../../src/evidence/attempts/reader.js';
-import type { Finding } from '../../src/findings/schema.js';
 import { GOOGLE_API_ENDPOINT_ENV, googleClientOptions } from '../../src/google/client-options.js';
 import { FileAssetSource } from '../../src/inventory/file-source.js';
 import { textLogger } from '../../src/log/logger.js';
 import { runScan } from '../../src/scan/run-scan.js';
-import type { FindingSink } from '../../src/sinks/sink.js';
 import { SAMPLE_FILES } from '../support/cli-harness.js';
 import { startFakeGcp, type FakeGcp } from '../support/fake-gcp/index.js';
 import { parseLogFilter } from '../support/fake-gcp/log-filter.js';
-import { SAMPLE_NOW, sampleLogEntries } from './sample-evidence.js';
+import { Collect, SAMPLE_NOW, sampleLogEntries } from './sample-evidence.js';
 
 const logger = textLogger('silent', () => undefined);
 const WEEK = parseWindow('7d')!;
@@ -29,16 +27,6 @@ afterAll(async () => {
 });
 const clientOptions = () => googleClientOptions({ [GOOGLE_API_ENDPOINT_ENV]: fake.address });
 
-class Collect implements FindingSink {
-  readonly findings: Finding[] = [];
-  write(f: Finding): undefined {
-    this.findings.push(f);
-    return undefined;
-  }
-  async close() {
-    return { name: 'collect', written: this.findings.length, failed: 0 };
-  }
-}
 
 async function scanSample(evidence: boolean, includePasses = false) {
   const sink = new Collect();

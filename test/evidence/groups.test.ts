@@ -3,14 +3,12 @@ import { allRules } from '../../rules/index.js';
 import { CLOUD_IDENTITY_ENDPOINT_ENV, cloudIdentityRequester } from '../../src/evidence/groups/cloud-identity-client.js';
 import { GroupsEvidence } from '../../src/evidence/groups/groups-evidence.js';
 import { MembershipResolver } from '../../src/evidence/groups/membership.js';
-import type { Finding } from '../../src/findings/schema.js';
 import { FileAssetSource } from '../../src/inventory/file-source.js';
 import { textLogger } from '../../src/log/logger.js';
 import { runScan } from '../../src/scan/run-scan.js';
-import type { FindingSink } from '../../src/sinks/sink.js';
 import { SAMPLE_FILES } from '../support/cli-harness.js';
 import { startFakeCloudIdentity, type FakeCloudIdentity, type FakeGroup } from '../support/fake-cloud-identity/index.js';
-import { SAMPLE_NOW, sampleGroups } from './sample-evidence.js';
+import { Collect, SAMPLE_NOW, sampleGroups } from './sample-evidence.js';
 
 const logger = textLogger('silent', () => undefined);
 const SA = 'data-reader@acme-data.iam.gserviceaccount.com';
@@ -27,16 +25,6 @@ async function identity(edition: 'premium' | 'standard', groups: FakeGroup[] = s
   return { fake, requester };
 }
 
-class Collect implements FindingSink {
-  readonly findings: Finding[] = [];
-  write(f: Finding): undefined {
-    this.findings.push(f);
-    return undefined;
-  }
-  async close() {
-    return { name: 'collect', written: this.findings.length, failed: 0 };
-  }
-}
 
 async function scanSample(groups?: GroupsEvidence) {
   const sink = new Collect();

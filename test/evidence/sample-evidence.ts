@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import type { Finding } from '../../src/findings/schema.js';
+import type { FindingSink, SinkReport } from '../../src/sinks/sink.js';
 import type { FakeGroup } from '../support/fake-cloud-identity/index.js';
 
 /** The sample organization's evidence beyond the inventory: execution log entries and Cloud Identity groups. */
@@ -16,4 +18,16 @@ export function sampleLogEntries(): Record<string, unknown>[] {
 
 export function sampleGroups(): { customer: string; groups: FakeGroup[] } {
   return JSON.parse(readFileSync(SAMPLE_GROUPS, 'utf8')) as { customer: string; groups: FakeGroup[] };
+}
+
+/** Keeps every finding in memory. */
+export class Collect implements FindingSink {
+  readonly name = 'collect';
+  readonly findings: Finding[] = [];
+  write(f: Finding): void {
+    this.findings.push(f);
+  }
+  async close(): Promise<SinkReport> {
+    return { sink: this.name, delivered: this.findings.length, failed: 0 };
+  }
 }

@@ -54,6 +54,12 @@ export class AttemptsEvidence implements EvidenceStep {
   }
 
   stats(): Record<string, number> {
-    return { loggingCalls: this.read?.calls ?? 0, refusedAttempts: this.read?.entries ?? 0, jobsWithRefusals: this.read?.counter.jobs ?? 0 };
+    return {
+      loggingCalls: this.read?.calls ?? 0,
+      refusedAttempts: this.read?.entries ?? 0,
+      jobsWithRefusals: this.read?.counter.jobs ?? 0,
+      // Named one by one among the coverage gaps.
+      unreadableScopes: this.gaps().length,
+    };
   }
 }

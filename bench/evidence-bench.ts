@@ -95,14 +95,18 @@ export function evidenceWorld(jobs: number, projects: number): World {
         pairs.add(`${team}/${sa}`);
       }
       const name = `projects/${id}/locations/${REGION}/jobs/job-${j}`;
+      const refused = (made * 104729) % 1000 < REFUSED_SHARE * 1000;
+      // Half the refused jobs are still refused at their last attempt; the others were fixed since.
+      const stillRefused = refused && made % 2 === 0;
       add(`//cloudscheduler.googleapis.com/${name}`, 'cloudscheduler.googleapis.com/Job', {
         name,
         state: 'ENABLED',
         schedule: '0 3 * * *',
         lastAttemptTime: '2026-11-29T03:00:01Z',
+        ...(stillRefused ? { status: { code: 7, message: 'PERMISSION_DENIED' } } : {}),
         httpTarget: { uri: `${url}/run`, httpMethod: 'POST', oidcToken: { serviceAccountEmail: sa, audience: url } },
       }, ancestors);
-      if ((made * 104729) % 1000 < REFUSED_SHARE * 1000) {
+      if (refused) {
         for (let d = 0; d < 5; d++) {
           logEntries.push({
             logName: `projects/${id}/logs/cloudscheduler.googleapis.com%2Fexecutions`,
@@ -138,6 +142,7 @@ export interface EvidenceBenchRow {
   pairs: number;
   verdicts: { pass: number; fail: number; unverifiable: number };
   refusedJobs: number;
+  fixedJobs: number;
 }
 
 export async function benchEvidence(opts: EvidenceBenchOptions = {}): Promise<EvidenceBenchRow[]> {
@@ -160,11 +165,13 @@ export async function benchEvidence(opts: EvidenceBenchOptions = {}): Promise<Ev
       const groups = new GroupsEvidence({ requester, logger, concurrency, callsPerMinute: 100_000 });
       const verdicts = { pass: 0, fail: 0, unverifiable: 0 };
       let refusedJobs = 0;
+      let fixedJobs = 0;
       const sink = {
         name: 'count',
         write(f: Finding): void {
           if (f.ruleId === 'oidc-sa-can-invoke-target') verdicts[f.status]++;
           if (f.ruleId === 'last-attempt-authorized' && f.status === 'fail') refusedJobs++;
+          if (f.ruleId === 'last-attempt-authorized' && f.status === 'pass' && f.message.endsWith('fixed since.')) fixedJobs++;
         },
         close: async () => ({ sink: 'count', delivered: 0, failed: 0 }),
       };
@@ -179,6 +186,7 @@ export async function benchEvidence(opts: EvidenceBenchOptions = {}): Promise<Ev
         pairs: result.summary.evidence?.groups?.pairs ?? 0,
         verdicts,
         refusedJobs,
+        fixedJobs,
       });
     } finally {
       await identity.stop();
@@ -187,11 +195,11 @@ export async function benchEvidence(opts: EvidenceBenchOptions = {}): Promise<Ev
   }
   log(`${jobs} jobs in ${projects} projects; ${world.groupJobs} invoke through a group grant (${world.groups.length} groups, nested two deep), ${world.pairs} distinct (group, account) pairs; ${world.logEntries.length} refused attempts in the logs; ${latencyMs} ms per call; concurrency ${concurrency}; ${cpus().length} CPUs, ${Math.round(totalmem() / 2 ** 30)} GiB`);
   log('');
-  log('| edition | wall s | Logging calls | Cloud Identity calls (lookup / checkTransitive / list) | pairs answered | invoke pass / fail / unverifiable | jobs failing on refused attempts |');
+  log('| edition | wall s | Logging calls | Cloud Identity calls (lookup / checkTransitive / list) | pairs answered | invoke pass / fail / unverifiable | refused jobs: fail / fixed since |');
   log('|---|---|---|---|---|---|---|');
   for (const r of rows) {
     const c = r.identityCalls;
-    log(`| ${r.edition} | ${r.seconds.toFixed(1)} | ${r.loggingCalls} | ${c.total} (${c.lookup} / ${c.checkTransitive} / ${c.list}) | ${r.pairs} | ${r.verdicts.pass} / ${r.verdicts.fail} / ${r.verdicts.unverifiable} | ${r.refusedJobs} |`);
+    log(`| ${r.edition} | ${r.seconds.toFixed(1)} | ${r.loggingCalls} | ${c.total} (${c.lookup} / ${c.checkTransitive} / ${c.list}) | ${r.pairs} | ${r.verdicts.pass} / ${r.verdicts.fail} / ${r.verdicts.unverifiable} | ${r.refusedJobs} / ${r.fixedJobs} |`);
   }
   log('');
   log(`goals: Logging ≤ ${Math.ceil(projects / 100)} calls (one per 100 projects per page); at most one membership answer per distinct pair (${world.pairs})`);

@@ -71,6 +71,16 @@ describe('group membership through Cloud Identity', () => {
     expect(resolver.pairs).toBe(2);
   });
 
+  it('on a standard edition, only the first of many concurrent pairs is refused the transitive check', async () => {
+    const { fake, requester } = await identity('standard');
+    const resolver = new MembershipResolver({ requester, concurrency: 8 });
+    const accounts = Array.from({ length: 20 }, (_, i) => (i === 0 ? SA : `other-${i}@acme-data.iam.gserviceaccount.com`));
+    const answers = await Promise.all(accounts.map((a) => resolver.check('data-readers@acme.example', a)));
+    expect(answers.map((a) => a.result)).toEqual(['member', ...Array<string>(19).fill('not-member')]);
+    expect(fake.calls.checkTransitive).toBe(1);
+    expect(fake.calls.list).toBe(1);
+  });
+
   it('keeps a group of another customer, or a missing one, unverifiable with the reason', async () => {
     const { requester } = await identity('standard');
     const resolver = new MembershipResolver({ requester });

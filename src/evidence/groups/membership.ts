@@ -43,6 +43,8 @@ export class MembershipResolver {
   private readonly listings = new Map<string, Promise<Listing>>();
   /** Unknown until the first transitive check answers; false after a 403 from it. */
   private premium: boolean | undefined;
+  /** The first transitive check, which the others wait for: on a standard edition only one is refused. */
+  private probe: Promise<unknown> | undefined;
   private readonly limit: LimitFunction;
   private readonly limiter: SlidingWindowLimiter;
   private readonly timer: Timer;
@@ -76,10 +78,13 @@ export class MembershipResolver {
   private async answer(group: string, account: string): Promise<MembershipAnswer> {
     const found = await this.lookup(group);
     if ('reason' in found) return { result: 'unknown', reason: found.reason };
+    if (this.premium === undefined && this.probe) await this.probe.catch(() => undefined);
     if (this.premium !== false) {
       const query = encodeURIComponent(`member_key_id == '${account}'`);
       this.calls.checkTransitive++;
-      const res = await this.get(`/v1/${found.name}/memberships:checkTransitiveMembership?query=${query}`);
+      const call = this.get(`/v1/${found.name}/memberships:checkTransitiveMembership?query=${query}`);
+      if (this.premium === undefined) this.probe ??= call;
+      const res = await call;
       if (res.status === 200) {
         this.premium = true;
         if (res.body.hasMembership !== true) return { result: 'not-member', how: 'transitive-check' };

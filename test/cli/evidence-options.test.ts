@@ -55,6 +55,13 @@ describe('scan with evidence beyond the inventory', () => {
     expect(run.stderr).not.toMatch(/evidence/);
   });
 
+  it('stops with exit 2 and a clear message when Cloud Identity has no credentials to use', async () => {
+    const run = await runCli(['scan', ...sampleInputs(), '--resolve-groups'], { GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/credentials.json' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--resolve-groups: no Application Default Credentials to call Cloud Identity with');
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('refuses bad values with the flag, the variable and what is allowed', async () => {
     const window = await runCli(['scan', ...sampleInputs(), '--attempts-window', '2w'], env);
     expect(window.code).toBe(2);

@@ -19,11 +19,13 @@ export type AttemptsEvidenceOptions = Omit<AttemptsReadOptions, 'from'> & {
 export class AttemptsEvidence implements EvidenceStep {
   readonly name = 'attempts';
   private read?: AttemptsReadResult;
+  private inventory?: Inventory;
   private readonly extraGaps = new Map<string, CoverageGap>();
 
   constructor(private readonly opts: AttemptsEvidenceOptions) {}
 
   async prepare(inventory: Inventory): Promise<void> {
+    this.inventory = inventory;
     const { from, scopeProjects, ...rest } = this.opts;
     if (from !== 'projects') {
       this.read = await readRefusedAttempts({ ...rest, from: { kind: 'view', view: from } });
@@ -39,7 +41,9 @@ export class AttemptsEvidence implements EvidenceStep {
   annotate(job: ScheduledJob): void {
     const read = this.read;
     if (!read) return;
-    if (read.covered !== 'all' && !read.covered.has(job.projectId)) {
+    // A project read by its number covers the jobs that name it by id, and the other way round.
+    const covered = read.covered === 'all' || read.covered.has(job.projectId) || read.covered.has(this.inventory?.projectNumber(job.projectId) ?? '') || read.covered.has(this.inventory?.projectId(job.projectId) ?? '');
+    if (!covered) {
       const scope = `projects/${job.projectId}`;
       if (!read.gaps.some((g) => g.scope === scope) && !this.extraGaps.has(scope)) {
         this.extraGaps.set(scope, { scope, reason: 'Scheduler execution logs not read: the project was not in the inventory before its jobs were listed' });

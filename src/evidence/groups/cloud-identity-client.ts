@@ -32,7 +32,16 @@ export async function cloudIdentityRequester(env: NodeJS.ProcessEnv = process.en
   }
   const { GoogleAuth } = await import('google-auth-library');
   const auth = new GoogleAuth({ scopes: [GROUPS_READONLY_SCOPE] });
-  const client = await auth.getClient();
+  let client: Awaited<ReturnType<InstanceType<typeof GoogleAuth>['getClient']>>;
+  try {
+    client = await auth.getClient();
+  } catch (err) {
+    throw new ConfigurationError(
+      'NO_CREDENTIALS',
+      `--resolve-groups: no Application Default Credentials to call Cloud Identity with (${(err as Error).message})`,
+      { cause: err },
+    );
+  }
   return async (path) => {
     const res = await client.request<Record<string, unknown>>({ url: `${CLOUD_IDENTITY_BASE}${path}`, method: 'GET', validateStatus: () => true, retry: false });
     return { status: res.status, body: res.data && typeof res.data === 'object' ? res.data : {} };

@@ -8,6 +8,8 @@ export const MAX_SETTLING_JOBS = 256;
  */
 export class SettlePipeline {
   private readonly pending = new Set<Promise<void>>();
+  /** Callers waiting for a free place; a race over every pending job would cost a handler per job each time. */
+  private readonly waiting: (() => void)[] = [];
   private failure: { error: unknown } | undefined;
 
   add<T>(settled: Promise<T>, emit: (value: T) => boolean | Promise<boolean>): true | Promise<boolean> {
@@ -19,10 +21,13 @@ export class SettlePipeline {
           this.failure ??= { error };
         },
       )
-      .finally(() => this.pending.delete(task));
+      .finally(() => {
+        this.pending.delete(task);
+        this.waiting.shift()?.();
+      });
     this.pending.add(task);
     if (this.pending.size < MAX_SETTLING_JOBS) return true;
-    return Promise.race(this.pending).then(() => this.check());
+    return new Promise<void>((resolve) => this.waiting.push(resolve)).then(() => this.check());
   }
 
   /** Waits for every job still settling; rethrows the first failure. */

@@ -38,8 +38,11 @@ export interface AttemptsReadResult {
   entries: number;
 }
 
-/** Codes that say "this resource name cannot be read": split the batch to find which. */
-const UNREADABLE = new Set([3 /* INVALID_ARGUMENT */, 5 /* NOT_FOUND */, 7 /* PERMISSION_DENIED */]);
+/**
+ * Codes that say "one of these resource names cannot be read": split the batch to find which.
+ * INVALID_ARGUMENT is not one: it is the filter or the request, and splitting would only repeat it.
+ */
+const UNREADABLE = new Set([5 /* NOT_FOUND */, 7 /* PERMISSION_DENIED */]);
 
 /**
  * Reads Scheduler's refused attempts over a window. Projects go up to 100 to a call; a batch

@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allRules } from '../../rules/index.js';
 import { AttemptsEvidence } from '../../src/evidence/attempts/attempts-evidence.js';
@@ -8,7 +11,7 @@ import { FileAssetSource } from '../../src/inventory/file-source.js';
 import { textLogger } from '../../src/log/logger.js';
 import { runScan } from '../../src/scan/run-scan.js';
 import { SAMPLE_FILES } from '../support/cli-harness.js';
-import { startFakeGcp, type FakeGcp } from '../support/fake-gcp/index.js';
+import { readSeedDir, startFakeGcp, type FakeGcp } from '../support/fake-gcp/index.js';
 import { parseLogFilter } from '../support/fake-gcp/log-filter.js';
 import { Collect, SAMPLE_NOW, sampleLogEntries } from './sample-evidence.js';
 
@@ -146,5 +149,28 @@ describe('the sample organization with its execution logs', () => {
     } finally {
       fake.setFaults([]);
     }
+  });
+
+  it('names the project of a job the inventory did not list beforehand as a gap, and judges the job as before', async () => {
+    // An export of Scheduler jobs alone, read as the CLI reads files: jobs after the model is built.
+    const dir = mkdtempSync(join(tmpdir(), 'cw-jobs-only-'));
+    const file = join(dir, 'jobs.ndjson');
+    const lines = readFileSync(SAMPLE_FILES[0]!, 'utf8').split('\n').filter((l) => l.includes('"asset_type":"cloudscheduler.googleapis.com/Job"') && l.includes('/acme-prod/'));
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const sink = new Collect();
+    const steps = [new AttemptsEvidence({ from: 'projects', window: '7d', since: SINCE, logger, clientOptions: clientOptions() })];
+    const { summary } = await runScan({ source: new FileAssetSource([file]), rules: allRules, sinks: [sink], logger, evidence: steps, now: () => SAMPLE_NOW });
+    expect(summary.jobsScanned).toBe(lines.length);
+    expect(summary.coverageGaps.filter((g) => g.reason.includes('execution logs')).map((g) => g.scope)).toEqual(['projects/acme-prod']);
+    expect(sink.findings.some((f) => 'attempts' in f.evidence)).toBe(false);
+    // Had the jobs been in the model before judging, their project would have been read.
+    const early = [new AttemptsEvidence({ from: 'projects', window: '7d', since: SINCE, logger, clientOptions: clientOptions() })];
+    const records = (await readSeedDir('examples/sample-org')).records.filter((r) => r.assetType === 'cloudscheduler.googleapis.com/Job' && r.name.includes('/acme-prod/'));
+    const eager = { description: 'jobs first', read: async (onRecord: (r: { ok: true; record: (typeof records)[number] }) => void) => {
+      for (const record of records) onRecord({ ok: true, record });
+      return { records: records.length, problems: [], problemCount: 0, gaps: [] };
+    } };
+    const second = await runScan({ source: eager, rules: allRules, sinks: [new Collect()], logger, evidence: early, now: () => SAMPLE_NOW });
+    expect(second.summary.coverageGaps.filter((g) => g.reason.includes('execution logs'))).toEqual([]);
   });
 });

@@ -38,7 +38,7 @@ describe('scan with evidence beyond the inventory', () => {
     expect(refused.message).toMatch(/^3 attempt\(s\) in the last 7d were refused \(401: 0, 403: 3/);
     expect(out.some((f) => f.job.name.endsWith('/export-group-only') && f.ruleId === 'oidc-sa-can-invoke-target')).toBe(false);
     expect(run.stderr).toMatch(/evidence attempts: loggingCalls 1, refusedAttempts 3/);
-    expect(run.stderr).toMatch(/evidence groups: pairs 1,/);
+    expect(run.stderr).toMatch(/evidence groups: pairs 3,/);
     expect(identity.sawAuthorization).toBe(false);
 
     const byEnv = await runCli(['scan', ...sampleInputs(), '--format', 'jsonl'], { ...env, CRONWARDEN_ATTEMPTS_FROM: 'projects', CRONWARDEN_RESOLVE_GROUPS: 'true' });

@@ -51,12 +51,14 @@ describe('group membership through Cloud Identity', () => {
     });
     expect(resolver.edition).toBe('standard');
     // The edition is learnt once: later pairs walk at once, and listings are shared.
-    expect(await resolver.check('data-team@acme.example', 'someone@acme-data.iam.gserviceaccount.com')).toEqual({
+    expect(await resolver.check('data-team@acme.example', 'someone@acme-data.iam.gserviceaccount.com')).toEqual({ result: 'not-member', how: 'walk' });
+    expect(fake.calls.checkTransitive).toBe(1);
+    expect(fake.calls.list).toBe(2);
+    // A nested group of another customer leaves a "not found" unsettled.
+    expect(await resolver.check('ops@acme.example', SA)).toEqual({
       result: 'unknown',
       reason: expect.stringMatching(/nested groups could not be read: group:partners@acme-labs.example \(group partners@acme-labs.example belongs to another customer/),
     });
-    expect(fake.calls.checkTransitive).toBe(1);
-    expect(fake.calls.list).toBe(2);
     expect(fake.sawAuthorization).toBe(false);
   });
 
@@ -101,41 +103,47 @@ describe('group membership through Cloud Identity', () => {
 });
 
 describe('the sample organization with its groups', () => {
-  it('a group grant that holds passes, with the path in evidence', async () => {
-    const { requester } = await identity('standard');
-    const { invoke, result } = await scanSample(new GroupsEvidence({ requester, logger }));
+  const NOT_MEMBER = 'projects/acme-data/locations/europe-west1/jobs/export-group-not-member';
+  const EXTERNAL = 'projects/acme-prod/locations/us-central1/jobs/labs-ingest-group-only';
+
+  it.each(['standard', 'premium'] as const)('on a %s edition: a holding group grant passes, a non-holding one fails, an external group stays unverifiable', async (edition) => {
+    const { requester } = await identity(edition);
+    const { invoke, findings, result } = await scanSample(new GroupsEvidence({ requester, logger }));
     expect(invoke).toMatchObject({ status: 'pass', severity: 'info' });
-    expect(invoke.message).toContain('as a member: group:data-team@acme.example → group:data-readers@acme.example → serviceAccount:data-reader@acme-data.iam.gserviceaccount.com');
-    expect(invoke.evidence.groupPath).toBe(`group:data-team@acme.example → group:data-readers@acme.example → serviceAccount:${SA}`);
-    expect(result.summary.evidence?.groups).toMatchObject({ pairs: 1 });
+    const path = edition === 'standard' ? `group:data-team@acme.example → group:data-readers@acme.example → serviceAccount:${SA}` : `group:data-team@acme.example → serviceAccount:${SA}`;
+    expect(invoke.message).toContain(`as a member: ${path}`);
+    expect(invoke.evidence.groupPath).toBe(path);
+
+    const fail = findings.find((f) => f.job.name === NOT_MEMBER && f.ruleId === 'oidc-sa-can-invoke-target')!;
+    expect(fail).toMatchObject({ status: 'fail', severity: 'high' });
+    expect(fail.message).toBe(
+      'reports-sa@acme-prod.iam.gserviceaccount.com is not a member of group:data-team@acme.example, the only grants of run.routes.invoke on projects/acme-data/locations/europe-west1/services/exporter: calls get 403.',
+    );
+    expect(fail.evidence.groupMembership).toEqual([{ group: 'data-team@acme.example', member: false, how: edition === 'standard' ? 'walk' : 'transitive-check' }]);
+
+    const external = findings.find((f) => f.job.name === EXTERNAL && f.ruleId === 'oidc-sa-can-invoke-target')!;
+    expect(external).toMatchObject({ status: 'unverifiable', severity: 'medium' });
+    expect(external.message).toMatch(/group:labs-admins@acme-labs.example via roles\/owner on .*: group labs-admins@acme-labs.example belongs to another customer/);
+    expect(external.evidence.groupMembership).toEqual([{ group: 'labs-admins@acme-labs.example', member: null, reason: expect.stringMatching(/another customer/) }]);
+    expect(result.summary.evidence?.groups).toMatchObject({ pairs: 3 });
   });
 
-  it('a group grant that does not hold fails', async () => {
-    const groups = edited((g) => {
-      g.get('data-readers@acme.example')!.members = [{ id: 'bob@acme.example', type: 'USER' }];
-      g.get('data-team@acme.example')!.members = g.get('data-team@acme.example')!.members.filter((m) => m.id !== 'partners@acme-labs.example');
-    });
-    const { requester } = await identity('standard', groups);
-    const { invoke } = await scanSample(new GroupsEvidence({ requester, logger }));
-    expect(invoke).toMatchObject({ status: 'fail', severity: 'high' });
-    expect(invoke.message).toBe(`${SA} is not a member of group:data-team@acme.example, the only grants of run.routes.invoke on projects/acme-data/locations/europe-west1/services/exporter: calls get 403.`);
-    expect(invoke.evidence.groupMembership).toEqual([{ group: 'data-team@acme.example', member: false, how: 'walk' }]);
-  });
-
-  it('a group of another customer stays unverifiable, saying why', async () => {
+  it('a grant to a group of another customer stays unverifiable, whatever the edition', async () => {
     const groups = edited((g) => {
       g.get('data-team@acme.example')!.customer = 'C0other';
     });
     const { requester } = await identity('premium', groups);
     const { invoke } = await scanSample(new GroupsEvidence({ requester, logger }));
     expect(invoke).toMatchObject({ status: 'unverifiable', severity: 'medium' });
-    expect(invoke.message).toMatch(/group:data-team@acme.example via roles\/run.invoker on .*: group data-team@acme.example belongs to another customer/);
     expect(invoke.evidence.groupMembership).toEqual([{ group: 'data-team@acme.example', member: null, reason: expect.stringMatching(/another customer/) }]);
   });
 
-  it('without the option, the verdict is unverifiable as before and nothing is asked', async () => {
+  it('without the option, the verdicts are unverifiable as before and nothing is asked', async () => {
     const { invoke, findings } = await scanSample();
     expect(invoke).toMatchObject({ status: 'unverifiable', severity: 'medium' });
+    for (const job of [NOT_MEMBER, EXTERNAL]) {
+      expect(findings.find((f) => f.job.name === job && f.ruleId === 'oidc-sa-can-invoke-target')?.status).toBe('unverifiable');
+    }
     expect(findings.some((f) => 'groupMembership' in f.evidence)).toBe(false);
   });
 });

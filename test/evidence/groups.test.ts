@@ -7,6 +7,7 @@ import { FileAssetSource } from '../../src/inventory/file-source.js';
 import { textLogger } from '../../src/log/logger.js';
 import { runScan } from '../../src/scan/run-scan.js';
 import { SAMPLE_FILES } from '../support/cli-harness.js';
+import { runFakeCloudIdentityCli } from '../support/fake-cloud-identity/cli.js';
 import { startFakeCloudIdentity, type FakeCloudIdentity, type FakeGroup } from '../support/fake-cloud-identity/index.js';
 import { Collect, SAMPLE_NOW, sampleGroups } from './sample-evidence.js';
 
@@ -81,6 +82,16 @@ describe('group membership through Cloud Identity', () => {
     expect(answers.map((a) => a.result)).toEqual(['member', ...Array<string>(19).fill('not-member')]);
     expect(fake.calls.checkTransitive).toBe(1);
     expect(fake.calls.list).toBe(1);
+  });
+
+  it('starts from the command line with the sample groups', async () => {
+    const lines: string[] = [];
+    const fake = await runFakeCloudIdentityCli(['--groups', 'examples/sample-org/evidence/cloud-identity-groups.json', '--edition', 'premium'], (l) => lines.push(l));
+    started.push(fake);
+    expect(lines[1]).toBe(`${CLOUD_IDENTITY_ENDPOINT_ENV}=${fake.url}`);
+    const resolver = new MembershipResolver({ requester: await cloudIdentityRequester({ [CLOUD_IDENTITY_ENDPOINT_ENV]: fake.url }) });
+    expect(await resolver.check('data-team@acme.example', SA)).toMatchObject({ result: 'member', how: 'transitive-check' });
+    await expect(runFakeCloudIdentityCli(['--groups', 'x.json', '--edition', 'gold'])).rejects.toThrow(/premium or standard/);
   });
 
   it('keeps a group of another customer, or a missing one, unverifiable with the reason', async () => {

@@ -1,6 +1,7 @@
 import { Logging } from '@google-cloud/logging';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GOOGLE_API_ENDPOINT_ENV, googleClientOptions } from '../../src/google/client-options.js';
+import { runFakeGcpCli } from './fake-gcp/cli.js';
 import { startFakeGcp, type FakeGcp } from './fake-gcp/index.js';
 import { parseLogFilter } from './fake-gcp/log-filter.js';
 
@@ -132,6 +133,18 @@ describe('the fake entries.list', () => {
     } finally {
       fake.setLatency(0);
       fake.setFaults([]);
+    }
+  });
+
+  it('serves log entry files and log views from the command line', async () => {
+    const view = 'projects/acme-logs/locations/global/buckets/scheduler/views/all';
+    const own = await runFakeGcpCli(['--seed', 'examples/sample-org', '--log-entries', 'examples/sample-org/evidence/log-entries.scheduler-executions.ndjson', '--log-view', view], () => undefined);
+    try {
+      const client = new Logging({ projectId: 'acme-prod', ...googleClientOptions({ [GOOGLE_API_ENDPOINT_ENV]: own.address }) });
+      const [entries] = (await client.getEntries({ resourceNames: [view], filter: 'timestamp>="2026-01-01T00:00:00Z" AND httpRequest.status=403', autoPaginate: false })) as unknown as [unknown[]];
+      expect(entries).toHaveLength(9);
+    } finally {
+      await own.stop();
     }
   });
 });

@@ -18,6 +18,8 @@ export interface FakeCloudIdentityOptions {
   latencyMs?: number;
   /** Members per page of memberships.list at most (the page size asked is honoured below it). */
   pageSize?: number;
+  /** 0 (the default) picks a free port. */
+  port?: number;
   /** Answer these statuses, in order, to the next calls of a path prefix (e.g. `/v1/groups:lookup` → [503]). */
   faults?: Record<string, number[]>;
 }
@@ -105,7 +107,7 @@ export async function startFakeCloudIdentity(opts: FakeCloudIdentityOptions): Pr
   const server = createServer((req, res) => {
     setTimeout(() => handle(req, res), opts.latencyMs ?? 0);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,

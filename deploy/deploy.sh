@@ -32,6 +32,12 @@ TASK_TIMEOUT="${TASK_TIMEOUT:-3600s}"
 MEMORY="${MEMORY:-1Gi}"
 REMEDIATION="${REMEDIATION:-false}"                 # true: also grant the remediation custom roles
 REMEDIATION_TOKEN_SAS="${REMEDIATION_TOKEN_SAS:-}"  # comma-separated accounts remediation may put in jobs
+ATTEMPTS="${ATTEMPTS:-off}"                         # off | sink (aggregated sink, bucket, view) | projects: read refused attempts
+ATTEMPTS_WINDOW="${ATTEMPTS_WINDOW:-7d}"            # how far back the scan reads them
+LOG_BUCKET="${LOG_BUCKET:-cronwarden-scheduler}"    # ATTEMPTS=sink: central bucket in PROJECT
+LOG_VIEW="${LOG_VIEW:-scanner}"                     # ATTEMPTS=sink: the view the scanner reads
+LOG_SINK="${LOG_SINK:-cronwarden-scheduler-executions}"  # ATTEMPTS=sink: organization aggregated sink
+RESOLVE_GROUPS="${RESOLVE_GROUPS:-false}"           # true: settle group grants through Cloud Identity (Admin console step too)
 
 DRY_RUN=false
 ONLY=all
@@ -53,12 +59,16 @@ done
 if [[ -z "$PROJECT" && "$IMAGE" =~ ^[a-z0-9-]+-docker\.pkg\.dev/([a-z][a-z0-9-]+)/ ]]; then PROJECT="${BASH_REMATCH[1]}"; fi
 [[ -n "$PROJECT" ]] || { echo "deploy.sh: set PROJECT (the project of the job; with --image, an Artifact Registry image names it)" >&2; exit 2; }
 [[ "$ORG_ID" =~ ^[0-9]+$ ]] || { echo "deploy.sh: set ORG_ID to the organization's number" >&2; exit 2; }
+[[ "$ATTEMPTS" =~ ^(off|sink|projects)$ ]] || { echo "deploy.sh: ATTEMPTS is off, sink or projects" >&2; exit 2; }
+[[ "$RESOLVE_GROUPS" =~ ^(true|false)$ ]] || { echo "deploy.sh: RESOLVE_GROUPS is true or false" >&2; exit 2; }
 # Where the script pushes what it builds; cloudbuild.yaml pushes to the same repository and name.
 IMAGE_REPO="${REGION}-docker.pkg.dev/${PROJECT}/${REPOSITORY}/cronwarden"
 SCANNER_EMAIL="${SCANNER_SA}@${PROJECT}.iam.gserviceaccount.com"
 TRIGGER_EMAIL="${TRIGGER_SA}@${PROJECT}.iam.gserviceaccount.com"
 TOPIC_NAME="projects/${PROJECT}/topics/${TOPIC}"
 RUN_URI="https://run.googleapis.com/v2/projects/${PROJECT}/locations/${REGION}/jobs/${JOB}:run"
+LOG_VIEW_NAME="projects/${PROJECT}/locations/global/buckets/${LOG_BUCKET}/views/${LOG_VIEW}"
+EXECUTIONS_FILTER='resource.type="cloud_scheduler_job" AND log_id("cloudscheduler.googleapis.com/executions")'
 REMEDIATOR_PERMISSIONS="cloudscheduler.jobs.get,cloudscheduler.jobs.update,run.services.getIamPolicy,run.services.setIamPolicy,cloudfunctions.functions.getIamPolicy,cloudfunctions.functions.setIamPolicy"
 
 # Prints a command the way a shell would read it back.
@@ -107,10 +117,16 @@ deploy_job() {
   if [[ -z "$IMAGE" ]]; then build_image; fi
   local image
   image="$(image_by_digest "$IMAGE")"
+  local env="CRONWARDEN_ORGS=${ORG_ID},CRONWARDEN_TOPIC=${TOPIC_NAME}"
+  case "$ATTEMPTS" in
+    sink) env+=",CRONWARDEN_ATTEMPTS_FROM=${LOG_VIEW_NAME},CRONWARDEN_ATTEMPTS_WINDOW=${ATTEMPTS_WINDOW}" ;;
+    projects) env+=",CRONWARDEN_ATTEMPTS_FROM=projects,CRONWARDEN_ATTEMPTS_WINDOW=${ATTEMPTS_WINDOW}" ;;
+  esac
+  if [[ "$RESOLVE_GROUPS" == true ]]; then env+=",CRONWARDEN_RESOLVE_GROUPS=true"; fi
   run gcloud run jobs deploy "$JOB" --project="$PROJECT" --region="$REGION" --image="$image" \
     --service-account="$SCANNER_EMAIL" --tasks="$TASKS" --max-retries="$MAX_RETRIES" \
     --task-timeout="$TASK_TIMEOUT" --memory="$MEMORY" --labels=app=cronwarden \
-    --set-env-vars="CRONWARDEN_ORGS=${ORG_ID},CRONWARDEN_TOPIC=${TOPIC_NAME}"
+    --set-env-vars="$env"
 }
 
 if [[ "$ONLY" == job ]]; then
@@ -142,6 +158,36 @@ run gcloud organizations add-iam-policy-binding "$ORG_ID" --member="serviceAccou
   --role=roles/cloudasset.viewer --condition=None
 run gcloud pubsub topics add-iam-policy-binding "$TOPIC" --project="$PROJECT" \
   --member="serviceAccount:${SCANNER_EMAIL}" --role=roles/pubsub.publisher
+
+if [[ "$ATTEMPTS" == sink ]]; then
+  echo "# Execution logs: an organization aggregated sink into one bucket; the scanner reads one view of it" >&2
+  run gcloud services enable logging.googleapis.com --project="$PROJECT"
+  exists gcloud logging buckets describe "$LOG_BUCKET" --project="$PROJECT" --location=global ||
+    run gcloud logging buckets create "$LOG_BUCKET" --project="$PROJECT" --location=global --retention-days=30 \
+      --description="Cloud Scheduler execution logs of organization ${ORG_ID} (cronwarden)"
+  exists gcloud logging views describe "$LOG_VIEW" --bucket="$LOG_BUCKET" --project="$PROJECT" --location=global ||
+    run gcloud logging views create "$LOG_VIEW" --bucket="$LOG_BUCKET" --project="$PROJECT" --location=global \
+      --log-filter='LOG_ID("cloudscheduler.googleapis.com/executions")' --description="Scheduler executions, for cronwarden"
+  # The sink copies entries written after it exists; the scan's window fills over the next days.
+  exists gcloud logging sinks describe "$LOG_SINK" --organization="$ORG_ID" ||
+    run gcloud logging sinks create "$LOG_SINK" "logging.googleapis.com/projects/${PROJECT}/locations/global/buckets/${LOG_BUCKET}" \
+      --organization="$ORG_ID" --include-children --log-filter="$EXECUTIONS_FILTER"
+  if $DRY_RUN; then writer="serviceAccount:SINK_WRITER_IDENTITY"; else writer="$(gcloud logging sinks describe "$LOG_SINK" --organization="$ORG_ID" --format='value(writerIdentity)')"; fi
+  # The sink's own writer identity may write into buckets of this project (Logging's sink setup).
+  run gcloud projects add-iam-policy-binding "$PROJECT" --member="$writer" --role=roles/logging.bucketWriter --condition=None
+  run gcloud logging views add-iam-policy-binding "$LOG_VIEW" --bucket="$LOG_BUCKET" --location=global --project="$PROJECT" \
+    --member="serviceAccount:${SCANNER_EMAIL}" --role=roles/logging.viewAccessor
+elif [[ "$ATTEMPTS" == projects ]]; then
+  echo "# Execution logs: read from each project's _Default bucket" >&2
+  run gcloud organizations add-iam-policy-binding "$ORG_ID" --member="serviceAccount:${SCANNER_EMAIL}" \
+    --role=roles/logging.viewer --condition=None
+fi
+
+if [[ "$RESOLVE_GROUPS" == true ]]; then
+  echo "# Group membership: the Cloud Identity API; the Groups Reader admin role is given in the Admin console (docs/evidence.md)" >&2
+  run gcloud services enable cloudidentity.googleapis.com --project="$PROJECT"
+  echo "deploy.sh: now assign the Groups Reader admin role to ${SCANNER_EMAIL} in the Admin console (docs/evidence.md); no gcloud command can" >&2
+fi
 
 echo "# The Cloud Run job" >&2
 cd "$(dirname "$0")/.."

@@ -4,7 +4,7 @@ import type { AccessVerdict } from '../src/model/iam.js';
 import type { KnownPermission } from '../src/model/predefined-roles.js';
 import { SERVERLESS_TARGET_KINDS, type Target } from '../src/model/types.js';
 
-type M = 'granted' | 'iamCheckDisabled' | 'denied' | 'deniedGen2WrongRole' | 'unverifiable' | 'targetUnknown';
+type M = 'granted' | 'iamCheckDisabled' | 'denied' | 'deniedGen2WrongRole' | 'unverifiable' | 'targetUnknown' | 'grantedViaGroup' | 'deniedGroupsChecked';
 
 export default defineRule<M>({
   meta: {
@@ -37,7 +37,7 @@ export default defineRule<M>({
           'resource "google_cloud_run_v2_service_iam_member" "scheduler" {\n  name     = "SERVICE"\n  location = "REGION"\n  role     = "roles/run.invoker"\n  member   = "serviceAccount:SA_EMAIL"\n}',
       },
       limitations: [
-        'Group and domain membership, IAM conditions and IAM deny policies are not in Cloud Asset Inventory: grants that depend on them are unverifiable.',
+        'Group and domain membership, IAM conditions and IAM deny policies are not in Cloud Asset Inventory: grants that depend on them are unverifiable; with --resolve-groups, Cloud Identity settles group membership into pass or fail.',
         'A project, folder or organization policy missing from the inventory makes a denial unverifiable (coverage gap).',
       ],
     },
@@ -49,6 +49,9 @@ export default defineRule<M>({
         '{{sa}} has roles/cloudfunctions.invoker on 2nd gen function {{function}}, which does not let it call; it needs run.routes.invoke on {{target}}: calls get 403.',
       unverifiable: 'Whether {{sa}} holds {{permission}} on {{target}} cannot be confirmed: {{reasons}}.',
       targetUnknown: 'The target {{target}} is not in the inventory; who may invoke it is unknown.',
+      // Used when --resolve-groups settles an `unverifiable` verdict (src/evidence/groups).
+      grantedViaGroup: '{{sa}} holds {{permission}} on {{target}} through {{via}}, as a member: {{path}}.',
+      deniedGroupsChecked: '{{sa}} is not a member of {{groups}}, the only grants of {{permission}} on {{target}}: calls get 403.',
     },
     remediation: { summary: "Grant the token's service account roles/run.invoker (Cloud Run, 2nd gen) or roles/cloudfunctions.invoker (1st gen) on the target.", automatic: false },
   },
@@ -124,7 +127,8 @@ function fromVerdict(verdict: AccessVerdict, sa: string, permission: string, tar
         messageId: 'unverifiable',
         severity: 'medium',
         data: { ...data, reasons: verdict.reasons.join('; ') },
-        evidence: { reasons: verdict.reasons, possibleGrants: verdict.possibleGrants, checkedPolicies: verdict.checkedPolicies },
+        // Account, permission, target and gaps let group membership settle the verdict later.
+        evidence: { reasons: verdict.reasons, possibleGrants: verdict.possibleGrants, checkedPolicies: verdict.checkedPolicies, gaps: verdict.gaps, account: sa, permission, target },
         cause: sa,
       };
   }

@@ -53,6 +53,16 @@ Rules:
   --only-rule ID        run only this rule (repeatable)                                     [CRONWARDEN_ONLY_RULES]
   --skip-rule ID        do not run this rule (repeatable); the summary lists the rules run  [CRONWARDEN_SKIP_RULES]
 
+Evidence beyond the inventory (off unless asked for):
+  --attempts-window W   read refused attempts (401/403) from Scheduler's execution logs over
+                        W (7d, 36h, 90m; default 7d when --attempts-from is given)        [CRONWARDEN_ATTEMPTS_WINDOW]
+  --attempts-from SRC   projects (each project's _Default bucket; roles/logging.viewer) or a
+                        log view projects/P/locations/L/buckets/B/views/V fed by an
+                        aggregated sink (roles/logging.viewAccessor on it)                [CRONWARDEN_ATTEMPTS_FROM]
+  --resolve-groups      settle grants to group: members through Cloud Identity; needs the
+                        Groups Reader admin role in the Admin console (docs/evidence.md)   [CRONWARDEN_RESOLVE_GROUPS]
+  --groups-rate-per-minute N  cap on Cloud Identity calls per minute (default 600)       [CRONWARDEN_GROUPS_RATE_PER_MINUTE]
+
 Logging:
   --log-level LEVEL     debug | info | warn | error | silent (default info)                 [CRONWARDEN_LOG_LEVEL]
   --log-format FMT      text | json: Cloud Logging structured lines; findings on stdout become

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Writable } from 'node:stream';
 import { ConfigurationError } from '../errors.js';
-import { envList, parseScanConfig, type ScanConfig } from '../config/config.js';
+import { attemptsSettings, envList, parseScanConfig, type ScanConfig } from '../config/config.js';
+import type { EvidenceStep } from '../evidence/evidence.js';
 import { severityRank, type Severity } from '../findings/schema.js';
 import { FileAssetSource } from '../inventory/file-source.js';
 import { checkCredentials, needsCredentials } from '../google/credentials.js';
@@ -131,6 +132,10 @@ function parseScanFlags(args: readonly string[]): { flags: Record<string, unknow
         'rule-pack': { type: 'string', multiple: true },
         'only-rule': { type: 'string', multiple: true },
         'skip-rule': { type: 'string', multiple: true },
+        'attempts-window': { type: 'string' },
+        'attempts-from': { type: 'string' },
+        'resolve-groups': { type: 'boolean' },
+        'groups-rate-per-minute': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -161,6 +166,10 @@ function parseScanFlags(args: readonly string[]): { flags: Record<string, unknow
       rulePacks: v['rule-pack'],
       onlyRules: v['only-rule'],
       skipRules: v['skip-rule'],
+      attemptsWindow: v['attempts-window'],
+      attemptsFrom: v['attempts-from'],
+      resolveGroups: v['resolve-groups'],
+      groupsRatePerMinute: v['groups-rate-per-minute'],
     },
   };
 }
@@ -179,10 +188,11 @@ async function scanCommand(args: readonly string[], io: CliIo): Promise<number> 
   const runtime = await prepareScanRuntime(config, io);
   const logger = runtime.logger;
   const source = await createSource(config, logger, io.env);
+  const evidence = await createEvidence(config, logger, io.env);
   const { sinks, finish } = await createSinks(config, io, logger);
   let result: ScanResult;
   try {
-    result = await runScan({ source, rules, sinks, logger, includePasses: config.includePasses, ...runtime.scanOptions });
+    result = await runScan({ source, rules, sinks, logger, includePasses: config.includePasses, evidence, ...runtime.scanOptions });
   } finally {
     runtime.clearProgress();
     await finish();
@@ -250,6 +260,34 @@ async function createSource(config: ScanConfig, logger: Logger, env: NodeJS.Proc
     ratePerMinute: config.ratePerMinute,
     clientOptions: googleClientOptions(env),
   });
+}
+
+/** Evidence from outside the inventory, only when asked for: without it a scan behaves as before. */
+async function createEvidence(config: ScanConfig, logger: Logger, env: NodeJS.ProcessEnv): Promise<EvidenceStep[]> {
+  const steps: EvidenceStep[] = [];
+  const attempts = attemptsSettings(config);
+  if (attempts) {
+    const { AttemptsEvidence } = await import('../evidence/attempts/attempts-evidence.js');
+    const { parseWindow } = await import('../evidence/attempts/filter.js');
+    const { googleClientOptions } = await import('../google/client-options.js');
+    steps.push(
+      new AttemptsEvidence({
+        from: attempts.from,
+        window: attempts.window,
+        since: new Date(Date.now() - parseWindow(attempts.window)!),
+        logger,
+        clientOptions: googleClientOptions(env),
+        concurrency: Math.min(config.concurrency, 8),
+        scopeProjects: config.projects,
+      }),
+    );
+  }
+  if (config.resolveGroups) {
+    const { GroupsEvidence } = await import('../evidence/groups/groups-evidence.js');
+    const { cloudIdentityRequester } = await import('../evidence/groups/cloud-identity-client.js');
+    steps.push(new GroupsEvidence({ requester: await cloudIdentityRequester(env), logger, concurrency: config.concurrency, callsPerMinute: config.groupsRatePerMinute }));
+  }
+  return steps;
 }
 
 async function createSinks(config: ScanConfig, io: CliIo, logger: Logger): Promise<{ sinks: FindingSink[]; finish: () => Promise<void> }> {

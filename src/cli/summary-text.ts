@@ -20,6 +20,9 @@ export function formatSummary(s: ScanSummary, sinks: readonly SinkReport[]): str
     const total = skipped.reduce((a, [, n]) => a + n, 0);
     lines.push(`  assets skipped (types not used): ${total} (${skipped.slice(0, 5).map(([t, n]) => `${t} ${n}`).join(', ')}${skipped.length > 5 ? ', …' : ''})`);
   }
+  for (const [kind, stats] of Object.entries(s.evidence ?? {})) {
+    lines.push(`  evidence ${kind}: ${Object.entries(stats).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  }
   if (s.unreadableRecords > 0) {
     lines.push(`  UNREADABLE records: ${s.unreadableRecords}`);
     for (const p of s.problems.slice(0, 10)) lines.push(`    ${p.origin}: ${p.message}`);

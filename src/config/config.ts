@@ -58,6 +58,20 @@ export const ScanConfigSchema = z
     rulePacks: list.default([]),
     onlyRules: list.default([]),
     skipRules: list.default([]),
+    attemptsWindow: z
+      .string()
+      .regex(/^[1-9]\d{0,3}[dhm]$/, 'a window like 7d, 36h or 90m')
+      .refine((w) => !w.endsWith('d') || Number(w.slice(0, -1)) <= 30, 'at most 30d (Scheduler logs stay 30 days in _Default)')
+      .optional(),
+    attemptsFrom: z
+      .string()
+      .regex(
+        /^projects$|^(projects|organizations|folders|billingAccounts)\/[^/\s]+\/locations\/[^/\s]+\/buckets\/[^/\s]+\/views\/[^/\s]+$/,
+        '"projects" (each project\'s own logs) or a log view: projects/P/locations/L/buckets/B/views/V',
+      )
+      .optional(),
+    resolveGroups: z.boolean().default(false),
+    groupsRatePerMinute: z.coerce.number().int().min(1).max(100_000).default(600),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -71,6 +85,12 @@ export const ScanConfigSchema = z
   });
 
 export type ScanConfig = z.infer<typeof ScanConfigSchema>;
+
+/** Execution logs are read when either attempts setting is given; the window defaults to 7 days. */
+export function attemptsSettings(c: ScanConfig): { window: string; from: string } | undefined {
+  if (c.attemptsWindow === undefined && c.attemptsFrom === undefined) return undefined;
+  return { window: c.attemptsWindow ?? '7d', from: c.attemptsFrom ?? 'projects' };
+}
 
 /** Environment variables for every scan setting, for Cloud Run jobs. Flags win over them. */
 export const ENV_VARS = {
@@ -94,6 +114,10 @@ export const ENV_VARS = {
   rulePacks: 'CRONWARDEN_RULE_PACKS',
   onlyRules: 'CRONWARDEN_ONLY_RULES',
   skipRules: 'CRONWARDEN_SKIP_RULES',
+  attemptsWindow: 'CRONWARDEN_ATTEMPTS_WINDOW',
+  attemptsFrom: 'CRONWARDEN_ATTEMPTS_FROM',
+  resolveGroups: 'CRONWARDEN_RESOLVE_GROUPS',
+  groupsRatePerMinute: 'CRONWARDEN_GROUPS_RATE_PER_MINUTE',
 } as const satisfies Record<keyof ScanConfig, string>;
 
 const ENUM_KEYS = ['format', 'failOn', 'logLevel', 'logFormat', 'exitMode'] as const;
@@ -106,7 +130,7 @@ export function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
     if (LIST_KEYS.has(key)) out[key] = splitList(raw);
-    else if (key === 'includePasses') out[key] = parseBool(raw, name);
+    else if (key === 'includePasses' || key === 'resolveGroups') out[key] = parseBool(raw, name);
     else out[key] = raw;
   }
   return out;

@@ -9,12 +9,24 @@ export interface Grant {
   member: string;
   /** Why the grant is only possible, for `maybe` grants. */
   uncertainty?: string;
+  /**
+   * Set on a `maybe` grant whose only doubt is whether the account is a member of this group
+   * (its email): Cloud Identity can settle it (src/evidence/groups) after judging.
+   */
+  group?: string;
 }
 
 export type AccessVerdict =
   | { result: 'granted'; grants: Grant[] }
   | { result: 'denied'; checkedPolicies: string[] }
-  | { result: 'unverifiable'; reasons: string[]; possibleGrants: Grant[]; checkedPolicies: string[] };
+  | {
+      result: 'unverifiable';
+      reasons: string[];
+      possibleGrants: Grant[];
+      checkedPolicies: string[];
+      /** The reasons that are not about a possible grant (policies or ancestry missing, malformed bindings). */
+      gaps: string[];
+    };
 
 export interface AccessQuery {
   /** An IAM member string: `serviceAccount:x@p.iam.gserviceaccount.com`. */
@@ -101,6 +113,7 @@ export function checkAccess(store: PolicyStore, q: AccessQuery): AccessVerdict {
         const doubts = [role.why, cover.why, binding.condition ? `the binding has an IAM condition ("${binding.condition}")` : undefined]
           .filter((d): d is string => d !== undefined);
         if (role.holds === 'yes' && cover.covers === 'yes' && doubts.length === 0) grants.push(grant);
+        else if (role.holds === 'yes' && doubts.length === 1 && member.startsWith('group:')) possible.push({ ...grant, uncertainty: doubts[0]!, group: member.slice('group:'.length) });
         else possible.push({ ...grant, uncertainty: doubts.join('; ') });
       }
     }
@@ -129,6 +142,7 @@ export function checkAccess(store: PolicyStore, q: AccessQuery): AccessVerdict {
       reasons: [...possible.map((g) => `${g.member} via ${g.role} on ${g.resource}: ${g.uncertainty}`), ...reasons],
       possibleGrants: possible,
       checkedPolicies: checked,
+      gaps: reasons,
     };
   }
   return { result: 'denied', checkedPolicies: checked };

@@ -123,6 +123,8 @@ export function parseJob(record: AssetRecord): Parsed<ScheduledJob> {
     return { ok: false, reason: `job ${name} has no target (httpTarget, pubsubTarget or appEngineHttpTarget)` };
   }
   const status = obj(data.status);
+  const attemptTime = str(data.lastAttemptTime);
+  if (attemptTime) job.lastAttemptTime = attemptTime;
   if (status) {
     const code = rpcCode(status.code);
     if (code !== undefined && code !== 0) {

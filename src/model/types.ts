@@ -35,10 +35,29 @@ export interface ScheduledJob {
   appEngine?: { relativeUri?: string; service?: string };
   /** The last attempt's google.rpc.Status, when the inventory has it. */
   lastAttempt?: { code: number; message?: string; time?: string };
+  /** When the last attempt started (`Job.lastAttemptTime`), whatever its outcome. */
+  lastAttemptTime?: string;
+  /** Refused attempts in the execution logs, when they were read for the job's project (`--attempts-window`). */
+  attempts?: AttemptHistory;
   ancestors?: string[];
   /** The record's `update_time`, which decides between duplicate records of one job. */
   updateTime?: string;
   source: SourceRef;
+}
+
+/** What the job's execution logs say about refused attempts over a window (src/evidence/attempts). */
+export interface AttemptHistory {
+  /** The window read, e.g. `7d`, and where it starts (RFC 3339). */
+  window: string;
+  since: string;
+  /** Attempts that ended 401 / UNAUTHENTICATED and 403 / PERMISSION_DENIED. */
+  unauthenticated: number;
+  permissionDenied: number;
+  /** Log timestamps of the first and last refused attempt in the window. */
+  firstFailureTime?: string;
+  lastFailureTime?: string;
+  /** The HTTP code or status name of the last refused attempt. */
+  lastFailure?: string;
 }
 
 export interface RunService {

@@ -12,6 +12,8 @@ import type { FindingSink, SinkReport } from '../sinks/sink.js';
 import type { Logger } from '../log/logger.js';
 import type { ScanSummary } from './summary.js';
 import { VERSION } from '../version.js';
+import type { EvidenceStep } from '../evidence/evidence.js';
+import { SettlePipeline } from './settle-pipeline.js';
 
 export interface ScanOptions {
   source: AssetSource;
@@ -28,6 +30,8 @@ export interface ScanOptions {
   /** Called once per judged job, for progress displays. */
   onProgress?: (done: number, total: number) => void;
   now?: () => Date;
+  /** Facts from outside the inventory (execution logs, group membership), joined around judging. */
+  evidence?: readonly EvidenceStep[];
 }
 
 export interface ScanResult {
@@ -76,6 +80,10 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
     { deferJobs: true },
   );
   const inventory = builder.finish();
+  const evidence = opts.evidence ?? [];
+  for (const step of evidence) await step.prepare?.(inventory);
+  const annotating = evidence.filter((e) => e.annotate);
+  const settling = evidence.filter((e) => e.settle);
 
   const observedAt = started.toISOString();
   const summary: ScanSummary = {
@@ -129,16 +137,30 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
       return false;
     }
     summary.jobsScanned++;
+    for (const step of annotating) step.annotate!(job);
     const judged = judgeJob(job, inventory, opts.rules, { scanId, observedAt }, { includePasses: opts.includePasses ?? false, onPass: countPass });
+    opts.onProgress?.(summary.jobsScanned, Math.max(expected, summary.jobsScanned));
+    if (settling.length > 0) return pipeline.add(settleAll(job, judged), emit);
+    return emit(judged);
+  };
+  /** Evidence that settles verdicts (group membership) may wait on an API: several jobs wait at once. */
+  const pipeline = new SettlePipeline();
+  const settleAll = async (job: ScheduledJob, judged: Finding[]): Promise<Finding[]> => {
+    let out = judged;
+    for (const step of settling) out = await step.settle!(job, out);
+    return out;
+  };
+  const emit = (judged: readonly Finding[]): boolean | Promise<boolean> => {
     let waits: Promise<void>[] | undefined;
     for (const finding of judged) {
       countFinding(summary, finding);
+      // A verdict settled into a pass after judging is counted like the judge's own passes.
+      if (finding.status === 'pass' && !(opts.includePasses ?? false)) continue;
       for (const sink of opts.sinks) {
         const pending = sink.write(finding);
         if (pending) (waits ??= []).push(pending);
       }
     }
-    opts.onProgress?.(summary.jobsScanned, Math.max(expected, summary.jobsScanned));
     return waits ? Promise.all(waits).then(() => true) : true;
   };
   const stopUnlessJudged = (ok: boolean): void => {
@@ -201,6 +223,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
       if (!(await judge(job))) break;
     }
   }
+  await pipeline.drain();
   opts.rules.forEach((rule, i) => countResult(summary, rule.meta.id, 'pass', 'info', passesByRule[i]!));
   summary.assetsRead = inventory.stats.assetsRead;
   summary.assetsSkippedByType = Object.fromEntries([...inventory.stats.skippedByType].sort((a, b) => b[1] - a[1]));
@@ -234,6 +257,10 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
   }
   for (const scope of [...inventory.unknownAncestry].sort()) {
     summary.coverageGaps.push({ scope, reason: 'project or its folders/organization not in the inventory; inherited IAM could not be evaluated' });
+  }
+  for (const step of evidence) {
+    summary.coverageGaps.push(...step.gaps());
+    (summary.evidence ??= {})[step.name] = step.stats();
   }
   summary.partial = summary.unreadableRecords > 0 || summary.coverageGaps.length > 0 || interrupted;
   summary.durationMs = now().getTime() - started.getTime();

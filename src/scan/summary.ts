@@ -33,6 +33,8 @@ export interface ScanSummary {
   duplicateRecords?: number;
   /** The first duplicates: which record was used and which ignored. */
   duplicates?: DuplicateRecord[];
+  /** Counters of the evidence read from outside the inventory, by kind (`attempts`, `groups`), when asked for. */
+  evidence?: Record<string, Record<string, number>>;
   /** Present with sharded Cloud Run tasks: this task's index and the task count. */
   shard?: { index: number; count: number };
 }

@@ -33,7 +33,7 @@ describe('cronwarden scan over the bundled sample', () => {
   it('gives the expected verdict for each named sample job', async () => {
     const run = await runCli(['scan', ...sampleInputs(), '--format', 'json']);
     const doc = JSON.parse(run.stdout) as { findings: Finding[]; summary: { jobsScanned: number } };
-    expect(doc.summary.jobsScanned).toBe(29);
+    expect(doc.summary.jobsScanned).toBe(31);
     const verdicts = new Set(doc.findings.map((f) => `${f.job.name.split('/').pop()} ${f.ruleId} ${f.status} ${f.severity}`));
     for (const expected of [
       'billing-no-token http-target-uses-oidc fail high',
@@ -47,6 +47,8 @@ describe('cronwarden scan over the bundled sample', () => {
       'sync-crm-functions-invoker-only oidc-sa-can-invoke-target fail high',
       'reports-not-invoker oidc-sa-can-invoke-target fail high',
       'export-group-only oidc-sa-can-invoke-target unverifiable medium',
+      'export-group-not-member oidc-sa-can-invoke-target unverifiable medium',
+      'labs-ingest-group-only oidc-sa-can-invoke-target unverifiable medium',
       'run-job-trigger-oidc google-api-target-uses-oauth fail high',
       'disabled-service-account token-sa-exists-and-enabled fail high',
       'missing-service-account token-sa-exists-and-enabled fail high',

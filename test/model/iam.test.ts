@@ -125,6 +125,21 @@ describe('checkAccess', () => {
     expect(checkAccess(world([b('roles/viewer', [ME], 'weekdays-only')]), q()).result).toBe('denied');
   });
 
+  it('names the group of a grant whose only doubt is membership, and keeps gaps apart', () => {
+    const v = checkAccess(world([b('roles/run.invoker', ['group:g@example.com', 'domain:example.com']), b('roles/run.invoker', ['group:c@example.com'], 'weekdays-only')]), q());
+    expect(v.result).toBe('unverifiable');
+    if (v.result !== 'unverifiable') return;
+    // Only the unconditional group grant can be settled by asking Cloud Identity.
+    expect(v.possibleGrants.map((g) => [g.member, g.group])).toEqual([
+      ['group:g@example.com', 'g@example.com'],
+      ['domain:example.com', undefined],
+      ['group:c@example.com', undefined],
+    ]);
+    expect(v.gaps).toEqual([]);
+    const gap = checkAccess(store({ [SERVICE]: [b('roles/run.invoker', ['group:g@example.com'])], [PROJECT_NODE]: [], [ORG_NODE]: [] }), q());
+    expect(gap.result === 'unverifiable' && gap.gaps.join()).toMatch(/not in the inventory/);
+  });
+
   it('lets a definite grant win over possible ones', () => {
     const v = checkAccess(world([b('roles/run.invoker', ['group:g@example.com'])], { [ORG_NODE]: [b('roles/run.invoker', [ME])] }), q());
     expect(v.result).toBe('granted');

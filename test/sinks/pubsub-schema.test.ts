@@ -58,6 +58,17 @@ describe('the topic schema (schemas/finding.proto)', () => {
     expect(event.attributes).toMatchObject({ shardIndex: '2', shardCount: '8', deliveryPartial: 'true' });
   });
 
+  it('accepts the evidence counters of a scan that read execution logs and group membership', () => {
+    const summary = aSummary(someFindings(3), { evidence: { attempts: { loggingCalls: 10, refusedAttempts: 1000 }, groups: { pairs: 1240 } } });
+    const event = scanCompletedMessage(summary, { findingsPublished: 3, findingsSpooled: 0 });
+    expect(valid(event.data)).toEqual([]);
+    expect(JSON.parse(event.data.toString('utf8')).scanCompleted.evidence).toEqual([
+      { evidence: 'attempts', counter: 'loggingCalls', value: 10 },
+      { evidence: 'attempts', counter: 'refusedAttempts', value: 1000 },
+      { evidence: 'groups', counter: 'pairs', value: 1240 },
+    ]);
+  });
+
   it('accepts any finding the finding schema accepts (property)', () => {
     const text = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 });
     const segment = fc.stringMatching(/^[a-z][a-z0-9-]{2,20}$/);

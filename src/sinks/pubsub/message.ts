@@ -95,6 +95,9 @@ export function scanCompletedWire(summary: ScanSummary, delivery: DeliveryCounts
       partial: summary.partial,
       ...(summary.shard ? { shard: { index: summary.shard.index, count: summary.shard.count } } : {}),
       delivery,
+      ...(summary.evidence
+        ? { evidence: Object.entries(summary.evidence).flatMap(([evidence, counters]) => Object.entries(counters).map(([counter, value]) => ({ evidence, counter, value }))) }
+        : {}),
     },
   };
 }

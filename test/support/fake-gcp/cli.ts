@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { startFakeGcp, type FakeGcp, type FaultRule } from './index.js';
@@ -16,6 +17,9 @@ CRONWARDEN_GOOGLE_API_ENDPOINT=HOST:PORT.
   --fault SPEC        METHOD=CODE[@RATE][#SCOPE], e.g. ListAssets=UNAVAILABLE@0.2 or
                       ListAssets=PERMISSION_DENIED#projects/acme-data (repeatable)
   --seed-random N     seed of the fault generator (default 1)
+  --log-entries FILE  also serve these LogEntry JSON lines (e.g. examples/sample-org/evidence/*.ndjson)
+  --log-view NAME     serve a log view projects/P/locations/L/buckets/B/views/V showing every
+                      project's entries, as an aggregated sink would fill it (repeatable)
 `;
 
 /** Parses `ListAssets=UNAVAILABLE@0.2` or `asset.ListAssets=PERMISSION_DENIED#folders/2` into a fault rule. */
@@ -40,6 +44,8 @@ export async function runFakeGcpCli(argv: string[], print: (line: string) => voi
       'latency-ms': { type: 'string', default: '0' },
       fault: { type: 'string', multiple: true, default: [] },
       'seed-random': { type: 'string', default: '1' },
+      'log-entries': { type: 'string', multiple: true, default: [] },
+      'log-view': { type: 'string', multiple: true, default: [] },
       help: { type: 'boolean', default: false },
     },
   });
@@ -48,8 +54,13 @@ export async function runFakeGcpCli(argv: string[], print: (line: string) => voi
   const latencyMs = Number(values['latency-ms']);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port ${values.port} is not a port number\n\n${USAGE}`);
   if (!Number.isFinite(latencyMs) || latencyMs < 0) throw new Error(`--latency-ms ${values['latency-ms']} is not a number of milliseconds`);
+  const logEntries: Record<string, unknown>[] = [];
+  for (const file of values['log-entries']) {
+    for (const line of (await readFile(file, 'utf8')).split('\n')) if (line.trim()) logEntries.push(JSON.parse(line) as Record<string, unknown>);
+  }
   const fake = await startFakeGcp({
     seedDir: values.seed,
+    logEntries,
     port,
     host: values.host,
     latencyMs,
@@ -57,6 +68,7 @@ export async function runFakeGcpCli(argv: string[], print: (line: string) => voi
     randomSeed: Number(values['seed-random']),
     logRequests: false,
   });
+  for (const name of values['log-view']) fake.logging.addView({ name, projects: 'all' });
   print(`fake Google APIs listening on ${fake.address}, seeded with ${fake.store.size()} assets from ${values.seed}`);
   print(`CRONWARDEN_GOOGLE_API_ENDPOINT=${fake.address}`);
   return fake;

@@ -1,8 +1,11 @@
 /**
  * A subset of the Cloud Logging query language, enough for the filters a scanner writes:
- * comparisons (`=`, `!=`, `<`, `<=`, `>`, `>=`, `:` for "has"), `AND` (also implicit), `OR`
- * (binding tighter than AND, as in Logging), `NOT`/`-`, parentheses, quoted path segments
- * (`jsonPayload."@type"`) and `log_id("…")`. Anything else throws, so a test finds out.
+ * comparisons (`=`, `!=`, `<`, `<=`, `>`, `>=`, `:` for "has", `=~`/`!~` for a regular
+ * expression), `AND` (also implicit), `OR` (binding tighter than AND, as in Logging), `NOT`/`-`,
+ * parentheses, value-level OR (`field=("a" OR "b")`), quoted path segments
+ * (`jsonPayload."@type"`) and `log_id("…")`. String comparisons ignore case, as Logging's do;
+ * regular expressions do not, unless they start with `(?i)`. Anything else (another function,
+ * an operator it does not know) throws, so a test finds out instead of matching nothing.
  */
 
 type Json = Record<string, unknown>;
@@ -14,7 +17,7 @@ type Token = { kind: 'word' | 'string' | 'op' | 'lparen' | 'rparen' | 'dot' | 'c
 
 function tokenize(filter: string): Token[] {
   const tokens: Token[] = [];
-  const re = /\s*(?:(")((?:[^"\\]|\\.)*)"|(<=|>=|!=|=|<|>|:)|(\()|(\))|(\.)|(,)|([^\s()"=<>!:.,]+))/gy;
+  const re = /\s*(?:(")((?:[^"\\]|\\.)*)"|(=~|!~|<=|>=|!=|=|<|>|:)|(\()|(\))|(\.)|(,)|([^\s()"=<>!:.,]+))/gy;
   let m: RegExpExecArray | null;
   let pos = 0;
   while (pos < filter.length && (m = re.exec(filter)) !== null) {
@@ -40,9 +43,23 @@ function lookup(entry: Json, path: string[]): unknown {
   return cur;
 }
 
-function compare(actual: unknown, op: string, expected: string, path: string[]): boolean {
-  if (actual === undefined || actual === null) return op === '!=';
-  if (Array.isArray(actual)) return actual.some((a) => compare(a, op, expected, path));
+/** RE2 as Logging uses it, as far as JavaScript can follow: a leading `(?i)` is the only flag read. */
+export function logRegex(pattern: string): RegExp {
+  const insensitive = pattern.startsWith('(?i)');
+  try {
+    return new RegExp(insensitive ? pattern.slice(4) : pattern, insensitive ? 'iu' : 'u');
+  } catch (err) {
+    throw new Error(`invalid regular expression "${pattern}": ${(err as Error).message}`);
+  }
+}
+
+function compare(actual: unknown, op: string, expected: string, path: string[], regex?: RegExp): boolean {
+  if (actual === undefined || actual === null) return op === '!=' || op === '!~';
+  if (Array.isArray(actual)) return actual.some((a) => compare(a, op, expected, path, regex));
+  if (regex) {
+    const text = typeof actual === 'object' ? JSON.stringify(actual) : String(actual);
+    return regex.test(text) === (op === '=~');
+  }
   if (typeof actual === 'object') return op === ':' ? JSON.stringify(actual).toLowerCase().includes(expected.toLowerCase()) : false;
   const text = String(actual);
   if (op === ':') return text.toLowerCase().includes(expected.toLowerCase());
@@ -57,6 +74,10 @@ function compare(actual: unknown, op: string, expected: string, path: string[]):
   } else if (/^\d{4}-\d\d-\d\dT/.test(text) && /^\d{4}-\d\d-\d\dT/.test(expected)) {
     a = Date.parse(text);
     b = Date.parse(expected);
+  } else {
+    // Logging compares strings without regard to case.
+    a = text.toLowerCase();
+    b = expected.toLowerCase();
   }
   switch (op) {
     case '=':
@@ -118,6 +139,9 @@ export function parseLogFilter(filter: string): EntryPredicate {
   const comparison = (): EntryPredicate => {
     const first = tokens[i++];
     if (!first || (first.kind !== 'word' && first.kind !== 'string')) throw new Error(`unexpected "${first?.text ?? 'end of filter'}"`);
+    if (first.kind === 'word' && first.text !== 'log_id' && peek()?.kind === 'lparen') {
+      throw new Error(`the function ${first.text}() is not implemented by this fake`);
+    }
     if (first.kind === 'word' && first.text === 'log_id' && peek()?.kind === 'lparen') {
       i++;
       const arg = tokens[i++];
@@ -139,9 +163,34 @@ export function parseLogFilter(filter: string): EntryPredicate {
       return (e) => JSON.stringify(e).toLowerCase().includes(needle);
     }
     i++;
-    const value = tokens[i++];
-    if (!value || (value.kind !== 'word' && value.kind !== 'string')) throw new Error(`a value must follow "${op.text}"`);
-    return (e) => compare(lookup(e, path), op.text, value.text, path);
+    const values = valueList(op.text);
+    const regexes = op.text === '=~' || op.text === '!~' ? values.map(logRegex) : undefined;
+    const negated = op.text === '!=' || op.text === '!~';
+    // `f!=("a" OR "b")` is NOT (f="a" OR f="b"), as in Logging.
+    if (negated && values.length > 1) {
+      const positive = op.text === '!=' ? '=' : '=~';
+      return (e) => !values.some((v, k) => compare(lookup(e, path), positive, v, path, regexes?.[k]));
+    }
+    return (e) => values.some((v, k) => compare(lookup(e, path), op.text, v, path, regexes?.[k]));
+  };
+  /** One value, or a parenthesised list of values joined by OR (value-level OR). */
+  const valueList = (op: string): string[] => {
+    const isValue = (t: Token | undefined): t is Token => t !== undefined && (t.kind === 'word' || t.kind === 'string') && !(t.kind === 'word' && (t.text === 'OR' || t.text === 'AND' || t.text === 'NOT'));
+    if (peek()?.kind !== 'lparen') {
+      const value = tokens[i++];
+      if (!isValue(value)) throw new Error(`a value must follow "${op}"`);
+      return [value.text];
+    }
+    i++;
+    const values: string[] = [];
+    for (;;) {
+      const value = tokens[i++];
+      if (!isValue(value)) throw new Error(`a value must follow "${op}(" or "OR"`);
+      values.push(value.text);
+      const next = tokens[i++];
+      if (next?.kind === 'rparen') return values;
+      if (!isWord(next, 'OR')) throw new Error(`only OR may join values inside "${op}(…)"; got "${next?.text ?? 'end of filter'}"`);
+    }
   };
 
   const predicate = andExpr();

@@ -140,6 +140,7 @@ describe('fake Cloud Scheduler', () => {
     const [all] = await scheduler.listJobs({ parent: 'projects/acme-data/locations/europe-west1' });
     expect(all.map((j) => j.name)).toEqual([
       'projects/acme-data/locations/europe-west1/jobs/export-custom-role',
+      'projects/acme-data/locations/europe-west1/jobs/export-group-not-member',
       'projects/acme-data/locations/europe-west1/jobs/export-group-only',
     ]);
 

@@ -1,6 +1,7 @@
 import type { AssetRecord, InputProblem } from '../inventory/asset-record.js';
 import { ASSET_TYPES, POLICY_ASSET_TYPES, USED_ASSET_TYPES, relativeName } from './asset-types.js';
-import { checkAccess, type AccessQuery, type AccessVerdict, type PolicyStore } from './iam.js';
+import { checkAccess, type AccessQuery, type AccessVerdict, type PolicyStore, type ServiceAccountPlacement } from './iam.js';
+import { serviceAccountProjectFromEmail } from './service-account-project.js';
 import {
   parseCustomRole,
   parseFunction,
@@ -327,6 +328,18 @@ export class Inventory implements PolicyStore {
   }
   customRole(name: string): CustomRole | undefined {
     return this.roles.get(name);
+  }
+
+  /** Where a service account sits, from its asset (or its email) and its project's ancestry: resolves principal sets. */
+  serviceAccountPlacement(email: string): ServiceAccountPlacement {
+    const asset = this.serviceAccount(email)?.projectId;
+    const ref = asset !== undefined ? { projectId: asset } : serviceAccountProjectFromEmail(email);
+    if (!ref) return { projectNumber: undefined, why: `the project of ${email} cannot be told from the inventory or its email` };
+    const project = 'projectId' in ref ? ref.projectId : ref.projectNumber;
+    const number = this.projectNumber(project);
+    if (!number) return { projectNumber: undefined, why: `project ${project} of ${email} is not in the inventory` };
+    const containers = this.ancestorsOf({ project: number });
+    return containers ? { projectNumber: number, containers } : { projectNumber: number, containers: undefined, why: `the folders and organization above project ${project} are not known` };
   }
 
   /**

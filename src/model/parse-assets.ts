@@ -222,10 +222,10 @@ export function parseCustomRole(record: AssetRecord): Parsed<CustomRole> {
   if (!/^(projects|organizations)\/[^/]+\/roles\/[^/]+$/.test(name)) {
     return { ok: false, reason: `role name "${name}" is not a custom role name` };
   }
-  return {
-    ok: true,
-    value: { name, permissions: new Set(strList(data.includedPermissions)), deleted: data.deleted === true },
-  };
+  const role: CustomRole = { name, permissions: new Set(strList(data.includedPermissions)), deleted: data.deleted === true };
+  const stage = str(data.stage);
+  if (stage) role.stage = stage;
+  return { ok: true, value: role };
 }
 
 /** Reads an IAM policy; malformed bindings are dropped and named, the rest kept. */

@@ -83,6 +83,8 @@ export interface CustomRole {
   name: string;
   permissions: ReadonlySet<string>;
   deleted: boolean;
+  /** RoleLaunchStage (`GA`, `BETA`, `DISABLED`, …); a DISABLED role grants nothing. */
+  stage?: string;
 }
 
 export interface Binding {

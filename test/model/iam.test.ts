@@ -180,7 +180,7 @@ describe('roleHolds and memberCovers', () => {
 });
 
 describe('publicGrants', () => {
-  it('lists allUsers and allAuthenticatedUsers holding the permission, without conditions', () => {
+  it('lists allUsers holding the permission, without conditions; allAuthenticatedUsers still needs a token, so it is not public', () => {
     const s = store({
       [SERVICE]: [
         b('roles/run.invoker', ['allUsers', ME]),
@@ -191,7 +191,6 @@ describe('publicGrants', () => {
     });
     expect(publicGrants(s, SERVICE, 'run.routes.invoke')).toEqual([
       { resource: SERVICE, role: 'roles/run.invoker', member: 'allUsers' },
-      { resource: SERVICE, role: 'roles/run.servicesInvoker', member: 'allAuthenticatedUsers' },
     ]);
   });
   it('is empty for a resource without a policy', () => {

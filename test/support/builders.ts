@@ -63,8 +63,13 @@ export function serviceAccount(email = SA, opts: { disabled?: boolean; projectId
   });
 }
 
-export function customRole(name: string, permissions: string[], opts: { deleted?: boolean } = {}): AssetRecord {
-  return rec(`//iam.googleapis.com/${name}`, 'iam.googleapis.com/Role', { name, includedPermissions: permissions, ...(opts.deleted ? { deleted: true } : {}) });
+export function customRole(name: string, permissions: string[], opts: { deleted?: boolean; stage?: string } = {}): AssetRecord {
+  return rec(`//iam.googleapis.com/${name}`, 'iam.googleapis.com/Role', {
+    name,
+    includedPermissions: permissions,
+    ...(opts.deleted ? { deleted: true } : {}),
+    ...(opts.stage ? { stage: opts.stage } : {}),
+  });
 }
 
 export const runName = (name = 'svc', project = PROJECT, region = REGION): string => `//run.googleapis.com/projects/${project}/locations/${region}/services/${name}`;

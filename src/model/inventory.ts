@@ -12,6 +12,7 @@ import {
   type Parsed,
 } from './parse-assets.js';
 import { resolveTarget } from './targets.js';
+import { deterministicRunUrl, type DeterministicUrl } from './run-urls.js';
 import { parseHttpUrl } from './url.js';
 import type { CloudFunction, CustomRole, Policy, ProjectInfo, RunService, ScheduledJob, ServiceAccount, Target } from './types.js';
 
@@ -231,7 +232,7 @@ export class Inventory implements PolicyStore {
     for (const p of projectsByNumber.values()) if (p.id) this.projectById.set(p.id, p);
     for (const s of runServices) {
       this.runByKey.set(this.serviceKey(s.project, s.region, s.serviceName), s);
-      for (const u of s.urls) {
+      for (const u of s.tagUrls ? [...s.urls, ...s.tagUrls] : s.urls) {
         const host = hostOf(u);
         if (host) this.runByHost.set(host, s);
       }
@@ -269,6 +270,10 @@ export class Inventory implements PolicyStore {
 
   runServiceByKey(project: string, region: string, name: string): RunService | undefined {
     return this.runByKey.get(this.serviceKey(project, region, name));
+  }
+  /** The service's deterministic URL (or, with `tag`, its tag URL in that form), as far as the inventory shows. */
+  deterministicRunUrl(service: RunService, tag?: string): DeterministicUrl {
+    return deterministicRunUrl(service, this.projectNumber(service.project), tag);
   }
   runServiceByHost(host: string): RunService | undefined {
     return this.runByHost.get(host);

@@ -147,6 +147,8 @@ export function parseRunService(record: AssetRecord): Parsed<RunService> {
     service.urls = [...new Set(urls)];
     service.customAudiences = jsonStringList(annotations['run.googleapis.com/custom-audiences']);
     service.invokerIamDisabled = String(annotations['run.googleapis.com/invoker-iam-disabled']) === 'true';
+    if (String(annotations['run.googleapis.com/default-url-disabled']) === 'true') service.defaultUriDisabled = true;
+    addTagUrls(service, Array.isArray(status?.traffic) ? status.traffic.map((t) => obj(t)?.url) : []);
     const ingress = str(annotations['run.googleapis.com/ingress']);
     if (ingress) service.ingress = ingress;
   } else {
@@ -156,10 +158,18 @@ export function parseRunService(record: AssetRecord): Parsed<RunService> {
     service.urls = [...new Set(urls)];
     service.customAudiences = strList(data.customAudiences);
     service.invokerIamDisabled = data.invokerIamDisabled === true;
+    if (data.defaultUriDisabled === true) service.defaultUriDisabled = true;
+    addTagUrls(service, Array.isArray(data.trafficStatuses) ? data.trafficStatuses.map((t) => obj(t)?.uri) : []);
     const ingress = str(data.ingress);
     if (ingress) service.ingress = ingress;
   }
   return { ok: true, value: service };
+}
+
+/** Traffic entries carry a URL only when tagged; the service's own URLs are not tag URLs. */
+function addTagUrls(service: RunService, candidates: unknown[]): void {
+  const tags = [...new Set(strList(candidates))].filter((u) => !service.urls.includes(u));
+  if (tags.length > 0) service.tagUrls = tags;
 }
 
 export function parseFunction(record: AssetRecord, api: 'v1' | 'v2'): Parsed<CloudFunction> {

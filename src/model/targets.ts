@@ -2,9 +2,8 @@ import type { Inventory } from './inventory.js';
 import { functionUrlKey } from './inventory.js';
 import type { ScheduledJob, Target } from './types.js';
 import { parseHttpUrl } from './url.js';
+import { DETERMINISTIC_RUN_HOST, splitTag } from './run-urls.js';
 
-/** `https://SERVICE-PROJECT_NUMBER.REGION.run.app` names its service by itself (GCP-FACTS §3). */
-const DETERMINISTIC_RUN_HOST = /^(.+)-(\d+)\.([a-z0-9-]+)\.run\.app$/;
 
 /** Resolves where a job's call lands, from its URI and the inventory. */
 export function resolveTarget(inv: Inventory, job: ScheduledJob): Target {
@@ -16,10 +15,12 @@ export function resolveTarget(inv: Inventory, job: ScheduledJob): Target {
   const host = url.hostname;
 
   if (host.endsWith('.run.app')) {
-    const gen2 = inv.gen2FunctionByRunHost(host);
-    let service = inv.runServiceByHost(host);
+    // A tag URL (`TAG---…`) is a URL of its service: same service, same invoke IAM (GCP-FACTS §14).
+    const { tag, base } = splitTag(host);
+    const gen2 = inv.gen2FunctionByRunHost(host) ?? (tag ? inv.gen2FunctionByRunHost(base) : undefined);
+    let service = inv.runServiceByHost(host) ?? (tag ? inv.runServiceByHost(base) : undefined);
     if (!service) {
-      const m = DETERMINISTIC_RUN_HOST.exec(host);
+      const m = DETERMINISTIC_RUN_HOST.exec(base);
       if (m) service = inv.runServiceByKey(m[2]!, m[3]!, m[1]!);
     }
     const fn = gen2 ?? (service ? inv.gen2FunctionForService(service) : undefined);

@@ -48,6 +48,10 @@ export interface RunService {
   urls: string[];
   customAudiences: string[];
   invokerIamDisabled: boolean;
+  /** v2 `defaultUriDisabled`, v1 annotation `run.googleapis.com/default-url-disabled`: no run.app URL. */
+  defaultUriDisabled?: boolean;
+  /** Traffic tag URLs (v2 `trafficStatuses[].uri`, v1 `status.traffic[].url`): same service, same IAM. */
+  tagUrls?: string[];
   ingress?: string;
   ancestors?: string[];
   source: SourceRef;

@@ -73,6 +73,10 @@ ruleTester(rule, {
       name: 'principal set resolved from the email when the account asset is missing',
       assets: [...without(withRecords(baseWorld(), runPolicy('svc', bind('roles/run.invoker', saSet(`folders/${FOLDER}`)))), (r) => r.assetType === 'iam.googleapis.com/ServiceAccount'), job()],
     },
+    {
+      name: 'a traffic-tag URL resolves to its service, whose IAM applies',
+      assets: [...baseWorld(), job({ uri: `https://beta---svc-${NUMBER}.us-central1.run.app/run`, oidc: { audience: RUN_URL } })],
+    },
     { name: 'job without an OIDC token yields no result', assets: [...baseWorld(), job({ oidc: false })] },
     { name: 'external target is not this rule’s business', assets: [...baseWorld(), job({ uri: 'https://hooks.example.com/x' })] },
   ],
@@ -233,6 +237,11 @@ ruleTester(rule, {
       name: 'gen1 with roles/run.invoker only is denied',
       assets: [...withRecords(baseWorld(), functionPolicy('fn1', bind('roles/run.invoker', ME))), job({ uri: GEN1_URL, oidc: { audience: GEN1_URL } })],
       expect: [{ status: 'fail', messageId: 'denied', severity: 'high', messageIncludes: ['cloudfunctions.functions.invoke', 'functions/fn1'] }],
+    },
+    {
+      name: 'a traffic-tag URL of a service without a grant is denied, not unknown',
+      assets: [...noServiceGrant(), job({ uri: `https://beta---${new URL(RUN_URL).host}/run`, oidc: { audience: RUN_URL } })],
+      expect: [{ status: 'fail', messageId: 'denied', severity: 'high', messageIncludes: ['services/svc'] }],
     },
     {
       name: 'unknown run.app target: unverifiable',

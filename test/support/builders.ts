@@ -75,20 +75,32 @@ export function customRole(name: string, permissions: string[], opts: { deleted?
 export const runName = (name = 'svc', project = PROJECT, region = REGION): string => `//run.googleapis.com/projects/${project}/locations/${region}/services/${name}`;
 
 export function runService(
-  opts: { name?: string; urls?: string[]; customAudiences?: string[]; invokerIamDisabled?: boolean; ingress?: string; shape?: 'v1' | 'v2' } = {},
+  opts: {
+    name?: string;
+    urls?: string[];
+    customAudiences?: string[];
+    invokerIamDisabled?: boolean;
+    ingress?: string;
+    shape?: 'v1' | 'v2';
+    /** v1 only: leave out the `run.googleapis.com/urls` annotation, as older records do (only `status.url`). */
+    statusUrlOnly?: boolean;
+    defaultUriDisabled?: boolean;
+    tagUrls?: string[];
+  } = {},
 ): AssetRecord {
   const name = opts.name ?? 'svc';
   const urls = opts.urls ?? [RUN_URL, RUN_DETERMINISTIC_URL];
   if (opts.shape === 'v1') {
-    const annotations: Record<string, string> = { 'run.googleapis.com/urls': JSON.stringify(urls) };
+    const annotations: Record<string, string> = opts.statusUrlOnly ? {} : { 'run.googleapis.com/urls': JSON.stringify(urls) };
     if (opts.customAudiences) annotations['run.googleapis.com/custom-audiences'] = JSON.stringify(opts.customAudiences);
     if (opts.invokerIamDisabled) annotations['run.googleapis.com/invoker-iam-disabled'] = 'true';
     if (opts.ingress) annotations['run.googleapis.com/ingress'] = opts.ingress;
+    if (opts.defaultUriDisabled) annotations['run.googleapis.com/default-url-disabled'] = 'true';
     return rec(runName(name), 'run.googleapis.com/Service', {
       apiVersion: 'serving.knative.dev/v1',
       kind: 'Service',
       metadata: { name, namespace: NUMBER, annotations },
-      status: { url: urls[0] },
+      status: { url: urls[0], ...(opts.tagUrls ? { traffic: [{ percent: 100, latestRevision: true }, ...opts.tagUrls.map((url, i) => ({ tag: `t${i}`, url }))] } : {}) },
     });
   }
   return {
@@ -108,6 +120,8 @@ export function runService(
         ...(opts.customAudiences ? { customAudiences: opts.customAudiences } : {}),
         ...(opts.invokerIamDisabled ? { invokerIamDisabled: true } : {}),
         ...(opts.ingress ? { ingress: opts.ingress } : {}),
+        ...(opts.defaultUriDisabled ? { defaultUriDisabled: true } : {}),
+        ...(opts.tagUrls ? { trafficStatuses: [{ type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST', percent: 100 }, ...opts.tagUrls.map((uri, i) => ({ tag: `t${i}`, uri }))] } : {}),
       },
     },
   };

@@ -3,6 +3,7 @@ import { ASSET_TYPES, POLICY_ASSET_TYPES, USED_ASSET_TYPES, relativeName } from 
 import { checkAccess, type AccessQuery, type AccessVerdict, type PolicyStore, type ServiceAccountPlacement } from './iam.js';
 import { serviceAccountProjectFromEmail } from './service-account-project.js';
 import {
+  parseApiResource,
   parseCustomRole,
   parseFunction,
   parseJob,
@@ -14,7 +15,7 @@ import {
 import { resolveTarget } from './targets.js';
 import { deterministicRunUrl, type DeterministicUrl } from './run-urls.js';
 import { parseHttpUrl } from './url.js';
-import type { CloudFunction, CustomRole, Policy, ProjectInfo, RunService, ScheduledJob, ServiceAccount, Target } from './types.js';
+import type { ApiResource, CloudFunction, CustomRole, Policy, ProjectInfo, RunService, ScheduledJob, ServiceAccount, Target } from './types.js';
 
 export interface InventoryStats {
   assetsRead: number;
@@ -29,6 +30,7 @@ export interface InventoryStats {
 export class InventoryBuilder {
   private readonly jobs: ScheduledJob[] = [];
   private readonly runServices: RunService[] = [];
+  private readonly apiResources: ApiResource[] = [];
   private readonly functions = new Map<string, CloudFunction>();
   private readonly serviceAccounts = new Map<string, ServiceAccount>();
   private readonly roles = new Map<string, CustomRole>();
@@ -69,6 +71,12 @@ export class InventoryBuilder {
       case ASSET_TYPES.runService: {
         const parsed = parseRunService(record);
         if (this.accept(parsed, record)) this.runServices.push(parsed.value);
+        break;
+      }
+      case ASSET_TYPES.runJob:
+      case ASSET_TYPES.workflow: {
+        const parsed = parseApiResource(record, type === ASSET_TYPES.runJob ? 'run-job' : 'workflow');
+        if (this.accept(parsed, record)) this.apiResources.push(parsed.value);
         break;
       }
       case ASSET_TYPES.functionV1:
@@ -131,6 +139,7 @@ export class InventoryBuilder {
       this.projects,
       this.parents,
       this.stats,
+      this.apiResources,
     );
   }
 
@@ -196,6 +205,9 @@ export interface TargetEntry {
   readonly results: Map<object, Map<string, unknown>>;
 }
 
+/** Two resources of one name in different locations: a lookup without location finds neither. */
+const AMBIGUOUS = Symbol('ambiguous');
+
 /** Distinct job URIs remembered at once: about 130k in a synthetic organization of a million jobs. */
 const MAX_CACHED_TARGETS = 1 << 18;
 
@@ -207,6 +219,7 @@ export class Inventory implements PolicyStore {
   private readonly gen2ByRunHost = new Map<string, CloudFunction>();
   private readonly gen2ByServiceKey = new Map<string, CloudFunction>();
   private readonly functionByUrlKey = new Map<string, CloudFunction>();
+  private readonly apiResourceByKey = new Map<string, ApiResource | typeof AMBIGUOUS>();
   private readonly projectsWithServiceAccounts = new Set<string>();
   /** permission → resource → member → verdict; nested so that no key string is built per query. */
   private readonly accessCache = new Map<string, Map<string, Map<string, AccessVerdict>>>();
@@ -228,6 +241,7 @@ export class Inventory implements PolicyStore {
     readonly projectsByNumber: ReadonlyMap<string, ProjectInfo>,
     private readonly parents: ReadonlyMap<string, string>,
     readonly stats: InventoryStats,
+    apiResources: readonly ApiResource[] = [],
   ) {
     for (const p of projectsByNumber.values()) if (p.id) this.projectById.set(p.id, p);
     for (const s of runServices) {
@@ -250,6 +264,13 @@ export class Inventory implements PolicyStore {
       }
     }
     for (const sa of serviceAccounts.values()) if (sa.projectId) this.projectsWithServiceAccounts.add(sa.projectId);
+    // After the projects: keys name projects by number where the inventory knows it.
+    for (const r of apiResources) {
+      this.apiResourceByKey.set(`${r.kind}|${this.serviceKey(r.project, r.location, r.id)}`, r);
+      // The v1 Run API on the global host names no location: find the job by project and name.
+      const anywhere = `${r.kind}|${this.projectNumber(r.project) ?? r.project}/*/${r.id}`;
+      this.apiResourceByKey.set(anywhere, this.apiResourceByKey.has(anywhere) ? AMBIGUOUS : r);
+    }
   }
 
   /** Project number for an id or a number; undefined when the project is not in the inventory. */
@@ -274,6 +295,11 @@ export class Inventory implements PolicyStore {
   /** The service's deterministic URL (or, with `tag`, its tag URL in that form), as far as the inventory shows. */
   deterministicRunUrl(service: RunService, tag?: string): DeterministicUrl {
     return deterministicRunUrl(service, this.projectNumber(service.project), tag);
+  }
+  /** A Cloud Run job or workflow by project (id or number), location and name; any location when `location` is undefined and one matches. */
+  apiResource(kind: ApiResource['kind'], project: string, location: string | undefined, id: string): ApiResource | undefined {
+    const found = this.apiResourceByKey.get(`${kind}|${location === undefined ? `${this.projectNumber(project) ?? project}/*/${id}` : this.serviceKey(project, location, id)}`);
+    return found === AMBIGUOUS ? undefined : found;
   }
   runServiceByHost(host: string): RunService | undefined {
     return this.runByHost.get(host);

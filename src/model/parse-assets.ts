@@ -1,5 +1,5 @@
 import type { AssetRecord, IamPolicyJson } from '../inventory/asset-record.js';
-import type { Binding, CloudFunction, CustomRole, Policy, RunService, ScheduledJob, ServiceAccount } from './types.js';
+import type { ApiResource, Binding, CloudFunction, CustomRole, Policy, RunService, ScheduledJob, ServiceAccount } from './types.js';
 import { relativeName } from './asset-types.js';
 
 /** Parsing a record's data either yields a value or a reason it could not be used. */
@@ -80,6 +80,12 @@ export function parseJob(record: AssetRecord): Parsed<ScheduledJob> {
     job.http = { uri };
     const method = str(http.httpMethod);
     if (method) job.http.httpMethod = method;
+    // Only a Cloud Run job's :run call needs the body read (overrides need another permission).
+    const body = str(http.body);
+    if (body && uri.includes(':run')) {
+      const overrides = runOverridesIn(body);
+      if (overrides) job.http.runOverrides = overrides;
+    }
     const oidc = obj(http.oidcToken);
     const oauth = obj(http.oauthToken);
     if (oidc) {
@@ -118,6 +124,34 @@ export function parseJob(record: AssetRecord): Parsed<ScheduledJob> {
     }
   }
   return { ok: true, value: job };
+}
+
+/** Whether a base64 `RunJobRequest` body carries overrides (v1 and v2 both name the field `overrides`). */
+function runOverridesIn(base64: string): 'yes' | 'unreadable' | undefined {
+  try {
+    const overrides = obj(obj(JSON.parse(Buffer.from(base64, 'base64').toString('utf8')))?.overrides);
+    return overrides && Object.keys(overrides).length > 0 ? 'yes' : undefined;
+  } catch {
+    return 'unreadable';
+  }
+}
+
+const API_RESOURCE_NAME = /^projects\/([^/]+)\/locations\/([^/]+)\/(jobs|workflows)\/([^/]+)$/;
+
+/** A Cloud Run job or a workflow: what a Google API call from a Scheduler job acts on. */
+export function parseApiResource(record: AssetRecord, kind: ApiResource['kind']): Parsed<ApiResource> {
+  const m = API_RESOURCE_NAME.exec(relativeName(record.name)) ?? API_RESOURCE_NAME.exec(str(record.resource?.data?.name) ?? '');
+  if (!m || (m[3] === 'jobs') !== (kind === 'run-job')) return { ok: false, reason: `cannot read project, location and name from ${record.name}` };
+  const resource: ApiResource = {
+    kind,
+    name: `projects/${m[1]}/locations/${m[2]}/${m[3]}/${m[4]}`,
+    project: m[1]!,
+    location: m[2]!,
+    id: m[4]!,
+    source: { assetName: record.name, origin: record.origin },
+  };
+  if (record.ancestors) resource.ancestors = record.ancestors;
+  return { ok: true, value: resource };
 }
 
 export function parseRunService(record: AssetRecord): Parsed<RunService> {

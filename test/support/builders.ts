@@ -167,6 +167,9 @@ export interface JobSpec {
   status?: { code: number | string; message?: string };
   project?: string;
   pubsubTopic?: string;
+  method?: string;
+  /** The HTTP body, as JSON to be base64-encoded like the REST `bytes` field, or a raw base64 string. */
+  body?: Record<string, unknown> | { base64: string };
 }
 
 export function job(spec: JobSpec = {}): AssetRecord {
@@ -176,7 +179,8 @@ export function job(spec: JobSpec = {}): AssetRecord {
   const data: Record<string, unknown> = { name, state: spec.state ?? 'ENABLED', schedule: '0 3 * * *', timeZone: 'Etc/UTC' };
   if (spec.pubsubTopic) data.pubsubTarget = { topicName: spec.pubsubTopic };
   else {
-    const http: Record<string, unknown> = { uri: spec.uri ?? `${RUN_URL}/run`, httpMethod: 'POST' };
+    const http: Record<string, unknown> = { uri: spec.uri ?? `${RUN_URL}/run`, httpMethod: spec.method ?? 'POST' };
+    if (spec.body) http.body = 'base64' in spec.body ? spec.body.base64 : Buffer.from(JSON.stringify(spec.body)).toString('base64');
     if (spec.oauth) http.oauthToken = { serviceAccountEmail: spec.oauth.sa ?? SA, scope: 'https://www.googleapis.com/auth/cloud-platform' };
     else if (spec.oidc !== false) {
       const oidc = spec.oidc ?? { audience: RUN_URL };
@@ -223,4 +227,23 @@ export function withRecords(base: AssetRecord[], ...overrides: AssetRecord[]): A
 /** Removes records matching a predicate. */
 export function without(base: AssetRecord[], drop: (r: AssetRecord) => boolean): AssetRecord[] {
   return base.filter((r) => !drop(r));
+}
+
+export const runJobName = (name = 'etl', project = PROJECT, region = REGION): string => `//run.googleapis.com/projects/${project}/locations/${region}/jobs/${name}`;
+export const workflowName = (name = 'wf', project = PROJECT, region = REGION): string => `//workflows.googleapis.com/projects/${project}/locations/${region}/workflows/${name}`;
+
+/** A Cloud Run job (v2 shape) the Admin API's :run call executes. */
+export function runJob(name = 'etl', project = PROJECT): AssetRecord {
+  const full = `projects/${project}/locations/${REGION}/jobs/${name}`;
+  return { ...rec(runJobName(name, project), 'run.googleapis.com/Job', {}), resource: { version: 'v2', data: { name: full, launchStage: 'GA' } } };
+}
+export function runJobPolicy(name: string, ...bindings: IamBindingJson[]): AssetRecord {
+  return policyRecord(runJobName(name), 'run.googleapis.com/Job', bindings);
+}
+export function workflow(name = 'wf'): AssetRecord {
+  const full = `projects/${PROJECT}/locations/${REGION}/workflows/${name}`;
+  return { ...rec(workflowName(name), 'workflows.googleapis.com/Workflow', {}), resource: { version: 'v1', data: { name: full, state: 'ACTIVE' } } };
+}
+export function workflowPolicy(name: string, ...bindings: IamBindingJson[]): AssetRecord {
+  return policyRecord(workflowName(name), 'workflows.googleapis.com/Workflow', bindings);
 }

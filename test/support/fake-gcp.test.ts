@@ -141,6 +141,8 @@ describe('fake Cloud Scheduler', () => {
     expect(all.map((j) => j.name)).toEqual([
       'projects/acme-data/locations/europe-west1/jobs/export-custom-role',
       'projects/acme-data/locations/europe-west1/jobs/export-group-only',
+      'projects/acme-data/locations/europe-west1/jobs/ledger-deterministic-url',
+      'projects/acme-data/locations/europe-west1/jobs/ledger-foreign-account',
     ]);
 
     const audience = 'https://billing-abc123xyz-uc.a.run.app/';

@@ -292,9 +292,9 @@ export class Inventory implements PolicyStore {
   runServiceByKey(project: string, region: string, name: string): RunService | undefined {
     return this.runByKey.get(this.serviceKey(project, region, name));
   }
-  /** The service's deterministic URL (or, with `tag`, its tag URL in that form), as far as the inventory shows. */
-  deterministicRunUrl(service: RunService, tag?: string): DeterministicUrl {
-    return deterministicRunUrl(service, this.projectNumber(service.project), tag);
+  /** The service's deterministic URL, as far as the inventory shows. */
+  deterministicRunUrl(service: RunService): DeterministicUrl {
+    return deterministicRunUrl(service, this.projectNumber(service.project));
   }
   /** A Cloud Run job or workflow by project (id or number), location and name; any location when `location` is undefined and one matches. */
   apiResource(kind: ApiResource['kind'], project: string, location: string | undefined, id: string): ApiResource | undefined {

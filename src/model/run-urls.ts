@@ -26,11 +26,11 @@ export type DeterministicUrl =
   /** The record cannot show whether the service has it. */
   | { state: 'unknown'; reason: string };
 
-/** The service's deterministic URL (with `tag`, its tag URL in that form), as far as the record shows. */
-export function deterministicRunUrl(service: RunService, projectNumber: string | undefined, tag?: string): DeterministicUrl {
+/** The service's deterministic URL, as far as the record shows. */
+export function deterministicRunUrl(service: RunService, projectNumber: string | undefined): DeterministicUrl {
   if (service.defaultUriDisabled) return { state: 'not-assigned', reason: `the default run.app URLs of ${service.name} are disabled (defaultUriDisabled)` };
   if (!projectNumber) return { state: 'unknown', reason: `the project number of ${service.project} is not in the inventory` };
-  const label = `${tag ? `${tag}---` : ''}${service.serviceName}-${projectNumber}`;
+  const label = `${service.serviceName}-${projectNumber}`;
   const url = `https://${label}.${service.region}.run.app`;
   if (label.length > MAX_DNS_LABEL) {
     return { state: 'not-assigned', url, reason: `its DNS label ${label} is ${label.length} characters, longer than the ${MAX_DNS_LABEL} the deterministic URL allows` };

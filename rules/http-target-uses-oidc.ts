@@ -16,12 +16,14 @@ export default defineRule({
         'IAM-protected Cloud Run services and Cloud Functions accept only Google-signed ID tokens; Scheduler sends one only when ' +
         '`oidcToken` is set. Without it every attempt ends 401/403. OAuth access tokens are for *.googleapis.com APIs. ' +
         'A target that is public (allUsers invoker, or the invoker IAM check disabled) does answer, but anyone can call it: ' +
-        'the finding stays, at low severity, because the fix is to make the target private and send a token.',
+        'the finding stays, at low severity, because the fix is to make the target private and send a token. ' +
+        '`allAuthenticatedUsers` does not make a target public: a call without a token still gets 401.',
       sources: [
         'googleapis google/cloud/scheduler/v1/target.proto (HttpTarget.oidc_token, OAuthToken: "should generally only be used when calling Google APIs hosted on *.googleapis.com")',
         'https://cloud.google.com/scheduler/docs/http-target-auth',
         'https://cloud.google.com/run/docs/authenticating/service-to-service',
         'https://cloud.google.com/run/docs/authenticating/public',
+        'https://cloud.google.com/iam/docs/reference/rest/v1/Policy#Binding (allAuthenticatedUsers is every authenticated Google account; allUsers includes unauthenticated callers)',
       ],
       fix: {
         gcloud:

@@ -3,8 +3,10 @@ import httpTargetUsesOidc from './http-target-uses-oidc.js';
 import oidcAudienceMatchesTarget from './oidc-audience-matches-target.js';
 import oidcSaCanInvokeTarget from './oidc-sa-can-invoke-target.js';
 import googleApiTargetUsesOauth from './google-api-target-uses-oauth.js';
+import oauthSaCanCallTarget from './oauth-sa-can-call-target.js';
 import tokenSaExistsAndEnabled from './token-sa-exists-and-enabled.js';
 import tokenSaNotDefaultCompute from './token-sa-not-default-compute.js';
+import tokenSaInJobProject from './token-sa-in-job-project.js';
 import schedulerServiceAgentHasRole from './scheduler-service-agent-has-role.js';
 import ingressAdmitsScheduler from './ingress-admits-scheduler.js';
 import lastAttemptAuthorized from './last-attempt-authorized.js';
@@ -18,8 +20,10 @@ export const allRules: readonly Rule[] = [
   oidcAudienceMatchesTarget,
   oidcSaCanInvokeTarget,
   googleApiTargetUsesOauth,
+  oauthSaCanCallTarget,
   tokenSaExistsAndEnabled,
   tokenSaNotDefaultCompute,
+  tokenSaInJobProject,
   schedulerServiceAgentHasRole,
   ingressAdmitsScheduler,
   lastAttemptAuthorized,

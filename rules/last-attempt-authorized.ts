@@ -7,6 +7,7 @@ export const CONFIG_RULES_EXPLAINING_AUTH_FAILURES = [
   'oidc-audience-matches-target',
   'oidc-sa-can-invoke-target',
   'google-api-target-uses-oauth',
+  'oauth-sa-can-call-target',
   'token-sa-exists-and-enabled',
   'scheduler-service-agent-has-role',
 ] as const;

@@ -17,7 +17,9 @@ export default defineRule<M>({
         "The token's service account must hold `run.routes.invoke` on a Cloud Run service (2nd gen functions: on their underlying " +
         'Run service, where `roles/cloudfunctions.invoker` does not help) or `cloudfunctions.functions.invoke` on a 1st gen ' +
         "function, through effective IAM: the resource's own policy and its project's, folders' and organization's, with " +
-        'predefined roles from a dated table and custom roles from the inventory.',
+        'predefined roles from a dated table and custom roles from the inventory (a DISABLED or deleted custom role grants nothing). ' +
+        'A principal set of service accounts (`principalSet://cloudresourcemanager.googleapis.com/projects|folders|organizations/N/type/ServiceAccount`) ' +
+        "covers the account when the account's project is, or lies under, that project, folder or organization.",
       rationale:
         'A valid token from an account without the invoke permission is refused with 403. Only an account the inventory shows ' +
         'holding the permission passes; only a group, a domain, an IAM condition or a custom role missing from the inventory could ' +
@@ -28,6 +30,9 @@ export default defineRule<M>({
         'https://cloud.google.com/scheduler/docs/http-target-auth',
         'iann0036/iam-dataset gcp/roles (2026-08): predefined roles holding run.routes.invoke / cloudfunctions.functions.invoke',
         'cloud asset v1 assets.proto: IAM_POLICY holds only the policy set on the resource; the effective policy is the union with ancestors',
+        'https://cloud.google.com/iam/docs/reference/rest/v1/organizations.roles (RoleLaunchStage DISABLED: "This role is disabled and will not contribute permissions to any principals it is granted to in policies")',
+        'https://cloud.google.com/iam/docs/principal-identifiers (principalSet://cloudresourcemanager.googleapis.com/{projects|folders|organizations}/N/type/ServiceAccount: all service accounts in that project, or in the projects under that folder or organization)',
+        'https://cloud.google.com/iam/docs/reference/rest/v1/Policy#Binding (allAuthenticatedUsers: anyone authenticated with a Google account or a service account)',
       ],
       fix: {
         gcloud:
@@ -38,6 +43,7 @@ export default defineRule<M>({
       },
       limitations: [
         'Group and domain membership, IAM conditions and IAM deny policies are not in Cloud Asset Inventory: grants that depend on them are unverifiable; with --resolve-groups, Cloud Identity settles group membership into pass or fail.',
+        "A principal set of service accounts whose account's project or ancestry the inventory does not show is unverifiable; workload and workforce pool sets and principal:// identifiers are not resolved (unverifiable).",
         'A project, folder or organization policy missing from the inventory makes a denial unverifiable (coverage gap).',
       ],
     },

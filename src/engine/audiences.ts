@@ -1,11 +1,26 @@
+import type { Inventory } from '../model/inventory.js';
 import type { RunService } from '../model/types.js';
+import { deterministicFormNumber, splitTag, type DeterministicUrl } from '../model/run-urls.js';
 import { normalizeUrl, splitUrl } from './predicates.js';
 import { parseHttpUrl } from '../model/url.js';
 
-/** URL comparisons for audiences: which forms of a target's URL a token's `aud` may take. */
+/**
+ * URL comparisons for audiences. Only the spellings the documentation shows count as a match:
+ * the URL letter for letter, and for Cloud Run also with trailing slashes (a Google sample uses
+ * one). Other spellings of the same URL (upper-case host, explicit `:443`) are told apart, so a
+ * rule can call them undocumented rather than silently equal.
+ */
 
-export function sameUrl(a: string, b: string): boolean {
-  return normalizeUrl(a) === normalizeUrl(b);
+const withoutTrailingSlashes = (url: string): string => url.replace(/\/+$/, '');
+
+/** The audience is `url`, or `url` with trailing slashes added or removed. */
+export function sameUpToTrailingSlash(a: string, url: string): boolean {
+  return withoutTrailingSlashes(a) === withoutTrailingSlashes(url);
+}
+
+/** The two are one URL only after normalising (host case, default port, trailing slash, …). */
+export function sameWhenNormalised(a: string, url: string): boolean {
+  return normalizeUrl(a) === normalizeUrl(url);
 }
 
 /** Whether `audience` is `url` plus a path, query or fragment. */
@@ -15,29 +30,61 @@ export function extendsUrl(url: string, audience: string): boolean {
   return a.length > base.length && a.startsWith(base) && '/?#'.includes(a[base.length]!);
 }
 
-/**
- * The service's URLs plus the run.app origin the job calls. A service is resolved by a host its
- * URLs do not list only through its deterministic URL, which older v1 records (only `status.url`)
- * leave out; with no URL at all the inventory is too thin to add it.
- */
-export function withCalledUrl(urls: readonly string[], called: string): string[] {
-  const origin = splitUrl(called)?.origin;
-  if (!origin || urls.length === 0 || urls.some((u) => splitUrl(u)?.origin === origin)) return [...urls];
-  return [...urls, origin];
-}
-
-/** The audience is, letter for letter, one of the service's URLs or custom audiences. */
-export function listedExactly(audience: string, urls: readonly string[], service: RunService): boolean {
-  return urls.includes(audience) || service.customAudiences.includes(audience);
-}
-
-export function acceptedAudiences(urls: string[], service: RunService): string[] {
-  return [...new Set([...urls, ...service.customAudiences])];
-}
-
 /** `https://REGION-PROJECT.cloudfunctions.net/NAME` from a job URI that may add a path or query. */
 export function functionUrlFromJobUri(uri: string): string | undefined {
   const u = parseHttpUrl(uri);
   const first = u?.pathname.split('/').filter(Boolean)[0];
   return u && first ? `${u.protocol}//${u.host}/${first}` : undefined;
+}
+
+/** What a Cloud Run service is documented to accept as `aud`, and what else the inventory knows of its URLs. */
+export interface RunAudiences {
+  /** The service's URLs: listed ones, plus the deterministic URL when the record shows it is assigned. */
+  urls: string[];
+  /** `urls` and custom audiences: the accepted audiences (Cloud Run "Custom audiences"). */
+  accepted: string[];
+  deterministic: DeterministicUrl;
+  /** Hosts (lower case) of the service's URLs and tag URLs. */
+  hosts: Set<string>;
+}
+
+export function runAudiences(inv: Inventory, service: RunService, extraUrls: readonly string[] = []): RunAudiences {
+  const deterministic = inv.deterministicRunUrl(service);
+  const urls = [...new Set([...service.urls, ...extraUrls, ...(deterministic.state === 'assigned' ? [deterministic.url] : [])])];
+  const hosts = new Set<string>();
+  for (const u of [...urls, ...(service.tagUrls ?? [])]) {
+    const h = parseHttpUrl(u)?.hostname;
+    if (h) hosts.add(h);
+  }
+  return { urls, accepted: [...new Set([...urls, ...service.customAudiences])], deterministic, hosts };
+}
+
+/** How an audience that is not an accepted one relates to the service's URLs. */
+export type RunAudienceForm =
+  | { form: 'http' }
+  | { form: 'spelling' }
+  | { form: 'tag' }
+  | { form: 'deterministic-unknown'; reason: string }
+  | { form: 'deterministic-not-assigned'; reason: string }
+  | { form: 'with-path' }
+  | { form: 'other' };
+
+export function runAudienceForm(audience: string, service: RunService, known: RunAudiences): RunAudienceForm {
+  const a = parseHttpUrl(audience);
+  if (!a) return { form: 'other' };
+  const { tag, base } = splitTag(a.hostname);
+  const ofService = known.hosts.has(a.hostname) || (tag !== undefined && known.hosts.has(base)) || deterministicFormNumber(a.hostname, service) !== undefined;
+  // Cloud Run serves HTTPS and redirects HTTP: an http:// URL is never the service URL.
+  if (a.protocol === 'http:' && ofService) return { form: 'http' };
+  if (known.accepted.some((u) => sameWhenNormalised(audience, u))) return { form: 'spelling' };
+  if (tag !== undefined && ofService) return { form: 'tag' };
+  const number = deterministicFormNumber(a.hostname, service);
+  if (number !== undefined && !known.hosts.has(a.hostname)) {
+    const d = known.deterministic;
+    if (d.state === 'unknown') return { form: 'deterministic-unknown', reason: d.reason };
+    if (d.state === 'not-assigned' && (!d.url || parseHttpUrl(d.url)?.hostname === a.hostname)) return { form: 'deterministic-not-assigned', reason: d.reason };
+  }
+  const split = splitUrl(audience);
+  if (split && split.rest !== '' && known.urls.some((u) => splitUrl(u)?.origin === split.origin)) return { form: 'with-path' };
+  return { form: 'other' };
 }

@@ -3,6 +3,7 @@ import { publicGrants } from '../model/iam.js';
 import type { OAuthToken, OidcToken, ScheduledJob, Target } from '../model/types.js';
 import { targetResource } from '../model/targets.js';
 import { parseHttpUrl } from '../model/url.js';
+import { isDefaultComputeServiceAccount, serviceAccountProjectFromEmail } from '../model/service-account-project.js';
 
 /** The token a job sends, if any. */
 export function tokenOf(job: ScheduledJob): { type: 'oidc'; token: OidcToken } | { type: 'oauth'; token: OAuthToken } | undefined {
@@ -47,22 +48,14 @@ export function publicAccess(inv: Inventory, target: Target): string | undefined
   return undefined;
 }
 
-const USER_MANAGED_SA = /^[^@]+@([a-z][a-z0-9-]{4,28}[a-z0-9])\.iam\.gserviceaccount\.com$/;
-const DEFAULT_COMPUTE_SA = /^(\d+)-compute@developer\.gserviceaccount\.com$/;
-const APP_ENGINE_DEFAULT_SA = /^([a-z][a-z0-9-]{4,28}[a-z0-9])@appspot\.gserviceaccount\.com$/;
-
-/** The project that owns a service account, read from its email; undefined for Google-managed accounts. */
+/** The project id that owns a service account, read from its email; undefined for Google-managed accounts. */
 export function serviceAccountProject(inv: Inventory, email: string): string | undefined {
-  const e = email.toLowerCase();
-  const m = USER_MANAGED_SA.exec(e) ?? APP_ENGINE_DEFAULT_SA.exec(e);
-  if (m) return m[1];
-  const c = DEFAULT_COMPUTE_SA.exec(e);
-  return c ? inv.projectId(c[1]!) : undefined;
+  const ref = serviceAccountProjectFromEmail(email);
+  if (!ref) return undefined;
+  return 'projectId' in ref ? ref.projectId : inv.projectId(ref.projectNumber);
 }
 
-export function isDefaultComputeServiceAccount(email: string): boolean {
-  return DEFAULT_COMPUTE_SA.test(email.toLowerCase());
-}
+export { isDefaultComputeServiceAccount };
 
 /** google.rpc.Code names for the codes a last attempt can end with. */
 export const RPC_CODE_NAMES: Record<number, string> = {

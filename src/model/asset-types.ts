@@ -2,6 +2,9 @@
 export const ASSET_TYPES = {
   job: 'cloudscheduler.googleapis.com/Job',
   runService: 'run.googleapis.com/Service',
+  /** Cloud Run jobs and workflows: what Scheduler jobs with OAuth tokens run (GCP-FACTS §15). */
+  runJob: 'run.googleapis.com/Job',
+  workflow: 'workflows.googleapis.com/Workflow',
   functionV1: 'cloudfunctions.googleapis.com/CloudFunction',
   functionV2: 'cloudfunctions.googleapis.com/Function',
   serviceAccount: 'iam.googleapis.com/ServiceAccount',
@@ -16,6 +19,8 @@ export const USED_ASSET_TYPES: ReadonlySet<string> = new Set(Object.values(ASSET
 /** Asset types whose IAM policies matter; the others' policies are skipped. */
 export const POLICY_ASSET_TYPES: ReadonlySet<string> = new Set([
   ASSET_TYPES.runService,
+  ASSET_TYPES.runJob,
+  ASSET_TYPES.workflow,
   ASSET_TYPES.functionV1,
   ASSET_TYPES.functionV2,
   ASSET_TYPES.organization,

@@ -45,7 +45,17 @@ export interface PolicyStore {
   policyUnknown?(assetName: string): string | undefined;
   /** The same for a custom role. */
   customRoleUnknown?(name: string): string | undefined;
+  /**
+   * Where a service account sits: its project number and the containers above it (closest
+   * first, `projects/N`, `folders/F`, `organizations/O`), or why that is not known. Needed to
+   * resolve principal sets of service accounts; a store without it leaves them unresolved.
+   */
+  serviceAccountPlacement?(email: string): ServiceAccountPlacement;
 }
+
+export type ServiceAccountPlacement =
+  | { projectNumber: string; containers: readonly string[] | undefined; why?: string }
+  | { projectNumber: undefined; why: string };
 
 type Tri = 'yes' | 'no' | 'maybe';
 
@@ -57,20 +67,30 @@ export function roleHolds(store: PolicyStore, role: string, permission: KnownPer
   if (/^(projects|organizations)\/[^/]+\/roles\/[^/]+$/.test(role)) {
     const custom = store.customRole(role);
     if (!custom) return { holds: 'maybe', why: store.customRoleUnknown?.(role) ?? `custom role ${role} is not in the inventory` };
-    if (custom.deleted) return { holds: 'no' };
+    // A deleted role, or one whose stage is DISABLED, "will not contribute permissions to any
+    // principals it is granted to" (IAM reference, RoleLaunchStage).
+    if (custom.deleted || custom.stage === 'DISABLED') return { holds: 'no' };
     return { holds: custom.permissions.has(permission) ? 'yes' : 'no' };
   }
   return { holds: 'maybe', why: `role ${role} is not a predefined or custom role name the scanner knows` };
 }
 
-/** Whether a policy member covers a service account. */
-export function memberCovers(member: string, serviceAccountEmail: string): { covers: Tri; why?: string } {
+/** `principalSet://cloudresourcemanager.googleapis.com/{projects|folders|organizations}/N/type/ServiceAccount` */
+const SERVICE_ACCOUNT_SET = /^principalSet:\/\/cloudresourcemanager\.googleapis\.com\/(projects|folders|organizations)\/([^/]+)\/type\/ServiceAccount$/;
+
+/**
+ * Whether a policy member covers a service account. `store` resolves principal sets of service
+ * accounts (IAM "Principal identifiers": every service account in that project, or in the
+ * projects under that folder or organization) from where the account sits.
+ */
+export function memberCovers(member: string, serviceAccountEmail: string, store?: PolicyStore): { covers: Tri; why?: string } {
   const colon = member.indexOf(':');
   const kind = colon === -1 ? member : member.slice(0, colon);
   const value = colon === -1 ? '' : member.slice(colon + 1);
   switch (kind) {
     case 'allUsers':
     case 'allAuthenticatedUsers':
+      // A service account's token is a valid Google credential: both cover it.
       return { covers: 'yes' };
     case 'serviceAccount':
       return { covers: value.toLowerCase() === serviceAccountEmail.toLowerCase() ? 'yes' : 'no' };
@@ -78,13 +98,31 @@ export function memberCovers(member: string, serviceAccountEmail: string): { cov
       return { covers: 'maybe', why: `group ${value} may contain the service account (group membership is not in the inventory)` };
     case 'domain':
       return { covers: 'maybe', why: `domain ${value} membership of the service account cannot be confirmed` };
-    case 'principalSet':
+    case 'principalSet': {
+      const m = SERVICE_ACCOUNT_SET.exec(member);
+      if (m && store?.serviceAccountPlacement) return serviceAccountSetCovers(m[1]!, m[2]!, member, serviceAccountEmail, store.serviceAccountPlacement(serviceAccountEmail));
+      return { covers: 'maybe', why: `${member} is a principal identifier the scanner does not resolve` };
+    }
     case 'principal':
       return { covers: 'maybe', why: `${member} is a principal identifier the scanner does not resolve` };
     default:
       // user:, deleted:*, projectOwner: and the like never name a live service account.
       return { covers: 'no' };
   }
+}
+
+function serviceAccountSetCovers(
+  kind: string,
+  id: string,
+  member: string,
+  email: string,
+  placement: ServiceAccountPlacement,
+): { covers: Tri; why?: string } {
+  if (!/^\d+$/.test(id)) return { covers: 'maybe', why: `${member} does not name its ${kind.slice(0, -1)} by number, the documented form` };
+  if (placement.projectNumber === undefined) return { covers: 'maybe', why: `${member}: ${placement.why}` };
+  if (kind === 'projects') return { covers: placement.projectNumber === id ? 'yes' : 'no' };
+  if (!placement.containers) return { covers: 'maybe', why: `${member}: ${placement.why ?? `the folders and organization above the project of ${email} are not known`}` };
+  return { covers: placement.containers.includes(`${kind}/${id}`) ? 'yes' : 'no' };
 }
 
 /**
@@ -107,7 +145,7 @@ export function checkAccess(store: PolicyStore, q: AccessQuery): AccessVerdict {
       const role = roleHolds(store, binding.role, q.permission);
       if (role.holds === 'no') continue;
       for (const member of binding.members) {
-        const cover = memberCovers(member, email);
+        const cover = memberCovers(member, email, store);
         if (cover.covers === 'no') continue;
         const grant: Grant = { resource: assetName, role: binding.role, member };
         const doubts = [role.why, cover.why, binding.condition ? `the binding has an IAM condition ("${binding.condition}")` : undefined]
@@ -148,7 +186,10 @@ export function checkAccess(store: PolicyStore, q: AccessQuery): AccessVerdict {
   return { result: 'denied', checkedPolicies: checked };
 }
 
-/** Members of a resource's own policy that make it public for a permission. */
+/**
+ * Members of a resource's own policy that make it public for a permission: `allUsers` only.
+ * `allAuthenticatedUsers` still needs a valid Google token; a call without one gets 401.
+ */
 export function publicGrants(store: PolicyStore, resource: string, permission: KnownPermission): Grant[] {
   const policy = store.policy(resource);
   if (!policy) return [];
@@ -156,7 +197,7 @@ export function publicGrants(store: PolicyStore, resource: string, permission: K
   for (const b of policy.bindings) {
     if (b.condition || roleHolds(store, b.role, permission).holds !== 'yes') continue;
     for (const m of b.members) {
-      if (m === 'allUsers' || m === 'allAuthenticatedUsers') out.push({ resource, role: b.role, member: m });
+      if (m === 'allUsers') out.push({ resource, role: b.role, member: m });
     }
   }
   return out;

@@ -1,8 +1,10 @@
 import type { AssetRecord, ContentKind, InputProblem, RecordIdentity } from '../inventory/asset-record.js';
 import { compareUpdateTimes } from './update-time.js';
 import { ASSET_TYPES, POLICY_ASSET_TYPES, USED_ASSET_TYPES, relativeName } from './asset-types.js';
-import { checkAccess, type AccessQuery, type AccessVerdict, type PolicyStore } from './iam.js';
+import { checkAccess, type AccessQuery, type AccessVerdict, type PolicyStore, type ServiceAccountPlacement } from './iam.js';
+import { serviceAccountProjectFromEmail } from './service-account-project.js';
 import {
+  parseApiResource,
   parseCustomRole,
   parseFunction,
   parseJob,
@@ -12,8 +14,9 @@ import {
   type Parsed,
 } from './parse-assets.js';
 import { resolveTarget } from './targets.js';
+import { deterministicRunUrl, type DeterministicUrl } from './run-urls.js';
 import { parseHttpUrl } from './url.js';
-import type { CloudFunction, CustomRole, Policy, ProjectInfo, RunService, ScheduledJob, ServiceAccount, Target } from './types.js';
+import type { ApiResource, CloudFunction, CustomRole, Policy, ProjectInfo, RunService, ScheduledJob, ServiceAccount, Target } from './types.js';
 
 export interface InventoryStats {
   assetsRead: number;
@@ -56,6 +59,7 @@ const MAX_DAMAGE_KEPT = 10;
 export class InventoryBuilder {
   private readonly jobs: ScheduledJob[] = [];
   private readonly runServices = new Map<string, RunService>();
+  private readonly apiResources = new Map<string, ApiResource>();
   private readonly functions = new Map<string, CloudFunction>();
   private readonly serviceAccounts = new Map<string, ServiceAccount>();
   private readonly roles = new Map<string, CustomRole>();
@@ -164,6 +168,12 @@ export class InventoryBuilder {
         if (this.accept(parsed, record, 'resource')) this.runServices.set(record.name, parsed.value);
         break;
       }
+      case ASSET_TYPES.runJob:
+      case ASSET_TYPES.workflow: {
+        const parsed = parseApiResource(record, type === ASSET_TYPES.runJob ? 'run-job' : 'workflow');
+        if (this.accept(parsed, record, 'resource')) this.apiResources.set(record.name, parsed.value);
+        break;
+      }
       case ASSET_TYPES.functionV1:
       case ASSET_TYPES.functionV2: {
         const parsed = parseFunction(record, type === ASSET_TYPES.functionV1 ? 'v1' : 'v2');
@@ -246,6 +256,7 @@ export class InventoryBuilder {
       this.parents,
       this.stats,
       unreadable,
+      [...this.apiResources.values()],
     );
   }
 
@@ -374,6 +385,9 @@ export interface TargetEntry {
   readonly results: Map<object, Map<string, unknown>>;
 }
 
+/** Two resources of one name in different locations: a lookup without location finds neither. */
+const AMBIGUOUS = Symbol('ambiguous');
+
 /** Distinct job URIs remembered at once: about 130k in a synthetic organization of a million jobs. */
 const MAX_CACHED_TARGETS = 1 << 18;
 
@@ -385,6 +399,7 @@ export class Inventory implements PolicyStore {
   private readonly gen2ByRunHost = new Map<string, CloudFunction>();
   private readonly gen2ByServiceKey = new Map<string, CloudFunction>();
   private readonly functionByUrlKey = new Map<string, CloudFunction>();
+  private readonly apiResourceByKey = new Map<string, ApiResource | typeof AMBIGUOUS>();
   private readonly projectsWithServiceAccounts = new Set<string>();
   /** permission → resource → member → verdict; nested so that no key string is built per query. */
   private readonly accessCache = new Map<string, Map<string, Map<string, AccessVerdict>>>();
@@ -407,11 +422,12 @@ export class Inventory implements PolicyStore {
     private readonly parents: ReadonlyMap<string, string>,
     readonly stats: InventoryStats,
     readonly unreadable: UnreadableIndex = new UnreadableIndex(),
+    apiResources: readonly ApiResource[] = [],
   ) {
     for (const p of projectsByNumber.values()) if (p.id) this.projectById.set(p.id, p);
     for (const s of runServices) {
       this.runByKey.set(this.serviceKey(s.project, s.region, s.serviceName), s);
-      for (const u of s.urls) {
+      for (const u of s.tagUrls ? [...s.urls, ...s.tagUrls] : s.urls) {
         const host = hostOf(u);
         if (host) this.runByHost.set(host, s);
       }
@@ -429,6 +445,13 @@ export class Inventory implements PolicyStore {
       }
     }
     for (const sa of serviceAccounts.values()) if (sa.projectId) this.projectsWithServiceAccounts.add(sa.projectId);
+    // After the projects: keys name projects by number where the inventory knows it.
+    for (const r of apiResources) {
+      this.apiResourceByKey.set(`${r.kind}|${this.serviceKey(r.project, r.location, r.id)}`, r);
+      // The v1 Run API on the global host names no location: find the job by project and name.
+      const anywhere = `${r.kind}|${this.projectNumber(r.project) ?? r.project}/*/${r.id}`;
+      this.apiResourceByKey.set(anywhere, this.apiResourceByKey.has(anywhere) ? AMBIGUOUS : r);
+    }
   }
 
   /** Project number for an id or a number; undefined when the project is not in the inventory. */
@@ -449,6 +472,15 @@ export class Inventory implements PolicyStore {
 
   runServiceByKey(project: string, region: string, name: string): RunService | undefined {
     return this.runByKey.get(this.serviceKey(project, region, name));
+  }
+  /** The service's deterministic URL, as far as the inventory shows. */
+  deterministicRunUrl(service: RunService): DeterministicUrl {
+    return deterministicRunUrl(service, this.projectNumber(service.project));
+  }
+  /** A Cloud Run job or workflow by project (id or number), location and name; any location when `location` is undefined and one matches. */
+  apiResource(kind: ApiResource['kind'], project: string, location: string | undefined, id: string): ApiResource | undefined {
+    const found = this.apiResourceByKey.get(`${kind}|${location === undefined ? `${this.projectNumber(project) ?? project}/*/${id}` : this.serviceKey(project, location, id)}`);
+    return found === AMBIGUOUS ? undefined : found;
   }
   runServiceByHost(host: string): RunService | undefined {
     return this.runByHost.get(host);
@@ -510,6 +542,18 @@ export class Inventory implements PolicyStore {
   }
   customRole(name: string): CustomRole | undefined {
     return this.roles.get(name);
+  }
+
+  /** Where a service account sits, from its asset (or its email) and its project's ancestry: resolves principal sets. */
+  serviceAccountPlacement(email: string): ServiceAccountPlacement {
+    const asset = this.serviceAccount(email)?.projectId;
+    const ref = asset !== undefined ? { projectId: asset } : serviceAccountProjectFromEmail(email);
+    if (!ref) return { projectNumber: undefined, why: `the project of ${email} cannot be told from the inventory or its email` };
+    const project = 'projectId' in ref ? ref.projectId : ref.projectNumber;
+    const number = this.projectNumber(project);
+    if (!number) return { projectNumber: undefined, why: `project ${project} of ${email} is not in the inventory` };
+    const containers = this.ancestorsOf({ project: number });
+    return containers ? { projectNumber: number, containers } : { projectNumber: number, containers: undefined, why: `the folders and organization above project ${project} are not known` };
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { AssetRecord, IamPolicyJson } from '../inventory/asset-record.js';
-import type { Binding, CloudFunction, CustomRole, Policy, RunService, ScheduledJob, ServiceAccount } from './types.js';
+import type { ApiResource, Binding, CloudFunction, CustomRole, Policy, RunService, ScheduledJob, ServiceAccount } from './types.js';
 import { relativeName } from './asset-types.js';
 
 /** Parsing a record's data either yields a value or a reason it could not be used. */
@@ -94,6 +94,12 @@ export function parseJob(record: AssetRecord): Parsed<ScheduledJob> {
       const token = http[key];
       if (token !== undefined && token !== null && !obj(token)) return { ok: false, reason: `job ${name}: ${key} is ${jsonType(token)}, not an object` };
     }
+    // Only a Cloud Run job's :run call needs the body read (overrides need another permission).
+    const body = str(http.body);
+    if (body && uri.includes(':run')) {
+      const overrides = runOverridesIn(body);
+      if (overrides) job.http.runOverrides = overrides;
+    }
     const oidc = obj(http.oidcToken);
     const oauth = obj(http.oauthToken);
     if (oidc) {
@@ -138,6 +144,34 @@ export function parseJob(record: AssetRecord): Parsed<ScheduledJob> {
   return { ok: true, value: job };
 }
 
+/** Whether a base64 `RunJobRequest` body carries overrides (v1 and v2 both name the field `overrides`). */
+function runOverridesIn(base64: string): 'yes' | 'unreadable' | undefined {
+  try {
+    const overrides = obj(obj(JSON.parse(Buffer.from(base64, 'base64').toString('utf8')))?.overrides);
+    return overrides && Object.keys(overrides).length > 0 ? 'yes' : undefined;
+  } catch {
+    return 'unreadable';
+  }
+}
+
+const API_RESOURCE_NAME = /^projects\/([^/]+)\/locations\/([^/]+)\/(jobs|workflows)\/([^/]+)$/;
+
+/** A Cloud Run job or a workflow: what a Google API call from a Scheduler job acts on. */
+export function parseApiResource(record: AssetRecord, kind: ApiResource['kind']): Parsed<ApiResource> {
+  const m = API_RESOURCE_NAME.exec(relativeName(record.name)) ?? API_RESOURCE_NAME.exec(str(record.resource?.data?.name) ?? '');
+  if (!m || (m[3] === 'jobs') !== (kind === 'run-job')) return { ok: false, reason: `cannot read project, location and name from ${record.name}` };
+  const resource: ApiResource = {
+    kind,
+    name: `projects/${m[1]}/locations/${m[2]}/${m[3]}/${m[4]}`,
+    project: m[1]!,
+    location: m[2]!,
+    id: m[4]!,
+    source: { assetName: record.name, origin: record.origin },
+  };
+  if (record.ancestors) resource.ancestors = record.ancestors;
+  return { ok: true, value: resource };
+}
+
 export function parseRunService(record: AssetRecord): Parsed<RunService> {
   const data = record.resource?.data;
   if (!data) return { ok: false, reason: 'Cloud Run service asset has no resource.data' };
@@ -165,6 +199,8 @@ export function parseRunService(record: AssetRecord): Parsed<RunService> {
     service.urls = [...new Set(urls)];
     service.customAudiences = jsonStringList(annotations['run.googleapis.com/custom-audiences']);
     service.invokerIamDisabled = String(annotations['run.googleapis.com/invoker-iam-disabled']) === 'true';
+    if (String(annotations['run.googleapis.com/default-url-disabled']) === 'true') service.defaultUriDisabled = true;
+    addTagUrls(service, Array.isArray(status?.traffic) ? status.traffic.map((t) => obj(t)?.url) : []);
     const ingress = str(annotations['run.googleapis.com/ingress']);
     if (ingress) service.ingress = ingress;
   } else {
@@ -174,10 +210,18 @@ export function parseRunService(record: AssetRecord): Parsed<RunService> {
     service.urls = [...new Set(urls)];
     service.customAudiences = strList(data.customAudiences);
     service.invokerIamDisabled = data.invokerIamDisabled === true;
+    if (data.defaultUriDisabled === true) service.defaultUriDisabled = true;
+    addTagUrls(service, Array.isArray(data.trafficStatuses) ? data.trafficStatuses.map((t) => obj(t)?.uri) : []);
     const ingress = str(data.ingress);
     if (ingress) service.ingress = ingress;
   }
   return { ok: true, value: service };
+}
+
+/** Traffic entries carry a URL only when tagged; the service's own URLs are not tag URLs. */
+function addTagUrls(service: RunService, candidates: unknown[]): void {
+  const tags = [...new Set(strList(candidates))].filter((u) => !service.urls.includes(u));
+  if (tags.length > 0) service.tagUrls = tags;
 }
 
 export function parseFunction(record: AssetRecord, api: 'v1' | 'v2'): Parsed<CloudFunction> {
@@ -240,10 +284,10 @@ export function parseCustomRole(record: AssetRecord): Parsed<CustomRole> {
   if (!/^(projects|organizations)\/[^/]+\/roles\/[^/]+$/.test(name)) {
     return { ok: false, reason: `role name "${name}" is not a custom role name` };
   }
-  return {
-    ok: true,
-    value: { name, permissions: new Set(strList(data.includedPermissions)), deleted: data.deleted === true },
-  };
+  const role: CustomRole = { name, permissions: new Set(strList(data.includedPermissions)), deleted: data.deleted === true };
+  const stage = str(data.stage);
+  if (stage) role.stage = stage;
+  return { ok: true, value: role };
 }
 
 /** Reads an IAM policy; malformed bindings are dropped and named, the rest kept. */

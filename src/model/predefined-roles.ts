@@ -6,6 +6,10 @@
  * Each list is every predefined role that held the permission on that date, so a predefined
  * role not listed here does not grant it. Refresh by re-reading the dataset and updating
  * ROLE_TABLE_DATE.
+ *
+ * The Cloud Run jobs and Workflows permissions (GCP-FACTS §15) come from the same dataset's
+ * role files, read 2026-12; test/model/iam-dataset-excerpt.json keeps what each role file held,
+ * with its commit, and a test checks these lists against it.
  */
 export const ROLE_TABLE_DATE = '2026-08';
 
@@ -69,6 +73,42 @@ export const PREDEFINED_ROLES_BY_PERMISSION: Readonly<Record<string, ReadonlySet
       'visionai',
     ]),
   ]),
+  'run.jobs.run': new Set(
+    [
+      'run.invoker',
+      'run.jobsExecutor',
+      'run.jobsExecutorWithOverrides',
+      'run.developer',
+      'run.admin',
+      'run.editor',
+      'run.sourceDeveloper',
+      'cloudfunctions.admin',
+      'firebase.admin',
+      'firebase.developAdmin',
+      'iam.dataScientist',
+      'iam.devOps',
+      'iam.mlEngineer',
+      'editor',
+      'owner',
+    ].map((r) => `roles/${r}`),
+  ),
+  'run.jobs.runWithOverrides': new Set(
+    [
+      'run.jobsExecutorWithOverrides',
+      'run.developer',
+      'run.admin',
+      'run.editor',
+      'run.sourceDeveloper',
+      'cloudfunctions.admin',
+      'firebase.admin',
+      'iam.dataScientist',
+      'iam.devOps',
+      'iam.mlEngineer',
+      'editor',
+      'owner',
+    ].map((r) => `roles/${r}`),
+  ),
+  'workflows.executions.create': new Set(['workflows.invoker', 'workflows.editor', 'workflows.admin', 'editor', 'owner'].map((r) => `roles/${r}`)),
   'run.services.setIamPolicy': new Set(
     [
       'run.admin',

@@ -1,10 +1,9 @@
 import type { Inventory } from './inventory.js';
 import { functionUrlKey } from './inventory.js';
-import type { ScheduledJob, Target } from './types.js';
+import type { ApiCall, ScheduledJob, Target } from './types.js';
 import { parseHttpUrl } from './url.js';
+import { DETERMINISTIC_RUN_HOST, splitTag } from './run-urls.js';
 
-/** `https://SERVICE-PROJECT_NUMBER.REGION.run.app` names its service by itself (GCP-FACTS §3). */
-const DETERMINISTIC_RUN_HOST = /^(.+)-(\d+)\.([a-z0-9-]+)\.run\.app$/;
 
 /** Resolves where a job's call lands, from its URI and the inventory. */
 export function resolveTarget(inv: Inventory, job: ScheduledJob): Target {
@@ -16,10 +15,12 @@ export function resolveTarget(inv: Inventory, job: ScheduledJob): Target {
   const host = url.hostname;
 
   if (host.endsWith('.run.app')) {
-    const gen2 = inv.gen2FunctionByRunHost(host);
-    let service = inv.runServiceByHost(host);
+    // A tag URL (`TAG---…`) is a URL of its service: same service, same invoke IAM (GCP-FACTS §14).
+    const { tag, base } = splitTag(host);
+    const gen2 = inv.gen2FunctionByRunHost(host) ?? (tag ? inv.gen2FunctionByRunHost(base) : undefined);
+    let service = inv.runServiceByHost(host) ?? (tag ? inv.runServiceByHost(base) : undefined);
     if (!service) {
-      const m = DETERMINISTIC_RUN_HOST.exec(host);
+      const m = DETERMINISTIC_RUN_HOST.exec(base);
       if (m) service = inv.runServiceByKey(m[2]!, m[3]!, m[1]!);
     }
     const fn = gen2 ?? (service ? inv.gen2FunctionForService(service) : undefined);
@@ -47,7 +48,12 @@ export function resolveTarget(inv: Inventory, job: ScheduledJob): Target {
       : { kind: 'function-gen2', url: uri, fn, via: 'cloudfunctions-url' };
   }
 
-  if (host === 'googleapis.com' || host.endsWith('.googleapis.com')) return { kind: 'google-api', url: uri, host };
+  if (host === 'googleapis.com' || host.endsWith('.googleapis.com')) {
+    const call = apiCallOf(host, url.pathname);
+    if (!call) return { kind: 'google-api', url: uri, host };
+    const resource = inv.apiResource(call.kind, call.project, call.location, call.id);
+    return { kind: 'google-api', url: uri, host, call: resource ? { ...call, resource } : call };
+  }
   if (host.endsWith('.appspot.com')) return { kind: 'app-engine', url: uri };
   return { kind: 'external', url: uri, host };
 }
@@ -65,4 +71,32 @@ export function targetResource(target: Target): string | null {
     default:
       return null;
   }
+}
+
+const RUN_V2_PATH = /^\/v2\/projects\/([^/]+)\/locations\/([^/]+)\/jobs\/([^/:]+):run$/;
+const RUN_V1_PATH = /^\/apis\/run\.googleapis\.com\/v1\/namespaces\/([^/]+)\/jobs\/([^/:]+):run$/;
+const REGIONAL_RUN_HOST = /^([a-z0-9-]+)-run\.googleapis\.com$/;
+const WORKFLOW_EXECUTIONS_PATH = /^\/v1(?:beta)?\/projects\/([^/]+)\/locations\/([^/]+)\/workflows\/([^/]+)\/executions$/;
+
+/**
+ * The calls Scheduler is documented to make with an OAuth token (GCP-FACTS §15): run a Cloud Run
+ * job (v2 on run.googleapis.com or a regional host; v1 on `REGION-run.googleapis.com`) or create
+ * a workflow execution.
+ */
+export function apiCallOf(host: string, pathname: string): Omit<ApiCall, 'resource'> | undefined {
+  if (host === 'run.googleapis.com' || REGIONAL_RUN_HOST.test(host)) {
+    const v2 = RUN_V2_PATH.exec(pathname);
+    if (v2) return { kind: 'run-job', project: v2[1]!, location: v2[2]!, id: v2[3]! };
+    const v1 = RUN_V1_PATH.exec(pathname);
+    if (v1) {
+      const region = REGIONAL_RUN_HOST.exec(host)?.[1];
+      return region ? { kind: 'run-job', project: v1[1]!, location: region, id: v1[2]! } : { kind: 'run-job', project: v1[1]!, id: v1[2]! };
+    }
+    return undefined;
+  }
+  if (host === 'workflowexecutions.googleapis.com') {
+    const w = WORKFLOW_EXECUTIONS_PATH.exec(pathname);
+    if (w) return { kind: 'workflow', project: w[1]!, location: w[2]!, id: w[3]! };
+  }
+  return undefined;
 }

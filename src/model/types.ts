@@ -19,6 +19,8 @@ export interface OAuthToken {
 export interface HttpTargetConfig {
   uri: string;
   httpMethod?: string;
+  /** A Cloud Run job `:run` call whose body carries `overrides` ('yes'), or whose body could not be read. */
+  runOverrides?: 'yes' | 'unreadable';
   oidcToken?: OidcToken;
   oauthToken?: OAuthToken;
 }
@@ -69,9 +71,36 @@ export interface RunService {
   urls: string[];
   customAudiences: string[];
   invokerIamDisabled: boolean;
+  /** v2 `defaultUriDisabled`, v1 annotation `run.googleapis.com/default-url-disabled`: no run.app URL. */
+  defaultUriDisabled?: boolean;
+  /** Traffic tag URLs (v2 `trafficStatuses[].uri`, v1 `status.traffic[].url`): same service, same IAM. */
+  tagUrls?: string[];
   ingress?: string;
   ancestors?: string[];
   source: SourceRef;
+}
+
+/** A resource a Google API call acts on: a Cloud Run job or a workflow. */
+export interface ApiResource {
+  kind: 'run-job' | 'workflow';
+  /** `projects/{project}/locations/{location}/jobs/{id}` or `…/workflows/{id}`, project as the asset names it. */
+  name: string;
+  project: string;
+  location: string;
+  id: string;
+  ancestors?: string[];
+  source: SourceRef;
+}
+
+/** A Google API call the scanner knows the permission of, read from the job's URI. */
+export interface ApiCall {
+  kind: 'run-job' | 'workflow';
+  project: string;
+  /** Undefined when the URI does not name it (the v1 Run API on the global host). */
+  location?: string;
+  id: string;
+  /** The resource, when the inventory holds it. */
+  resource?: ApiResource;
 }
 
 export type FunctionGeneration = 'GEN_1' | 'GEN_2';
@@ -104,6 +133,8 @@ export interface CustomRole {
   name: string;
   permissions: ReadonlySet<string>;
   deleted: boolean;
+  /** RoleLaunchStage (`GA`, `BETA`, `DISABLED`, …); a DISABLED role grants nothing. */
+  stage?: string;
 }
 
 export interface Binding {
@@ -139,7 +170,7 @@ export type Target =
     }
   | { kind: 'unknown-run'; url: string; reason: string }
   | { kind: 'unknown-function'; url: string; reason: string }
-  | { kind: 'google-api'; url: string; host: string }
+  | { kind: 'google-api'; url: string; host: string; call?: ApiCall }
   | { kind: 'app-engine'; url?: string }
   | { kind: 'pubsub'; topic: string }
   | { kind: 'external'; url: string; host: string }

@@ -33,7 +33,7 @@ describe('cronwarden scan over the bundled sample', () => {
   it('gives the expected verdict for each named sample job', async () => {
     const run = await runCli(['scan', ...sampleInputs(), '--format', 'json']);
     const doc = JSON.parse(run.stdout) as { findings: Finding[]; summary: { jobsScanned: number } };
-    expect(doc.summary.jobsScanned).toBe(31);
+    expect(doc.summary.jobsScanned).toBe(36);
     const verdicts = new Set(doc.findings.map((f) => `${f.job.name.split('/').pop()} ${f.ruleId} ${f.status} ${f.severity}`));
     for (const expected of [
       'billing-no-token http-target-uses-oidc fail high',
@@ -57,11 +57,16 @@ describe('cronwarden scan over the bundled sample', () => {
       'legacy-billing-sync ingress-admits-scheduler unverifiable medium',
       'labs-ingest-cross-org ingress-admits-scheduler fail high',
       'billing-unexplained-403 last-attempt-authorized fail high',
+      'reports-disabled-role oidc-sa-can-invoke-target fail high',
+      'ledger-foreign-account oidc-sa-can-invoke-target fail high',
+      'ledger-foreign-account token-sa-in-job-project fail medium',
+      'recon-deterministic-audience oidc-audience-matches-target fail high',
+      'etl-runner-not-invoker oauth-sa-can-call-target fail high',
     ]) {
       expect(verdicts, expected).toContain(expected);
     }
     // Jobs that are correct produce no finding at all.
-    for (const ok of ['billing-ok', 'reports-custom-audience', 'cleanup-ok', 'sync-crm-ok', 'export-custom-role', 'run-job-trigger-oauth']) {
+    for (const ok of ['billing-ok', 'reports-custom-audience', 'cleanup-ok', 'sync-crm-ok', 'export-custom-role', 'run-job-trigger-oauth', 'ledger-deterministic-url']) {
       expect(doc.findings.filter((f) => f.job.name.endsWith(`/${ok}`)).map((f) => f.ruleId), ok).toEqual([]);
     }
     // The last attempt's 401 is joined to the config finding that explains it.

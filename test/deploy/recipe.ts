@@ -79,8 +79,8 @@ export interface RecipeSettings {
 
 /**
  * The Cloud Asset Inventory records of what the recipe creates and that the rules read: the
- * Scheduler job, its project and organization with the IAM bindings the recipe adds, and the
- * service accounts. Built from the recipe's own commands, so the scan sees what would be
+ * Scheduler job, the Cloud Run job it runs, its project and organization with the IAM bindings
+ * the recipe adds, and the service accounts. Built from the recipe's own commands, so the scan sees what would be
  * deployed, not a hand-written copy of it.
  */
 export function recipeAssets(commands: RecipeCommand[], s: RecipeSettings): AssetRecord[] {
@@ -123,6 +123,23 @@ export function recipeAssets(commands: RecipeCommand[], s: RecipeSettings): Asse
       name: `//iam.googleapis.com/projects/${project}/serviceAccounts/10000000000000000000${i}`,
       assetType: 'iam.googleapis.com/ServiceAccount',
       resource: { version: 'v1', data: { email: `${c.positionals[4]}@${project}.iam.gserviceaccount.com`, projectId: project, disabled: false } },
+      ancestors,
+      origin,
+    });
+  }
+  // The Cloud Run jobs the recipe deploys, with the bindings it adds on each: what its trigger runs.
+  for (const c of commandsStartingWith(commands, 'gcloud', 'run', 'jobs', 'deploy')) {
+    const jobId = c.positionals[4]!;
+    const name = `projects/${c.flags.project}/locations/${c.flags.region}/jobs/${jobId}`;
+    const byRole = new Map<string, string[]>();
+    for (const b of commandsStartingWith(commands, 'gcloud', 'run', 'jobs', 'add-iam-policy-binding', jobId)) {
+      byRole.set(b.flags.role!, [...(byRole.get(b.flags.role!) ?? []), b.flags.member!]);
+    }
+    records.push({
+      name: `//run.googleapis.com/${name}`,
+      assetType: 'run.googleapis.com/Job',
+      resource: { version: 'v2', data: { name, launchStage: 'GA' } },
+      iamPolicy: { bindings: [...byRole].map(([role, members]) => ({ role, members })) },
       ancestors,
       origin,
     });

@@ -65,7 +65,9 @@ describe('the deploy recipe', () => {
     const bad = findings.filter((f) => f.status !== 'pass');
     expect(bad.map((f) => `${f.ruleId}: ${f.message}`)).toEqual([]);
     const passed = new Set(findings.map((f) => f.ruleId));
-    for (const rule of ['google-api-target-uses-oauth', 'token-sa-exists-and-enabled', 'scheduler-service-agent-has-role']) expect(passed).toContain(rule);
+    for (const rule of ['google-api-target-uses-oauth', 'oauth-sa-can-call-target', 'token-sa-exists-and-enabled', 'token-sa-in-job-project', 'scheduler-service-agent-has-role']) {
+      expect(passed).toContain(rule);
+    }
   });
 
   it('would be caught by the same scan if the trigger sent an OIDC token instead', async () => {
@@ -78,6 +80,14 @@ describe('the deploy recipe', () => {
     });
     const { findings } = await scan(records);
     expect(findings.filter((f) => f.status === 'fail').map((f) => f.ruleId)).toContain('google-api-target-uses-oauth');
+  });
+
+  it('would be caught by the same scan if the trigger could not run the Cloud Run job', async () => {
+    const records = recipeAssets(commands, SETTINGS).map((r) => (r.assetType === 'run.googleapis.com/Job' ? { ...r, iamPolicy: { bindings: [] } } : r));
+    const { findings } = await scan(records);
+    expect(findings.filter((f) => f.status === 'fail').map((f) => `${f.ruleId}: ${f.message}`)).toEqual([
+      expect.stringMatching(/^oauth-sa-can-call-target: cronwarden-trigger@cw-sec-tools\.iam\.gserviceaccount\.com holds run\.jobs\.run on projects\/cw-sec-tools\/locations\/europe-west1\/jobs\/cronwarden-scan through no policy/),
+    ]);
   });
 
   it('grants the scanner only cloudasset.viewer on the organization and pubsub.publisher on the topic', () => {

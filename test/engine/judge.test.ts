@@ -83,6 +83,7 @@ describe('judgeJob', () => {
       'oidc-sa-can-invoke-target',
       'token-sa-exists-and-enabled',
       'token-sa-not-default-compute',
+      'token-sa-in-job-project',
       'scheduler-service-agent-has-role',
       'ingress-admits-scheduler',
       'last-attempt-authorized',

@@ -149,7 +149,7 @@ describe('--only-rule and --skip-rule', () => {
     expect(skipped.stderr).not.toContain('token-sa-not-default-compute:');
     const only = await runCli(['scan', ...sampleInputs(), '--format', 'jsonl'], { CRONWARDEN_ONLY_RULES: 'oidc-sa-can-invoke-target,google-api-target-uses-oauth' });
     expect(rulesOf(only.stdout)).toEqual(['google-api-target-uses-oauth', 'oidc-sa-can-invoke-target']);
-    expect(only.stderr).toMatch(/google-api-target-uses-oauth: 1 fail.*\n.*oidc-sa-can-invoke-target: 4 fail/);
+    expect(only.stderr).toMatch(/google-api-target-uses-oauth: 1 fail.*\n.*oidc-sa-can-invoke-target: 6 fail/);
     const json = await runCli(['scan', ...sampleInputs(), '--format', 'json', '--skip-rule', 'last-attempt-authorized', '--rule-pack', EXAMPLE]);
     const { summary } = JSON.parse(json.stdout) as { summary: { rulesRun: string[] } };
     expect(summary.rulesRun).toEqual([...allRules.map((r) => r.meta.id).filter((id) => id !== 'last-attempt-authorized'), 'http-target-uses-https']);

@@ -105,17 +105,17 @@ describe('CaiApiSource against the fake Cloud Asset API', () => {
     await defaults.read(() => undefined);
     const calls = fake.requests.filter((r) => r.method === 'asset.ListAssets');
     expect(calls.map((r) => `${String(r.request.contentType)} ${(r.request.assetTypes as string[]).length}`).sort()).toEqual([
-      'IAM_POLICY 6',
+      'IAM_POLICY 8',
       'RESOURCE 1',
       'RESOURCE 3',
-      'RESOURCE 5',
+      'RESOURCE 7',
     ]);
     expect(calls.every((r) => r.request.pageSize === 1000)).toBe(true);
     expect(new Set(calls.map((r) => JSON.stringify(r.request.readTime))).size).toBe(1);
 
     fake.requests.length = 0;
     await apiSource({ scopes: ['projects/acme-prod'] }).read(() => undefined);
-    expect(fake.requests.filter((r) => r.method === 'asset.ListAssets').map((r) => `${String(r.request.contentType)} ${(r.request.assetTypes as string[]).length}`).sort()).toEqual(['IAM_POLICY 6', 'RESOURCE 9']);
+    expect(fake.requests.filter((r) => r.method === 'asset.ListAssets').map((r) => `${String(r.request.contentType)} ${(r.request.assetTypes as string[]).length}`).sort()).toEqual(['IAM_POLICY 8', 'RESOURCE 11']);
     // The default snapshot is a minute back, never in the future of Google's clock.
     expect(Date.parse(defaults.stats!.readTime)).toBeLessThan(Date.now() - 50_000);
   });

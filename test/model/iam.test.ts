@@ -192,10 +192,35 @@ describe('roleHolds and memberCovers', () => {
     expect(memberCovers('allUsers', SA).covers).toBe('yes');
     expect(memberCovers('group:g@example.com', SA).covers).toBe('maybe');
   });
+  it('treats a DISABLED or deleted custom role as granting nothing', () => {
+    const role = (name: string, extra: Partial<CustomRole>): CustomRole => ({ name, permissions: new Set(['run.routes.invoke']), deleted: false, ...extra });
+    const s = store({}, [role('organizations/1/roles/ga', { stage: 'GA' }), role('organizations/1/roles/off', { stage: 'DISABLED' }), role('organizations/1/roles/gone', { deleted: true })]);
+    expect(roleHolds(s, 'organizations/1/roles/ga', 'run.routes.invoke').holds).toBe('yes');
+    expect(roleHolds(s, 'organizations/1/roles/off', 'run.routes.invoke').holds).toBe('no');
+    expect(roleHolds(s, 'organizations/1/roles/gone', 'run.routes.invoke').holds).toBe('no');
+  });
+  it('resolves principal sets of service accounts from where the account sits', () => {
+    const set = (container: string): string => `principalSet://cloudresourcemanager.googleapis.com/${container}/type/ServiceAccount`;
+    const placed: PolicyStore = { ...store({}), serviceAccountPlacement: () => ({ projectNumber: '30', containers: ['projects/30', 'folders/20', 'organizations/10'] }) };
+    expect(memberCovers(set('projects/30'), SA, placed).covers).toBe('yes');
+    expect(memberCovers(set('folders/20'), SA, placed).covers).toBe('yes');
+    expect(memberCovers(set('organizations/10'), SA, placed).covers).toBe('yes');
+    expect(memberCovers(set('projects/31'), SA, placed).covers).toBe('no');
+    expect(memberCovers(set('organizations/11'), SA, placed).covers).toBe('no');
+    expect(memberCovers(set('projects/proj-alpha'), SA, placed)).toMatchObject({ covers: 'maybe', why: expect.stringContaining('by number') });
+    const projectOnly: PolicyStore = { ...store({}), serviceAccountPlacement: () => ({ projectNumber: '30', containers: undefined, why: 'folders unknown' }) };
+    expect(memberCovers(set('projects/30'), SA, projectOnly).covers).toBe('yes');
+    expect(memberCovers(set('folders/20'), SA, projectOnly)).toMatchObject({ covers: 'maybe', why: expect.stringContaining('folders unknown') });
+    const nowhere: PolicyStore = { ...store({}), serviceAccountPlacement: () => ({ projectNumber: undefined, why: 'project unknown' }) };
+    expect(memberCovers(set('projects/30'), SA, nowhere)).toMatchObject({ covers: 'maybe', why: expect.stringContaining('project unknown') });
+    // Without a store that can place accounts, and for other principal sets, nothing is resolved.
+    expect(memberCovers(set('projects/30'), SA).covers).toBe('maybe');
+    expect(memberCovers('principalSet://iam.googleapis.com/locations/global/workforcePools/p/*', SA, placed).covers).toBe('maybe');
+  });
 });
 
 describe('publicGrants', () => {
-  it('lists allUsers and allAuthenticatedUsers holding the permission, without conditions', () => {
+  it('lists allUsers holding the permission, without conditions; allAuthenticatedUsers still needs a token, so it is not public', () => {
     const s = store({
       [SERVICE]: [
         b('roles/run.invoker', ['allUsers', ME]),
@@ -206,7 +231,6 @@ describe('publicGrants', () => {
     });
     expect(publicGrants(s, SERVICE, 'run.routes.invoke')).toEqual([
       { resource: SERVICE, role: 'roles/run.invoker', member: 'allUsers' },
-      { resource: SERVICE, role: 'roles/run.servicesInvoker', member: 'allAuthenticatedUsers' },
     ]);
   });
   it('is empty for a resource without a policy', () => {

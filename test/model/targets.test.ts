@@ -3,7 +3,7 @@ import type { AssetRecord } from '../../src/inventory/asset-record.js';
 import { InventoryBuilder } from '../../src/model/inventory.js';
 import type { Target } from '../../src/model/types.js';
 import {
-  GEN1_URL, GEN2_RUN_URL, GEN2_URL, NUMBER, PROJECT, REGION, RUN_DETERMINISTIC_URL, RUN_URL, baseWorld, job, project, runName, withRecords, without,
+  GEN1_URL, GEN2_RUN_URL, GEN2_URL, NUMBER, PROJECT, REGION, RUN_DETERMINISTIC_URL, RUN_URL, baseWorld, job, project, runJob, runName, withRecords, without, workflow,
 } from '../support/builders.js';
 
 function resolve(assets: AssetRecord[]): Target {
@@ -173,6 +173,24 @@ describe('resolveTarget', () => {
       });
     });
 
+    it('the Cloud Run job or workflow a Google API call acts on', () => {
+      const assets = [...baseWorld(), runJob(), workflow()];
+      const etl = `projects/${PROJECT}/locations/${REGION}/jobs/etl`;
+      expect(at(`https://run.googleapis.com/v2/${etl}:run`, assets)).toMatchObject({ call: { kind: 'run-job', location: REGION, id: 'etl', resource: { name: etl } } });
+      expect(at(`https://${REGION}-run.googleapis.com/apis/run.googleapis.com/v1/namespaces/${NUMBER}/jobs/etl:run`, assets)).toMatchObject({ call: { resource: { name: etl } } });
+      const global = at(`https://run.googleapis.com/apis/run.googleapis.com/v1/namespaces/${PROJECT}/jobs/etl:run`, assets);
+      expect(global).toMatchObject({ call: { resource: { name: etl } } });
+      expect(global.kind === 'google-api' && global.call).not.toHaveProperty('location');
+      expect(at(`https://workflowexecutions.googleapis.com/v1/projects/${PROJECT}/locations/${REGION}/workflows/wf/executions`, assets)).toMatchObject({
+        call: { kind: 'workflow', resource: { name: `projects/${PROJECT}/locations/${REGION}/workflows/wf` } },
+      });
+      const missing = at(`https://run.googleapis.com/v2/projects/${PROJECT}/locations/${REGION}/jobs/other:run`, assets);
+      expect(missing).toMatchObject({ kind: 'google-api', call: { kind: 'run-job', id: 'other' } });
+      expect(missing.kind === 'google-api' && missing.call?.resource).toBeUndefined();
+      expect(at(`https://run.googleapis.com/v2/${etl}`, assets)).not.toHaveProperty('call');
+      expect(at(`https://bigquery.googleapis.com/bigquery/v2/projects/${PROJECT}/jobs`, assets)).not.toHaveProperty('call');
+    });
+
     it('an App Engine app on appspot.com', () => {
       expect(at(`https://${PROJECT}.appspot.com/tasks`)).toMatchObject({ kind: 'app-engine', url: `https://${PROJECT}.appspot.com/tasks` });
     });
@@ -187,6 +205,16 @@ describe('resolveTarget', () => {
     it('an invalid URI', () => {
       expect(at('not a uri')).toEqual({ kind: 'invalid-uri', url: 'not a uri' });
       expect(at('ftp://files.example.com/x')).toEqual({ kind: 'invalid-uri', url: 'ftp://files.example.com/x' });
+    });
+  });
+
+  describe('traffic-tag URLs', () => {
+    it('resolve to their service, listed or not, hash or deterministic form', () => {
+      const tagged = `https://beta---${new URL(RUN_URL).host}`;
+      expect(serviceOf(at(`${tagged}/x`))).toBe(svc('svc'));
+      expect(serviceOf(at(`https://beta---svc-${NUMBER}.${REGION}.run.app/x`))).toBe(svc('svc'));
+      expect(serviceOf(at(`https://canary---fn2-${NUMBER}.${REGION}.run.app`))).toBe(svc('fn2'));
+      expect(at('https://beta---ghost-zz9yy8-uc.a.run.app').kind).toBe('unknown-run');
     });
   });
 

@@ -1,7 +1,7 @@
 import rule from '../../rules/http-target-uses-oidc.js';
 import { ruleTester } from '../support/rule-tester.js';
 import {
-  GEN1_URL, GEN2_URL, RUN_URL, baseWorld, bind, job, runPolicy, runService, withRecords,
+  GEN1_URL, GEN2_URL, RUN_URL, baseWorld, bind, functionPolicy, job, runPolicy, runService, withRecords,
 } from '../support/builders.js';
 
 ruleTester(rule, {
@@ -38,6 +38,19 @@ ruleTester(rule, {
       name: 'public target (allUsers invoker): lower severity',
       assets: [...withRecords(baseWorld(), runPolicy('svc', bind('roles/run.invoker', 'allUsers'))), job({ oidc: false })],
       expect: [{ status: 'fail', messageId: 'noToken', severity: 'low', messageIncludes: ['allUsers'] }],
+    },
+    {
+      name: 'allAuthenticatedUsers invoker is not public: a call without a token gets 401, high',
+      assets: [...withRecords(baseWorld(), runPolicy('svc', bind('roles/run.invoker', 'allAuthenticatedUsers'))), job({ oidc: false })],
+      expect: [{ status: 'fail', messageId: 'noToken', severity: 'high' }],
+    },
+    {
+      name: 'allAuthenticatedUsers on a gen1 function is not public either',
+      assets: [
+        ...withRecords(baseWorld(), functionPolicy('fn1', bind('roles/cloudfunctions.invoker', 'allAuthenticatedUsers'))),
+        job({ uri: GEN1_URL, oauth: {} }),
+      ],
+      expect: [{ status: 'fail', messageId: 'oauthToken', severity: 'high' }],
     },
     {
       name: 'public target (invoker IAM check disabled, v1 shape): lower severity',

@@ -1,12 +1,21 @@
 import rule from '../../rules/oidc-audience-matches-target.js';
+import type { AssetRecord } from '../../src/inventory/asset-record.js';
 import { ruleTester } from '../support/rule-tester.js';
 import {
-  GEN1_URL, GEN2_RUN_URL, GEN2_URL, NUMBER, REGION, PROJECT, RUN_DETERMINISTIC_URL, RUN_URL, baseWorld, job, runName, runService, withRecords, without,
+  GEN1_URL, GEN2_RUN_URL, GEN2_URL, NUMBER, REGION, PROJECT, RUN_DETERMINISTIC_URL, RUN_URL, SA, baseWorld, bind, job, runName, runPolicy, runService, withRecords, without,
 } from '../support/builders.js';
 
 const GEN1_HOST = `https://${REGION}-${PROJECT}.cloudfunctions.net`;
 const CUSTOM_AUDIENCE = 'https://api.example.com/jobs';
 const withoutFn2Service = without(baseWorld(), (r) => r.name === runName('fn2'));
+const RUN_HOST = new URL(RUN_URL).host;
+const TAG_URL = `https://beta---${RUN_HOST}`;
+const TAG_DETERMINISTIC_URL = `https://beta---svc-${NUMBER}.${REGION}.run.app`;
+/** A service name long enough that `NAME-PROJECT_NUMBER` exceeds a 63-character DNS label. */
+const LONG = 'reporting-aggregation-service-for-the-finance-team-x';
+const LONG_HASH_URL = 'https://reporting-aggregation-service-for-the-finance-t-a1b2c3-uc.a.run.app';
+const LONG_DETERMINISTIC_URL = `https://${LONG}-${NUMBER}.${REGION}.run.app`;
+const hashOnly = (shape: 'v1' | 'v2'): AssetRecord => runService({ shape, urls: [RUN_URL], ...(shape === 'v1' ? { statusUrlOnly: true } : {}) });
 
 ruleTester(rule, {
   valid: [
@@ -21,7 +30,6 @@ ruleTester(rule, {
       name: 'Cloud Run: a trailing slash on the listed URL does not matter either',
       assets: [...withRecords(baseWorld(), runService({ urls: [`${RUN_URL}/`, RUN_DETERMINISTIC_URL] })), job({ oidc: { audience: RUN_URL } })],
     },
-    { name: 'Cloud Run: host case does not matter', assets: [...baseWorld(), job({ oidc: { audience: RUN_URL.toUpperCase().replace('HTTPS', 'https') } })] },
     { name: 'Cloud Run: default audience is the bare service URL', assets: [...baseWorld(), job({ uri: RUN_URL, oidc: {} })] },
     { name: 'Cloud Run: default audience with a trailing slash', assets: [...baseWorld(), job({ uri: `${RUN_URL}/`, oidc: {} })] },
     {
@@ -57,7 +65,6 @@ ruleTester(rule, {
     },
     { name: 'gen1: audience is the full function URL', assets: [...baseWorld(), job({ uri: GEN1_URL, oidc: { audience: GEN1_URL } })] },
     { name: 'gen1: default audience is the full function URL', assets: [...baseWorld(), job({ uri: GEN1_URL, oidc: {} })] },
-    { name: 'gen1: a trailing slash does not matter', assets: [...baseWorld(), job({ uri: GEN1_URL, oidc: { audience: `${GEN1_URL}/` } })] },
     {
       name: 'gen1: job URI adds a query, explicit audience is the function URL',
       assets: [...baseWorld(), job({ uri: `${GEN1_URL}?dry_run=false`, oidc: { audience: GEN1_URL } })],
@@ -73,6 +80,27 @@ ruleTester(rule, {
       name: 'gen2 whose Run service is missing: its Run URL (serviceConfig.uri) is still accepted',
       assets: [...withoutFn2Service, job({ uri: GEN2_URL, oidc: { audience: GEN2_RUN_URL } })],
     },
+    {
+      name: 'Cloud Run v1 record with only status.url: the deterministic URL as audience is accepted',
+      assets: [...withRecords(baseWorld(), hashOnly('v1')), job({ oidc: { audience: RUN_DETERMINISTIC_URL } })],
+    },
+    {
+      name: 'Cloud Run v2 record listing only the hash URL: the deterministic URL as audience is accepted',
+      assets: [...withRecords(baseWorld(), hashOnly('v2')), job({ oidc: { audience: `${RUN_DETERMINISTIC_URL}/` } })],
+    },
+    {
+      name: 'Cloud Run record with only the hash URL, job calls the deterministic URL with the default audience',
+      assets: [...withRecords(baseWorld(), hashOnly('v1')), job({ uri: RUN_DETERMINISTIC_URL, oidc: {} })],
+    },
+    {
+      name: 'Cloud Run: a job calling a tag URL with the service URL as audience',
+      assets: [...withRecords(baseWorld(), runService({ tagUrls: [TAG_URL] })), job({ uri: `${TAG_URL}/run`, oidc: { audience: RUN_URL } })],
+    },
+    {
+      name: 'Cloud Run: a job calling an unlisted deterministic tag URL with the deterministic URL as audience',
+      assets: [...baseWorld(), job({ uri: `${TAG_DETERMINISTIC_URL}/run`, oidc: { audience: RUN_DETERMINISTIC_URL } })],
+    },
+    { name: 'gen1: audience is the exact function URL while the job URI adds a path', assets: [...baseWorld(), job({ uri: `${GEN1_URL}/sub`, oidc: { audience: GEN1_URL } })] },
     { name: 'job without an OIDC token yields no result', assets: [...baseWorld(), job({ oidc: false })] },
     { name: 'Google API target is not this rule’s business', assets: [...baseWorld(), job({ uri: 'https://run.googleapis.com/v2/projects/p/locations/l/jobs/j:run', oidc: {} })] },
     { name: 'external target is not this rule’s business', assets: [...baseWorld(), job({ uri: 'https://hooks.example.com/x', oidc: { audience: 'anything' } })] },
@@ -115,6 +143,92 @@ ruleTester(rule, {
         job({ uri: `${RUN_DETERMINISTIC_URL}/run`, oidc: { audience: RUN_DETERMINISTIC_URL } }),
       ],
       expect: [{ status: 'unverifiable', messageId: 'runUrlsUnknown', severity: 'low' }],
+    },
+    {
+      name: 'Cloud Run: upper-case host is not the documented spelling: unverifiable',
+      assets: [...baseWorld(), job({ oidc: { audience: RUN_URL.toUpperCase().replace('HTTPS', 'https') } })],
+      expect: [{ status: 'unverifiable', messageId: 'undocumentedSpelling', severity: 'medium' }],
+    },
+    {
+      name: 'Cloud Run: an explicit :443 is not the documented spelling: unverifiable',
+      assets: [...baseWorld(), job({ oidc: { audience: `https://${RUN_HOST}:443` } })],
+      expect: [{ status: 'unverifiable', messageId: 'undocumentedSpelling', severity: 'medium', messageIncludes: [':443'] }],
+    },
+    {
+      name: 'Cloud Run: an http:// audience is never the service URL',
+      assets: [...baseWorld(), job({ oidc: { audience: RUN_URL.replace('https:', 'http:') } })],
+      expect: [{ status: 'fail', messageId: 'httpAudience', severity: 'high' }],
+    },
+    {
+      name: 'Cloud Run: an http:// job URI as the default audience is never the service URL',
+      assets: [...baseWorld(), job({ uri: RUN_URL.replace('https:', 'http:'), oidc: {} })],
+      expect: [{ status: 'fail', messageId: 'httpAudience', severity: 'high' }],
+    },
+    {
+      name: 'Cloud Run: an http:// job URI with the right audience does not pass',
+      assets: [...baseWorld(), job({ uri: `${RUN_URL.replace('https:', 'http:')}/run`, oidc: { audience: RUN_URL } })],
+      expect: [{ status: 'unverifiable', messageId: 'httpUri', severity: 'medium' }],
+    },
+    {
+      name: 'Cloud Run: a listed tag URL as audience (undocumented): low',
+      assets: [...withRecords(baseWorld(), runService({ tagUrls: [TAG_URL] })), job({ oidc: { audience: TAG_URL } })],
+      expect: [{ status: 'unverifiable', messageId: 'tagUrlAudience', severity: 'low', messageIncludes: ['services/svc'] }],
+    },
+    {
+      name: 'Cloud Run: a job calling a tag URL (v1 status.traffic) with the default audience: low',
+      assets: [...withRecords(baseWorld(), runService({ shape: 'v1', tagUrls: [TAG_URL] })), job({ uri: `${TAG_URL}/run`, oidc: {} })],
+      expect: [{ status: 'unverifiable', messageId: 'tagUrlAudience', severity: 'low' }],
+    },
+    {
+      name: 'Cloud Run: an unlisted tag URL of the service, deterministic form, as audience: low',
+      assets: [...baseWorld(), job({ oidc: { audience: TAG_DETERMINISTIC_URL } })],
+      expect: [{ status: 'unverifiable', messageId: 'tagUrlAudience', severity: 'low' }],
+    },
+    {
+      name: 'Cloud Run: deterministic URL whose DNS label exceeds 63 characters is not assigned',
+      assets: [
+        ...withRecords(baseWorld(), runService({ name: LONG, urls: [LONG_HASH_URL] }), runPolicy(LONG, bind('roles/run.invoker', `serviceAccount:${SA}`))),
+        job({ uri: LONG_HASH_URL, oidc: { audience: LONG_DETERMINISTIC_URL } }),
+      ],
+      expect: [{ status: 'fail', messageId: 'deterministicNotAssigned', severity: 'high', messageIncludes: ['longer than the 63'] }],
+    },
+    {
+      name: 'Cloud Run: deterministic URL of a service whose default URL is disabled (v2)',
+      assets: [...withRecords(baseWorld(), runService({ urls: [RUN_URL], defaultUriDisabled: true })), job({ uri: RUN_URL, oidc: { audience: RUN_DETERMINISTIC_URL } })],
+      expect: [{ status: 'fail', messageId: 'deterministicNotAssigned', severity: 'high', messageIncludes: ['defaultUriDisabled'] }],
+    },
+    {
+      name: 'Cloud Run: deterministic URL of a service whose default URL is disabled (v1 annotation)',
+      assets: [
+        ...withRecords(baseWorld(), runService({ shape: 'v1', urls: [RUN_URL], statusUrlOnly: true, defaultUriDisabled: true })),
+        job({ uri: RUN_URL, oidc: { audience: RUN_DETERMINISTIC_URL } }),
+      ],
+      expect: [{ status: 'fail', messageId: 'deterministicNotAssigned', severity: 'high' }],
+    },
+    {
+      name: 'Cloud Run: deterministic URL form when the project number is not in the inventory: unverifiable, never a fail',
+      assets: [...without(withRecords(baseWorld(), hashOnly('v1')), (r) => r.assetType === 'cloudresourcemanager.googleapis.com/Project'), job({ oidc: { audience: RUN_DETERMINISTIC_URL } })],
+      expect: [{ status: 'unverifiable', messageId: 'deterministicUnknown', severity: 'low', messageIncludes: ['project number'] }],
+    },
+    {
+      name: 'Cloud Run: deterministic URL of another project number fails',
+      assets: [...withRecords(baseWorld(), hashOnly('v2')), job({ oidc: { audience: `https://svc-999999999999.${REGION}.run.app` } })],
+      expect: [{ status: 'fail', messageId: 'mismatch', severity: 'high' }],
+    },
+    {
+      name: 'gen1: a trailing slash is not its exact URL: unverifiable, low',
+      assets: [...baseWorld(), job({ uri: GEN1_URL, oidc: { audience: `${GEN1_URL}/` } })],
+      expect: [{ status: 'unverifiable', messageId: 'undocumentedSpelling', severity: 'low' }],
+    },
+    {
+      name: 'gen1: upper-case host is not its exact URL: unverifiable',
+      assets: [...baseWorld(), job({ uri: GEN1_URL, oidc: { audience: GEN1_URL.replace(`${REGION}-${PROJECT}`, `${REGION}-${PROJECT}`.toUpperCase()) } })],
+      expect: [{ status: 'unverifiable', messageId: 'undocumentedSpelling', severity: 'medium' }],
+    },
+    {
+      name: 'gen1: an http:// audience fails',
+      assets: [...baseWorld(), job({ uri: GEN1_URL, oidc: { audience: GEN1_URL.replace('https:', 'http:') } })],
+      expect: [{ status: 'fail', messageId: 'httpAudience', severity: 'high' }],
     },
     {
       name: 'gen1: host-only audience fails high',

@@ -4,7 +4,7 @@ import type { AssetRecord, IamBindingJson } from '../../src/inventory/asset-reco
 import { InventoryBuilder } from '../../src/model/inventory.js';
 import { ruleTester } from '../support/rule-tester.js';
 import {
-  GEN1_URL, GEN2_RUN_URL, GEN2_URL, ORG, PROJECT, RUN_URL, SA, baseWorld, bind, customRole, defaultProjectBindings, folderPolicy, functionPolicy,
+  FOLDER, GEN1_URL, GEN2_RUN_URL, GEN2_URL, NUMBER, ORG, PROJECT, RUN_URL, SA, baseWorld, bind, customRole, defaultProjectBindings, folderPolicy, functionPolicy,
   job, orgPolicy, projectPolicy, runName, runPolicy, runService, withRecords, without,
 } from '../support/builders.js';
 
@@ -17,6 +17,9 @@ const noServiceGrant = (...records: AssetRecord[]): AssetRecord[] => withRecords
 const projectGrant = (...bindings: IamBindingJson[]): AssetRecord => projectPolicy(...defaultProjectBindings(), ...bindings);
 const isPolicyOf = (name: string) => (r: AssetRecord): boolean => r.iamPolicy !== undefined && r.name === name;
 const ORG_POLICY = orgPolicy().name;
+const saSet = (container: string): string => `principalSet://cloudresourcemanager.googleapis.com/${container}/type/ServiceAccount`;
+/** An account of a project the inventory does not hold. */
+const STRANGER = 'runner@proj-unknown.iam.gserviceaccount.com';
 const FOLDER_POLICY = folderPolicy().name;
 
 ruleTester(rule, {
@@ -59,6 +62,21 @@ ruleTester(rule, {
     ] },
     { name: 'gen2 function on its cloudfunctions.net URL: run.invoker on its Run service', assets: [...baseWorld(), job({ uri: GEN2_URL, oidc: { audience: GEN2_RUN_URL } })] },
     { name: 'gen2 function on its Run URL: run.invoker on its Run service', assets: [...baseWorld(), job({ uri: GEN2_RUN_URL, oidc: { audience: GEN2_RUN_URL } })] },
+    {
+      name: 'custom role at GA stage grants',
+      assets: [...noServiceGrant(customRole(PROJECT_ROLE, ['run.routes.invoke'], { stage: 'GA' }), projectGrant(bind(PROJECT_ROLE, ME))), job()],
+    },
+    { name: 'principal set of the account’s project', assets: [...withRecords(baseWorld(), runPolicy('svc', bind('roles/run.invoker', saSet(`projects/${NUMBER}`)))), job()] },
+    { name: 'principal set of the account’s folder', assets: [...noServiceGrant(projectGrant(bind('roles/run.invoker', saSet(`folders/${FOLDER}`)))), job()] },
+    { name: 'principal set of the account’s organization', assets: [...noServiceGrant(orgPolicy(bind('roles/run.invoker', saSet(`organizations/${ORG}`)))), job()] },
+    {
+      name: 'principal set resolved from the email when the account asset is missing',
+      assets: [...without(withRecords(baseWorld(), runPolicy('svc', bind('roles/run.invoker', saSet(`folders/${FOLDER}`)))), (r) => r.assetType === 'iam.googleapis.com/ServiceAccount'), job()],
+    },
+    {
+      name: 'a traffic-tag URL resolves to its service, whose IAM applies',
+      assets: [...baseWorld(), job({ uri: `https://beta---svc-${NUMBER}.us-central1.run.app/run`, oidc: { audience: RUN_URL } })],
+    },
     { name: 'job without an OIDC token yields no result', assets: [...baseWorld(), job({ oidc: false })] },
     { name: 'external target is not this rule’s business', assets: [...baseWorld(), job({ uri: 'https://hooks.example.com/x' })] },
   ],
@@ -92,6 +110,55 @@ ruleTester(rule, {
       name: 'deleted custom role grants nothing',
       assets: [...noServiceGrant(customRole(PROJECT_ROLE, ['run.routes.invoke'], { deleted: true }), projectGrant(bind(PROJECT_ROLE, ME))), job()],
       expect: [{ status: 'fail', messageId: 'denied', severity: 'high' }],
+    },
+    {
+      name: 'DISABLED custom role holding run.routes.invoke grants nothing',
+      assets: [...noServiceGrant(customRole(PROJECT_ROLE, ['run.routes.invoke'], { stage: 'DISABLED' }), projectGrant(bind(PROJECT_ROLE, ME))), job()],
+      expect: [{ status: 'fail', messageId: 'denied', severity: 'high' }],
+    },
+    {
+      name: 'DISABLED organization custom role on the service grants nothing',
+      assets: [...withRecords(baseWorld(), customRole(ORG_ROLE, ['run.routes.invoke'], { stage: 'DISABLED' }), runPolicy('svc', bind(ORG_ROLE, ME))), job()],
+      expect: [{ status: 'fail', messageId: 'denied', severity: 'high' }],
+    },
+    {
+      name: 'principal set of another project is no grant',
+      assets: [...withRecords(baseWorld(), runPolicy('svc', bind('roles/run.invoker', saSet('projects/999999999999')))), job()],
+      expect: [{ status: 'fail', messageId: 'denied', severity: 'high' }],
+    },
+    {
+      name: 'principal set of another folder is no grant',
+      assets: [...noServiceGrant(projectGrant(bind('roles/run.invoker', saSet('folders/777777777777')))), job()],
+      expect: [{ status: 'fail', messageId: 'denied', severity: 'high' }],
+    },
+    {
+      name: 'principal set of another organization is no grant',
+      assets: [...noServiceGrant(orgPolicy(bind('roles/run.invoker', saSet('organizations/555555555555')))), job()],
+      expect: [{ status: 'fail', messageId: 'denied', severity: 'high' }],
+    },
+    {
+      name: 'principal set, account of a project the inventory does not hold: unverifiable',
+      assets: [
+        ...withRecords(baseWorld(), runPolicy('svc', bind('roles/run.invoker', saSet(`folders/${FOLDER}`)))),
+        job({ oidc: { sa: STRANGER, audience: RUN_URL } }),
+      ],
+      expect: [{ status: 'unverifiable', messageId: 'unverifiable', severity: 'medium', messageIncludes: ['proj-unknown', 'not in the inventory'] }],
+    },
+    {
+      name: 'principal set of a Google-managed account’s project cannot be resolved: unverifiable',
+      assets: [
+        ...withRecords(baseWorld(), runPolicy('svc', bind('roles/run.invoker', saSet(`projects/${NUMBER}`)))),
+        job({ oidc: { sa: `service-${NUMBER}@gcp-sa-example.iam.gserviceaccount.com`, audience: RUN_URL } }),
+      ],
+      expect: [{ status: 'unverifiable', messageId: 'unverifiable', severity: 'medium' }],
+    },
+    {
+      name: 'workload identity pool principal set stays unresolved',
+      assets: [
+        ...withRecords(baseWorld(), runPolicy('svc', bind('roles/run.invoker', `principalSet://iam.googleapis.com/projects/${NUMBER}/locations/global/workloadIdentityPools/p/*`))),
+        job(),
+      ],
+      expect: [{ status: 'unverifiable', messageId: 'unverifiable', severity: 'medium', messageIncludes: ['does not resolve'] }],
     },
     {
       name: 'custom role missing from the inventory: unverifiable',
@@ -170,6 +237,11 @@ ruleTester(rule, {
       name: 'gen1 with roles/run.invoker only is denied',
       assets: [...withRecords(baseWorld(), functionPolicy('fn1', bind('roles/run.invoker', ME))), job({ uri: GEN1_URL, oidc: { audience: GEN1_URL } })],
       expect: [{ status: 'fail', messageId: 'denied', severity: 'high', messageIncludes: ['cloudfunctions.functions.invoke', 'functions/fn1'] }],
+    },
+    {
+      name: 'a traffic-tag URL of a service without a grant is denied, not unknown',
+      assets: [...noServiceGrant(), job({ uri: `https://beta---${new URL(RUN_URL).host}/run`, oidc: { audience: RUN_URL } })],
+      expect: [{ status: 'fail', messageId: 'denied', severity: 'high', messageIncludes: ['services/svc'] }],
     },
     {
       name: 'unknown run.app target: unverifiable',

@@ -63,27 +63,44 @@ export function serviceAccount(email = SA, opts: { disabled?: boolean; projectId
   });
 }
 
-export function customRole(name: string, permissions: string[], opts: { deleted?: boolean } = {}): AssetRecord {
-  return rec(`//iam.googleapis.com/${name}`, 'iam.googleapis.com/Role', { name, includedPermissions: permissions, ...(opts.deleted ? { deleted: true } : {}) });
+export function customRole(name: string, permissions: string[], opts: { deleted?: boolean; stage?: string } = {}): AssetRecord {
+  return rec(`//iam.googleapis.com/${name}`, 'iam.googleapis.com/Role', {
+    name,
+    includedPermissions: permissions,
+    ...(opts.deleted ? { deleted: true } : {}),
+    ...(opts.stage ? { stage: opts.stage } : {}),
+  });
 }
 
 export const runName = (name = 'svc', project = PROJECT, region = REGION): string => `//run.googleapis.com/projects/${project}/locations/${region}/services/${name}`;
 
 export function runService(
-  opts: { name?: string; urls?: string[]; customAudiences?: string[]; invokerIamDisabled?: boolean; ingress?: string; shape?: 'v1' | 'v2' } = {},
+  opts: {
+    name?: string;
+    urls?: string[];
+    customAudiences?: string[];
+    invokerIamDisabled?: boolean;
+    ingress?: string;
+    shape?: 'v1' | 'v2';
+    /** v1 only: leave out the `run.googleapis.com/urls` annotation, as older records do (only `status.url`). */
+    statusUrlOnly?: boolean;
+    defaultUriDisabled?: boolean;
+    tagUrls?: string[];
+  } = {},
 ): AssetRecord {
   const name = opts.name ?? 'svc';
   const urls = opts.urls ?? [RUN_URL, RUN_DETERMINISTIC_URL];
   if (opts.shape === 'v1') {
-    const annotations: Record<string, string> = { 'run.googleapis.com/urls': JSON.stringify(urls) };
+    const annotations: Record<string, string> = opts.statusUrlOnly ? {} : { 'run.googleapis.com/urls': JSON.stringify(urls) };
     if (opts.customAudiences) annotations['run.googleapis.com/custom-audiences'] = JSON.stringify(opts.customAudiences);
     if (opts.invokerIamDisabled) annotations['run.googleapis.com/invoker-iam-disabled'] = 'true';
     if (opts.ingress) annotations['run.googleapis.com/ingress'] = opts.ingress;
+    if (opts.defaultUriDisabled) annotations['run.googleapis.com/default-url-disabled'] = 'true';
     return rec(runName(name), 'run.googleapis.com/Service', {
       apiVersion: 'serving.knative.dev/v1',
       kind: 'Service',
       metadata: { name, namespace: NUMBER, annotations },
-      status: { url: urls[0] },
+      status: { url: urls[0], ...(opts.tagUrls ? { traffic: [{ percent: 100, latestRevision: true }, ...opts.tagUrls.map((url, i) => ({ tag: `t${i}`, url }))] } : {}) },
     });
   }
   return {
@@ -103,6 +120,8 @@ export function runService(
         ...(opts.customAudiences ? { customAudiences: opts.customAudiences } : {}),
         ...(opts.invokerIamDisabled ? { invokerIamDisabled: true } : {}),
         ...(opts.ingress ? { ingress: opts.ingress } : {}),
+        ...(opts.defaultUriDisabled ? { defaultUriDisabled: true } : {}),
+        ...(opts.tagUrls ? { trafficStatuses: [{ type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST', percent: 100 }, ...opts.tagUrls.map((uri, i) => ({ tag: `t${i}`, uri }))] } : {}),
       },
     },
   };
@@ -148,6 +167,9 @@ export interface JobSpec {
   status?: { code: number | string; message?: string };
   project?: string;
   pubsubTopic?: string;
+  method?: string;
+  /** The HTTP body, as JSON to be base64-encoded like the REST `bytes` field, or a raw base64 string. */
+  body?: Record<string, unknown> | { base64: string };
 }
 
 export function job(spec: JobSpec = {}): AssetRecord {
@@ -157,7 +179,8 @@ export function job(spec: JobSpec = {}): AssetRecord {
   const data: Record<string, unknown> = { name, state: spec.state ?? 'ENABLED', schedule: '0 3 * * *', timeZone: 'Etc/UTC' };
   if (spec.pubsubTopic) data.pubsubTarget = { topicName: spec.pubsubTopic };
   else {
-    const http: Record<string, unknown> = { uri: spec.uri ?? `${RUN_URL}/run`, httpMethod: 'POST' };
+    const http: Record<string, unknown> = { uri: spec.uri ?? `${RUN_URL}/run`, httpMethod: spec.method ?? 'POST' };
+    if (spec.body) http.body = 'base64' in spec.body ? spec.body.base64 : Buffer.from(JSON.stringify(spec.body)).toString('base64');
     if (spec.oauth) http.oauthToken = { serviceAccountEmail: spec.oauth.sa ?? SA, scope: 'https://www.googleapis.com/auth/cloud-platform' };
     else if (spec.oidc !== false) {
       const oidc = spec.oidc ?? { audience: RUN_URL };
@@ -204,4 +227,23 @@ export function withRecords(base: AssetRecord[], ...overrides: AssetRecord[]): A
 /** Removes records matching a predicate. */
 export function without(base: AssetRecord[], drop: (r: AssetRecord) => boolean): AssetRecord[] {
   return base.filter((r) => !drop(r));
+}
+
+export const runJobName = (name = 'etl', project = PROJECT, region = REGION): string => `//run.googleapis.com/projects/${project}/locations/${region}/jobs/${name}`;
+export const workflowName = (name = 'wf', project = PROJECT, region = REGION): string => `//workflows.googleapis.com/projects/${project}/locations/${region}/workflows/${name}`;
+
+/** A Cloud Run job (v2 shape) the Admin API's :run call executes. */
+export function runJob(name = 'etl', project = PROJECT): AssetRecord {
+  const full = `projects/${project}/locations/${REGION}/jobs/${name}`;
+  return { ...rec(runJobName(name, project), 'run.googleapis.com/Job', {}), resource: { version: 'v2', data: { name: full, launchStage: 'GA' } } };
+}
+export function runJobPolicy(name: string, ...bindings: IamBindingJson[]): AssetRecord {
+  return policyRecord(runJobName(name), 'run.googleapis.com/Job', bindings);
+}
+export function workflow(name = 'wf'): AssetRecord {
+  const full = `projects/${PROJECT}/locations/${REGION}/workflows/${name}`;
+  return { ...rec(workflowName(name), 'workflows.googleapis.com/Workflow', {}), resource: { version: 'v1', data: { name: full, state: 'ACTIVE' } } };
+}
+export function workflowPolicy(name: string, ...bindings: IamBindingJson[]): AssetRecord {
+  return policyRecord(workflowName(name), 'workflows.googleapis.com/Workflow', bindings);
 }

@@ -142,6 +142,8 @@ describe('fake Cloud Scheduler', () => {
       'projects/acme-data/locations/europe-west1/jobs/export-custom-role',
       'projects/acme-data/locations/europe-west1/jobs/export-group-not-member',
       'projects/acme-data/locations/europe-west1/jobs/export-group-only',
+      'projects/acme-data/locations/europe-west1/jobs/ledger-deterministic-url',
+      'projects/acme-data/locations/europe-west1/jobs/ledger-foreign-account',
     ]);
 
     const audience = 'https://billing-abc123xyz-uc.a.run.app/';

@@ -1,6 +1,7 @@
 import { defineRule, type RuleResult } from '../src/engine/define-rule.js';
 import { effectiveAudience, splitUrl } from '../src/engine/predicates.js';
-import { acceptedAudiences, extendsUrl, functionUrlFromJobUri, listedExactly, sameUrl, withCalledUrl } from '../src/engine/audiences.js';
+import { jobAuthorization } from '../src/engine/job-authorization.js';
+import { acceptedAudiences, canonicalAudience, extendsUrl, functionUrlFromJobUri, listedExactly, sameUrl, withCalledUrl } from '../src/engine/audiences.js';
 import { SERVERLESS_TARGET_KINDS, type RunService, type Target } from '../src/model/types.js';
 
 type M =
@@ -60,7 +61,7 @@ export default defineRule<M>({
         'Audience {{audience}} is the cloudfunctions.net URL of a 2nd gen function; documented accepted audiences are its Run service URLs ({{accepted}}).',
       targetUnknown: 'The target {{target}} is not in the inventory; its accepted audiences are unknown.',
     },
-    remediation: { summary: "Set the job's OIDC audience to the target's URL (without path or query).", automatic: false },
+    remediation: { summary: "Set the job's OIDC audience to the target's URL (without path or query).", automatic: true },
   },
   // The verdict depends only on the target and the audience. The default audience is the job's
   // URI, fixed by the target: key "". A configured audience is never empty (an empty one is unset).
@@ -68,6 +69,16 @@ export default defineRule<M>({
   evaluate(job, { target }) {
     const aud = effectiveAudience(job);
     return aud ? judgeAudience(job.http!.uri, target, aud) : [];
+  },
+  remediate(job, { target }) {
+    const before = jobAuthorization(job);
+    const audience = canonicalAudience(target);
+    if (before.type !== 'oidc') return { manual: 'the job sends no OIDC token' };
+    if (!audience) return { manual: 'the inventory shows no URL of the target to use as audience' };
+    return {
+      change: { kind: 'job-token', job: job.name, before, after: { ...before, audience } },
+      why: `set the OIDC audience to ${audience}, the target's own URL, which it accepts`,
+    };
   },
 });
 

@@ -31,9 +31,13 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   /** Aborted on SIGTERM/SIGINT by the entry point: the scan stops taking jobs and flushes. */
   signal?: AbortSignal;
+  /** Where `fix apply` asks for confirmation on a terminal. */
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
+  /** Tests give `fix` an API layer of their own; by default the real clients. */
+  remediationApis?: () => Promise<import('../remediation/google-apis.js').RemediationApis>;
 }
 
-const defaultIo = (): CliIo => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });
+const defaultIo = (): CliIo => ({ stdout: process.stdout, stderr: process.stderr, env: process.env, stdin: process.stdin });
 
 /** Runs the CLI; returns the exit code instead of exiting, so streams can drain. */
 export async function main(argv: readonly string[], io: CliIo = defaultIo()): Promise<number> {
@@ -70,6 +74,10 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         return await scanCommand(rest, io);
       case 'replay-spool':
         return await replaySpoolCommand(rest, io);
+      case 'fix': {
+        const { fixCommand } = await import('./fix-command.js');
+        return await fixCommand(rest, { ...io, ...(io.remediationApis ? { apis: io.remediationApis } : {}) } as never);
+      }
       default:
         io.stderr.write(`cronwarden: unknown command "${command}"\n\n${MAIN_HELP}`);
         return EXIT.error;

@@ -34,6 +34,13 @@ export interface FakeGcpOptions {
   port?: number;
   /** Keep every request in `requests` (default true; turn off for very large runs). */
   logRequests?: boolean;
+  /**
+   * Refuse what Google tolerates but a careful client never sends: UpdateJob without an update
+   * mask, SetIamPolicy without an etag. Tests run the product against it to prove it sends both.
+   */
+  strict?: boolean;
+  /** Service accounts the caller may act as (iam.serviceAccounts.actAs); undefined: all. */
+  actAs?: readonly string[];
 }
 
 export interface FakeGcp {
@@ -44,6 +51,8 @@ export interface FakeGcp {
   readonly requests: LoggedRequest[];
   readonly store: AssetStore;
   readonly logging: LoggingService;
+  /** Cloud Scheduler: `failUpdates(job, n)` makes the job's next n updates leave it UPDATE_FAILED. */
+  readonly scheduler: Pick<SchedulerService, 'failUpdates'>;
   setFaults(rules: readonly FaultRule[]): void;
   addFault(rule: FaultRule): void;
   setLatency(latency: number | Record<string, number>): void;
@@ -94,10 +103,10 @@ export async function startFakeGcp(options: FakeGcpOptions = {}): Promise<FakeGc
   }
 
   const store = new AssetStore(records);
-  const policies = new PolicyService(store, root);
+  const policies = new PolicyService(store, root, undefined, { requireEtag: options.strict === true });
   const asset = new AssetService(store, root);
   asset.warm();
-  const scheduler = new SchedulerService(store, root);
+  const scheduler = new SchedulerService(store, root, undefined, { requireMask: options.strict === true, ...(options.actAs ? { actAs: options.actAs } : {}) });
   const serverless = new ServerlessService(store, root, policies);
   const logging = new LoggingService(root, logSeed);
 
@@ -155,6 +164,7 @@ export async function startFakeGcp(options: FakeGcpOptions = {}): Promise<FakeGc
     requests,
     store,
     logging,
+    scheduler,
     setFaults: (rules) => faults.set(rules),
     addFault: (rule) => faults.add(rule),
     setLatency: (l) => {

@@ -74,8 +74,9 @@ export class SchedulerService {
     const name = String(stored.name ?? requested.name);
     const projectId = name.split('/')[1]!;
     checkJob(data, projectId, /^projects\/(\d+)$/.exec(this.store.canonicalScope(`projects/${projectId}`))?.[1]);
-    const before = new Set(tokenAccounts(stored).map((e) => e.toLowerCase()));
-    checkActAs(this.rules, tokenAccounts(data).filter((e) => !before.has(e.toLowerCase()) || mask === '*'));
+    // Setting a token (any write to its fields) needs actAs on its account (target.proto).
+    const touchesToken = mask === '*' || mask.some((seg) => seg[0] === 'httpTarget' && (seg.length === 1 || seg[1] === 'oidcToken' || seg[1] === 'oauthToken'));
+    if (touchesToken) checkActAs(this.rules, tokenAccounts(data));
     const failures = this.failing.get(name) ?? 0;
     if (failures > 0) {
       this.failing.set(name, failures - 1);

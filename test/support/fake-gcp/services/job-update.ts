@@ -116,10 +116,22 @@ export function checkActAs(rules: JobUpdateRules, accounts: readonly string[]): 
   }
 }
 
-/** FieldMask merge: a message at the end of a path is merged field by field, not replaced. */
-export function mergeMessage(to: Json, from: Json): void {
+/**
+ * FieldMask merge: a message at the end of a path is merged field by field, not replaced, with
+ * proto merge semantics (a oneof member that is set replaces its siblings; repeated fields append).
+ */
+export function mergeMessage(to: Json, from: Json, type: protobuf.Type): void {
   for (const [k, v] of Object.entries(from)) {
-    if (v && typeof v === 'object' && !Array.isArray(v) && to[k] && typeof to[k] === 'object' && !Array.isArray(to[k])) mergeMessage(to[k] as Json, v as Json);
-    else to[k] = structuredClone(v);
+    const field = type.fields[k];
+    if (!field) continue;
+    for (const sibling of field.partOf?.oneof ?? []) if (sibling !== k) delete to[sibling];
+    const sub = field.resolve().resolvedType;
+    if (sub instanceof protobuf.Type && !field.map && !field.repeated && v && typeof v === 'object' && to[k] && typeof to[k] === 'object') {
+      mergeMessage(to[k] as Json, v as Json, sub);
+    } else if (field.repeated && Array.isArray(v) && Array.isArray(to[k])) {
+      to[k] = [...(to[k] as unknown[]), ...structuredClone(v)];
+    } else {
+      to[k] = structuredClone(v);
+    }
   }
 }

@@ -106,7 +106,7 @@ export class SchedulerService {
         if (value === undefined) delete to[segment];
         else {
           const isMessage = field.resolvedType instanceof protobuf.Type && !field.map && !field.repeated;
-          if (isMessage && to[segment] && typeof to[segment] === 'object') mergeMessage(to[segment] as Json, value as Json);
+          if (isMessage && to[segment] && typeof to[segment] === 'object') mergeMessage(to[segment] as Json, value as Json, field.resolvedType as protobuf.Type);
           else to[segment] = structuredClone(value);
           for (const sibling of field.partOf?.oneof ?? []) if (sibling !== segment) delete to[sibling];
         }

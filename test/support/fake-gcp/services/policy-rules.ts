@@ -59,8 +59,8 @@ export function checkPolicyWrite(policy: StoredPolicy, opts: { requireEtag: bool
     if (b.role.includes('_withcond_')) fail('INVALID_ARGUMENT', `Role ${b.role} is a placeholder for a conditional binding: read the policy with requested_policy_version 3`);
     if (!ROLE.test(b.role)) fail('INVALID_ARGUMENT', `Invalid role ${b.role}`);
     if (b.condition && version < 3) fail('INVALID_ARGUMENT', `Binding for ${b.role} has a condition; conditions need policy version 3`);
-    if (b.members.length === 0) fail('INVALID_ARGUMENT', `Binding for ${b.role} has no members`);
-    for (const m of b.members) if (!MEMBER.test(m)) fail('INVALID_ARGUMENT', `Invalid member "${m}" in binding for ${b.role}`);
+    if ((b.members ?? []).length === 0) fail('INVALID_ARGUMENT', `Binding for ${b.role} has no members`);
+    for (const m of b.members ?? []) if (!MEMBER.test(m)) fail('INVALID_ARGUMENT', `Invalid member "${m}" in binding for ${b.role}`);
   }
 }
 

@@ -190,7 +190,7 @@ async function writeCommand(action: 'apply' | 'undo', args: readonly string[], i
   const logger = await makeLogger(v['log-level'] as string | undefined, v['log-format'] as string | undefined, io);
   const out = fix.fixOutput ? createWriteStream(fix.fixOutput) : io.stdout;
   const topic = (v.topic as string | undefined) ?? (io.env.CRONWARDEN_TOPIC || undefined);
-  const outputs = await openRecordOutputs({ out, logger, ...(topic ? { topic } : {}) });
+  const outputs = await openRecordOutputs({ out, logger, ...(topic ? { topic } : {}), ...(io.env.PUBSUB_EMULATOR_HOST ? { pubsubEndpoint: io.env.PUBSUB_EMULATOR_HOST } : {}) });
   const apis = await (io.apis ?? defaultApis(io.env))();
   let records: ChangeRecord[];
   let stopped: string | undefined;

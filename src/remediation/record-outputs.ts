@@ -15,13 +15,13 @@ export interface RecordOutputs {
 
 const SEVERITY = { applied: 'NOTICE', skipped: 'INFO', failed: 'ERROR' } as const;
 
-export async function openRecordOutputs(opts: { out: Writable; logger: Logger; topic?: string }): Promise<RecordOutputs> {
+export async function openRecordOutputs(opts: { out: Writable; logger: Logger; topic?: string; pubsubEndpoint?: string }): Promise<RecordOutputs> {
   const published: Promise<unknown>[] = [];
   let undelivered = 0;
   let topic: Awaited<ReturnType<typeof openTopic>> | undefined;
   if (opts.topic) {
     const name = parseTopicName(opts.topic);
-    topic = await openTopic(name.name, { project: name.project, maxReconnectBackoffMs: 5_000 }, { batching: DEFAULT_BATCHING, retry: DEFAULT_RETRY });
+    topic = await openTopic(name.name, { project: name.project, maxReconnectBackoffMs: 5_000, ...(opts.pubsubEndpoint ? { apiEndpoint: opts.pubsubEndpoint } : {}) }, { batching: DEFAULT_BATCHING, retry: DEFAULT_RETRY });
   }
   return {
     write(record) {

@@ -7,7 +7,11 @@ import { parseArgs } from 'node:util';
 import { ConfigurationError } from '../errors.js';
 import { parseScanConfig } from '../config/config.js';
 import { loadRulePacks, selectRules } from '../engine/rule-packs.js';
-import type { Finding } from '../findings/schema.js';
+import { FindingSchema, type Finding } from '../findings/schema.js';
+import type { AssetRecord } from '../inventory/asset-record.js';
+import { ASSET_TYPES } from '../model/asset-types.js';
+import { InventoryBuilder } from '../model/inventory.js';
+import { readLiveInventory } from '../remediation/live-inventory.js';
 import { FileAssetSource } from '../inventory/file-source.js';
 import type { AssetSource } from '../inventory/source.js';
 import { createCloudLogger } from '../log/cloud-logger.js';
@@ -104,13 +108,18 @@ async function makeLogger(level: string | undefined, format: string | undefined,
 }
 
 async function planCommand(args: readonly string[], io: FixIo): Promise<number> {
-  const { values: v } = parse(args, { ...SCAN_OPTIONS, ...COMMON_OPTIONS, 'invoker-account': { type: 'string', multiple: true } }, 0);
+  const { values: v } = parse(args, { ...SCAN_OPTIONS, ...COMMON_OPTIONS, 'invoker-account': { type: 'string', multiple: true }, findings: { type: 'string' } }, 0);
   if (v.help) {
     io.stdout.write(FIX_HELP);
     return FIX_EXIT.ok;
   }
-  const fix = parseFixConfig({ fixOutput: v.output, invokerAccounts: v['invoker-account'] }, io.env);
+  const fix = parseFixConfig({ fixOutput: v.output, invokerAccounts: v['invoker-account'], findings: v.findings }, io.env);
   if (!fix.fixOutput) throw new ConfigurationError('INVALID_CONFIG', 'fix plan needs --output PLAN (or CRONWARDEN_FIX_OUTPUT): where to write the plan');
+  if (fix.findings) {
+    const scanFlags = ['input', 'org', 'folder', 'project'].filter((k) => v[k] !== undefined);
+    if (scanFlags.length > 0) throw new ConfigurationError('INVALID_CONFIG', `--findings cannot be combined with --${scanFlags[0]}: the plan reads either a scan or a findings file`);
+    return planFromFindingsCommand(fix as FixConfig & { findings: string; fixOutput: string }, v, io);
+  }
   const scan = parseScanConfig(
     { inputs: v.input, orgs: v.org, folders: v.folder, projects: v.project, concurrency: v.concurrency, ratePerMinute: v['rate-per-minute'], rulePacks: v['rule-pack'], onlyRules: v['only-rule'], skipRules: v['skip-rule'] },
     io.env,
@@ -123,6 +132,88 @@ async function planCommand(args: readonly string[], io: FixIo): Promise<number> 
   io.stdout.write(planText(result.plan));
   io.stderr.write(`cronwarden: plan written to ${terminalSafe(fix.fixOutput)}: ${result.plan.changes.length} change(s), ${result.plan.manual.length} manual; nothing was changed\n`);
   return result.partial ? FIX_EXIT.partial : FIX_EXIT.ok;
+}
+
+async function planFromFindingsCommand(fix: FixConfig & { findings: string; fixOutput: string }, v: Record<string, unknown>, io: FixIo): Promise<number> {
+  const rules = selectRules(
+    await loadRulePacks((v['rule-pack'] as string[] | undefined) ?? (io.env.CRONWARDEN_RULE_PACKS ?? '').split(',').filter(Boolean), allRules),
+    (v['only-rule'] as string[] | undefined) ?? [],
+    (v['skip-rule'] as string[] | undefined) ?? [],
+  );
+  const { findings, problems } = await readFindings(fix.findings);
+  for (const p of problems) io.stderr.write(`cronwarden: ${terminalSafe(p)}\n`);
+  const byId = new Map(rules.map((r) => [r.meta.id, r]));
+  const fixable = findings.filter((f) => f.status === 'fail' && byId.get(f.ruleId)?.meta.remediation.automatic);
+  const apis = await (io.apis ?? defaultApis(io.env))();
+  let live;
+  try {
+    live = await readLiveInventory(fixable, apis);
+  } finally {
+    await apis.close();
+  }
+  const builder = new InventoryBuilder((p) => io.stderr.write(`cronwarden: live record ${terminalSafe(p.origin)}: ${terminalSafe(p.message)}\n`));
+  const kept = new Map<string, AssetRecord[]>();
+  for (const r of live.records) {
+    builder.add(structuredClone(r));
+    if (r.assetType !== ASSET_TYPES.job) kept.set(r.name, [...(kept.get(r.name) ?? []), r]);
+  }
+  const unreadable = new Set(live.unreadable.map((u) => u.finding.findingId));
+  // Without the service-account inventory, the scan's own verdict on the token account decides:
+  // granting a role to an account that is gone or disabled fixes nothing.
+  const blockedJobs = new Map(
+    findings.filter((f) => f.status === 'fail' && f.ruleId === 'token-sa-exists-and-enabled').map((f) => [f.job.name, `the token's service account is missing or disabled (token-sa-exists-and-enabled): ${f.message}`]),
+  );
+  const plan = buildPlan({
+    findings: findings.filter((f) => !unreadable.has(f.findingId)),
+    inventory: builder.finish(),
+    records: kept,
+    rules,
+    options: { invokerAccounts: invokerAccountMap(fix.invokerAccounts) },
+    scanId: findings[0]?.scanId ?? 'none',
+    source: 'findings-file',
+    blockedJobs,
+  });
+  for (const u of live.unreadable) {
+    plan.manual.push({ findingId: u.finding.findingId, ruleId: u.finding.ruleId, job: u.finding.job.name, reason: `could not be read live: ${u.reason}`, fix: byId.get(u.finding.ruleId)?.meta.docs.fix ?? { gcloud: '', terraform: '' } });
+  }
+  await writeFile(fix.fixOutput, `${JSON.stringify(plan, null, 2)}\n`);
+  io.stdout.write(planText(plan));
+  io.stderr.write(`cronwarden: plan written to ${terminalSafe(fix.fixOutput)}: ${plan.changes.length} change(s), ${plan.manual.length} manual; nothing was changed\n`);
+  return problems.length > 0 || live.unreadable.length > 0 ? FIX_EXIT.partial : FIX_EXIT.ok;
+}
+
+/** A findings file as a scan writes it (JSON lines, or one JSON array); unreadable lines are named and skipped. */
+export async function readFindings(file: string): Promise<{ findings: Finding[]; problems: string[] }> {
+  const text = await readText(file, 'findings file');
+  const problems: string[] = [];
+  const findings: Finding[] = [];
+  const take = (value: unknown, where: string) => {
+    const parsed = FindingSchema.safeParse(value);
+    if (parsed.success) findings.push(parsed.data);
+    else problems.push(`${where}: not a finding: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  };
+  const trimmed = text.trimStart();
+  if (trimmed.startsWith('[')) {
+    let list: unknown;
+    try {
+      list = JSON.parse(trimmed);
+    } catch (err) {
+      throw new ConfigurationError('BAD_FINDINGS', `${file} is not JSON: ${(err as Error).message}`);
+    }
+    (list as unknown[]).forEach((v, i) => take(v, `${file}[${i}]`));
+  } else {
+    for (const [i, line] of text.split('\n').entries()) {
+      if (!line.trim()) continue;
+      try {
+        const value = JSON.parse(line) as Record<string, unknown>;
+        // Findings written as Cloud Logging entries carry the finding under `finding`.
+        take(value.event === 'finding' && value.finding ? value.finding : value, `${file}:${i + 1}`);
+      } catch (err) {
+        problems.push(`${file}:${i + 1}: not JSON: ${(err as Error).message}`);
+      }
+    }
+  }
+  return { findings, problems };
 }
 
 /** Scans, then plans for every failing finding; writes nothing anywhere. */

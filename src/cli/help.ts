@@ -50,6 +50,14 @@ Rules:
   --only-rule ID        run only this rule (repeatable)                                     [CRONWARDEN_ONLY_RULES]
   --skip-rule ID        do not run this rule (repeatable); the summary lists the rules run  [CRONWARDEN_SKIP_RULES]
 
+Unattended remediation (docs/remediation.md; off by default):
+  --remediate MODE      off | plan | apply                                                  [CRONWARDEN_REMEDIATE]
+  --remediate-rule ID   rule whose findings may be fixed (repeatable; required)             [CRONWARDEN_REMEDIATE_RULES]
+  --remediate-project P project whose jobs may be fixed (repeatable; required)              [CRONWARDEN_REMEDIATE_PROJECTS]
+  --plan-output FILE    where the plan goes (default cronwarden-remediation-plan.json)     [CRONWARDEN_PLAN_OUTPUT]
+  --max-changes N       changes started at most (default 10)                                [CRONWARDEN_MAX_CHANGES]
+  --invoker-account P=EMAIL  account for project P's jobs that name none (repeatable)      [CRONWARDEN_INVOKER_ACCOUNTS]
+
 Logging:
   --log-level LEVEL     debug | info | warn | error | silent (default info)                 [CRONWARDEN_LOG_LEVEL]
   --log-format FMT      text | json: Cloud Logging structured lines; findings on stdout become

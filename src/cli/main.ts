@@ -24,6 +24,8 @@ import { MAIN_HELP, REPLAY_HELP, SCAN_HELP } from './help.js';
 import { explainRule, listRules } from './rules-text.js';
 
 export const EXIT = { ok: 0, findings: 1, error: 2, partial: 3 } as const;
+/** `fix apply`, `fix undo` and unattended remediation: at least one change failed. */
+export const EXIT_REMEDIATION_FAILED = 5;
 
 export interface CliIo {
   stdout: Writable & { isTTY?: boolean; columns?: number };
@@ -108,7 +110,7 @@ async function rulesCommandArgs(
   return { rules: await loadRulePacks(packs, allRules), positionals: parsed.positionals };
 }
 
-function parseScanFlags(args: readonly string[]): { flags: Record<string, unknown>; help: boolean } {
+function parseScanFlags(args: readonly string[]): { flags: Record<string, unknown>; fixFlags: Record<string, unknown>; help: boolean } {
   let parsed;
   try {
     parsed = parseArgs({
@@ -134,6 +136,12 @@ function parseScanFlags(args: readonly string[]): { flags: Record<string, unknow
         'rule-pack': { type: 'string', multiple: true },
         'only-rule': { type: 'string', multiple: true },
         'skip-rule': { type: 'string', multiple: true },
+        remediate: { type: 'string' },
+        'remediate-rule': { type: 'string', multiple: true },
+        'remediate-project': { type: 'string', multiple: true },
+        'plan-output': { type: 'string' },
+        'max-changes': { type: 'string' },
+        'invoker-account': { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -143,6 +151,14 @@ function parseScanFlags(args: readonly string[]): { flags: Record<string, unknow
   const v = parsed.values;
   return {
     help: v.help === true,
+    fixFlags: {
+      remediate: v.remediate,
+      remediateRules: v['remediate-rule'],
+      remediateProjects: v['remediate-project'],
+      planOutput: v['plan-output'],
+      maxChanges: v['max-changes'],
+      invokerAccounts: v['invoker-account'],
+    },
     flags: {
       inputs: v.input,
       orgs: v.org,
@@ -167,18 +183,23 @@ function parseScanFlags(args: readonly string[]): { flags: Record<string, unknow
 }
 
 async function scanCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const { flags, help } = parseScanFlags(args);
+  const { flags, fixFlags, help } = parseScanFlags(args);
   if (help) {
     io.stdout.write(SCAN_HELP);
     return EXIT.ok;
   }
   const config = parseScanConfig(flags, io.env, { format: io.stdout.isTTY ? 'table' : 'jsonl', ...cloudRunDefaults(io.env) });
+  const { parseFixConfig } = await import('../remediation/config.js');
+  const fix = parseFixConfig(fixFlags, io.env);
+  const unattended = fix.remediate === 'off' ? undefined : new (await import('../remediation/unattended.js')).UnattendedRemediation(fix);
   // Packs are loaded before anything is read or published: a broken pack is a configuration error.
   const rules = selectRules(await loadRulePacks(config.rulePacks, allRules), config.onlyRules, config.skipRules);
   const runtime = await prepareScanRuntime(config, io);
   const logger = runtime.logger;
-  const source = await createSource(config, logger, io.env);
+  const scanned = await createSource(config, logger, io.env);
+  const source = unattended ? unattended.wrap(scanned) : scanned;
   const { sinks, finish } = await createSinks(config, io, logger);
+  if (unattended) sinks.push(unattended.sink);
   let result: ScanResult;
   try {
     result = await runScan({ source, rules, sinks, logger, includePasses: config.includePasses, ...runtime.scanOptions });
@@ -186,7 +207,21 @@ async function scanCommand(args: readonly string[], io: CliIo): Promise<number> 
     runtime.clearProgress();
     await finish();
   }
-  return runtime.finish(result, exitCode(result, config.failOn));
+  let code = exitCode(result, config.failOn);
+  if (unattended) {
+    const { actorOf } = await import('./fix-command.js');
+    const outcome = await unattended.finish(result, {
+      rules,
+      logger,
+      ...(config.topic ? { topic: config.topic } : {}),
+      ...(io.env.PUBSUB_EMULATOR_HOST ? { pubsubEndpoint: io.env.PUBSUB_EMULATOR_HOST } : {}),
+      apis: io.remediationApis ?? (async () => (await import('../remediation/google-apis.js')).googleRemediationApis((await import('../google/client-options.js')).googleClientOptions(io.env))),
+      actor: actorOf(io.env),
+      taskAttempt: Number(io.env.CLOUD_RUN_TASK_ATTEMPT ?? 0) || 0,
+    });
+    if (outcome.failed > 0) code = EXIT_REMEDIATION_FAILED;
+  }
+  return runtime.finish(result, code);
 }
 
 /** Publishes a spool file of undelivered messages again: 0 when all went, 3 when some failed again. */

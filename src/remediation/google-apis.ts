@@ -18,6 +18,9 @@ export interface IamPolicy {
  */
 export interface RemediationApis {
   getJob(name: string): Promise<Json>;
+  /** Reads for planning from a findings file: the target as its own API shows it. */
+  getService(name: string): Promise<Json>;
+  getFunction(api: 'v1' | 'v2', name: string): Promise<Json>;
   updateJob(job: Json, paths: readonly string[]): Promise<Json>;
   getPolicy(api: PolicyApi, resource: string): Promise<IamPolicy>;
   setPolicy(api: PolicyApi, resource: string, policy: IamPolicy): Promise<IamPolicy>;
@@ -36,6 +39,7 @@ export async function googleRemediationApis(options: GoogleClientOptions): Promi
   let scheduler: InstanceType<typeof CloudSchedulerClient> | undefined;
   let run: InstanceType<typeof ServicesClient> | undefined;
   let gen1: InstanceType<typeof functions.v1.CloudFunctionsServiceClient> | undefined;
+  let gen2: InstanceType<typeof functions.v2.FunctionServiceClient> | undefined;
   const sched = () => (scheduler ??= new CloudSchedulerClient(options));
   const services = () => (run ??= new ServicesClient(options));
   const fns = () => (gen1 ??= new functions.v1.CloudFunctionsServiceClient(options));
@@ -44,6 +48,14 @@ export async function googleRemediationApis(options: GoogleClientOptions): Promi
     async getJob(name) {
       const [job] = await sched().getJob({ name });
       return job as Json;
+    },
+    async getService(name) {
+      const [service] = await services().getService({ name });
+      return service as Json;
+    },
+    async getFunction(api, name) {
+      if (api === 'v1') return (await fns().getFunction({ name }))[0] as Json;
+      return (await (gen2 ??= new functions.v2.FunctionServiceClient(options)).getFunction({ name }))[0] as Json;
     },
     async updateJob(job, paths) {
       const [updated] = await sched().updateJob({ job, updateMask: { paths: [...paths] } });
@@ -59,7 +71,7 @@ export async function googleRemediationApis(options: GoogleClientOptions): Promi
       return updated as IamPolicy;
     },
     async close() {
-      await Promise.all([scheduler?.close(), run?.close(), gen1?.close()].map((p) => p?.catch(() => undefined)));
+      await Promise.all([scheduler?.close(), run?.close(), gen1?.close(), gen2?.close()].map((p) => p?.catch(() => undefined)));
     },
   };
 }
@@ -96,7 +108,7 @@ export function errorText(err: unknown): string {
 }
 
 /** The call that failed, for naming the permission it needs. */
-export type Operation = { op: 'getJob' } | { op: 'updateJob'; tokenAccount?: string } | { op: 'getPolicy' | 'setPolicy'; api: PolicyApi };
+export type Operation = { op: 'getJob' } | { op: 'getTarget'; api: 'run' | 'functions' } | { op: 'updateJob'; tokenAccount?: string } | { op: 'getPolicy' | 'setPolicy'; api: PolicyApi };
 
 /**
  * A PERMISSION_DENIED explained: which permission the call needs and which role holds it, so the
@@ -106,6 +118,8 @@ export function missingPermission(operation: Operation, details: string): string
   switch (operation.op) {
     case 'getJob':
       return 'needs cloudscheduler.jobs.get on the job (roles/cloudscheduler.viewer, or the cronwardenRemediator custom role)';
+    case 'getTarget':
+      return operation.api === 'run' ? 'needs run.services.get on the service (roles/run.viewer)' : 'needs cloudfunctions.functions.get on the function (roles/cloudfunctions.viewer)';
     case 'updateJob': {
       const actAs =
         `iam.serviceAccounts.actAs on ${operation.tokenAccount ?? 'the token account'} (roles/iam.serviceAccountUser on that account), ` +

@@ -25,6 +25,8 @@ export interface PlanningInput {
   /** Unattended mode: only these rules and projects are remediated; the rest is listed as manual. */
   allowRules?: readonly string[];
   allowProjects?: readonly string[];
+  /** Jobs whose findings must stay manual, with why (a plan from a findings file: its token account is gone or disabled). */
+  blockedJobs?: ReadonlyMap<string, string>;
 }
 
 export function entryIdOf(findingId: string, change: unknown): string {
@@ -74,6 +76,11 @@ export function buildPlan(input: PlanningInput): Plan {
       hand(`rule ${rule.meta.id} is not in the remediation rule allow-list`);
       continue;
     }
+    const blocked = input.blockedJobs?.get(f.job.name);
+    if (blocked) {
+      hand(blocked);
+      continue;
+    }
     if (input.allowProjects && !input.allowProjects.includes(f.job.project)) {
       hand(`project ${f.job.project} is not in the remediation project allow-list`);
       continue;
@@ -85,7 +92,12 @@ export function buildPlan(input: PlanningInput): Plan {
     }
     const target = input.inventory.target(job);
     const ctx = { inventory: input.inventory, target };
-    const result = rule.evaluate(job, ctx).find((r) => r.status === 'fail' && findingIdOf(rule.meta.id, job.name, r) === f.findingId);
+    const results = rule.evaluate(job, ctx).filter((r) => r.status === 'fail');
+    // The same finding; else the same cause failing under another message (a plan from a
+    // findings file sees less of the target than the scan did, e.g. a 2nd gen function's own policy).
+    const result =
+      results.find((r) => findingIdOf(rule.meta.id, job.name, r) === f.findingId) ??
+      results.find((r) => r.cause !== undefined && r.cause !== '' && f.message.includes(r.cause));
     if (!result) {
       hand('the finding did not recur when the plan judged the job again');
       continue;

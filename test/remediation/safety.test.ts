@@ -87,7 +87,7 @@ describe('no lost IAM edits', () => {
       { role: 'roles/run.invoker', members: ['serviceAccount:batch@acme-prod.iam.gserviceaccount.com'], condition: { title: 'office hours', expression: 'request.time.getHours("Europe/Berlin") < 18' } },
       { role: 'roles/run.viewer', members: ['deleted:serviceAccount:gone@acme-prod.iam.gserviceaccount.com?uid=123456789'] },
     ];
-    svc.iamPolicy = { ...svc.iamPolicy, version: 3, bindings: [...(svc.iamPolicy?.bindings ?? []), ...extra], auditConfigs: [{ service: 'allServices', auditLogConfigs: [{ logType: 'DATA_READ' }] }] } as never;
+    svc.iamPolicy = { ...svc.iamPolicy, version: 3, bindings: [...(svc.iamPolicy?.bindings ?? []), ...extra], auditConfigs: [{ service: 'allServices', auditLogConfigs: [{ logType: 'DATA_READ' }] }] } as typeof svc.iamPolicy;
     fake.store.touch(svc, new Date());
     const before = structuredClone(svc.iamPolicy!.bindings!);
     const result = await run({ ...p, changes: p.changes.filter((e) => (e.change as { resource: string }).resource === target.resource) });

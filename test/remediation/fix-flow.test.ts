@@ -16,7 +16,9 @@ const savedCredentials = process.env.GOOGLE_APPLICATION_CREDENTIALS;
 process.env.GOOGLE_APPLICATION_CREDENTIALS = '/nonexistent/credentials.json';
 
 beforeEach(async () => {
-  fake = await startFakeGcp({ seedDir: 'examples/sample-org', strict: true });
+  // The scanner lists at a read time a minute back; the fake's writes happen two minutes back,
+  // so that a re-scan right after a fix sees it (with no indexing delay), as it would later on.
+  fake = await startFakeGcp({ seedDir: 'examples/sample-org', strict: true, now: () => new Date(Date.now() - 120_000) });
   env = { [GOOGLE_API_ENDPOINT_ENV]: fake.address, CRONWARDEN_LOG_LEVEL: 'warn' };
 });
 afterEach(async () => fake.stop());
@@ -72,6 +74,20 @@ describe('fix plan → fix apply against the fake, through the real clients', ()
     expect(after.filter((f) => planned.has(`${f.ruleId} ${f.job}`))).toEqual([]);
     const untouchedAfter = fake.store.all().filter((a) => !p.changes.some((c) => a.name.endsWith(c.change.kind === 'job-token' ? c.change.job : c.change.resource)));
     expect(JSON.stringify(untouchedAfter.map((a) => [a.name, a.assetType, a.resource, a.iamPolicy]))).toBe(snapshot);
+  });
+
+  it('with an indexing delay, the next scan still shows the fixed findings, and the records say fixed', async () => {
+    await fake.stop();
+    fake = await startFakeGcp({ seedDir: 'examples/sample-org', strict: true, now: () => new Date(Date.now() - 120_000), listing: { indexingDelayMs: 3_600_000 } });
+    env = { [GOOGLE_API_ENDPOINT_ENV]: fake.address, CRONWARDEN_LOG_LEVEL: 'warn' };
+    const before = await fixableFindings();
+    const { path, plan: p } = await plan();
+    const r = await runCli(['fix', 'apply', path, '--yes', '--max-changes', '100'], env);
+    expect(records(r.stdout).filter((x) => x.result === 'applied')).toHaveLength(p.changes.length);
+    expect(await fixableFindings()).toEqual(before);
+    // The live API, not the inventory, is what verifies: applying again finds every change in place.
+    const again = await runCli(['fix', 'apply', path, '--yes', '--max-changes', '100'], env);
+    expect(records(again.stdout).every((x) => x.reason.startsWith('already in place'))).toBe(true);
   });
 
   it('is idempotent: the same plan applied twice changes nothing the second time', async () => {

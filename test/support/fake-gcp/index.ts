@@ -11,6 +11,7 @@ import { LoggingService } from './services/logging.js';
 import { SchedulerService } from './services/scheduler.js';
 import { ServerlessService } from './services/serverless.js';
 import { AssetStore } from './store.js';
+import type { ListingBehaviour } from './asset-history.js';
 
 export type { FaultRule, LoggedRequest } from './faults.js';
 export { Counters } from './faults.js';
@@ -41,6 +42,10 @@ export interface FakeGcpOptions {
   strict?: boolean;
   /** Service accounts the caller may act as (iam.serviceAccounts.actAs); undefined: all. */
   actAs?: readonly string[];
+  /** ListAssets indexing delay, short and empty pages, page token lifetime. */
+  listing?: ListingBehaviour;
+  /** The fake's clock: when writes happen, and what "now" is for read times and token expiry. */
+  now?: () => Date;
 }
 
 export interface FakeGcp {
@@ -103,10 +108,10 @@ export async function startFakeGcp(options: FakeGcpOptions = {}): Promise<FakeGc
   }
 
   const store = new AssetStore(records);
-  const policies = new PolicyService(store, root, undefined, { requireEtag: options.strict === true });
-  const asset = new AssetService(store, root);
+  const policies = new PolicyService(store, root, options.now, { requireEtag: options.strict === true });
+  const asset = new AssetService(store, root, options.now, options.listing, seededRandom((options.randomSeed ?? 1) + 7));
   asset.warm();
-  const scheduler = new SchedulerService(store, root, undefined, { requireMask: options.strict === true, ...(options.actAs ? { actAs: options.actAs } : {}) });
+  const scheduler = new SchedulerService(store, root, options.now, { requireMask: options.strict === true, ...(options.actAs ? { actAs: options.actAs } : {}) });
   const serverless = new ServerlessService(store, root, policies);
   const logging = new LoggingService(root, logSeed);
 

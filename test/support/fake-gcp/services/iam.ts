@@ -57,6 +57,7 @@ export class PolicyService {
     const etag = createHash('sha256').update(`${resource}\n${this.writes}\n${JSON.stringify(merged.bindings ?? [])}`).digest().subarray(0, 8).toString('base64');
     const stored = { ...merged, etag } as IamPolicyJson;
     for (const asset of assets) {
+      this.store.beforeChange(asset);
       asset.iamPolicy = structuredClone(stored);
       this.store.touch(asset, this.now());
     }

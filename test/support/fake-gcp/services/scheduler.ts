@@ -78,9 +78,10 @@ export class SchedulerService {
     const touchesToken = mask === '*' || mask.some((seg) => seg[0] === 'httpTarget' && (seg.length === 1 || seg[1] === 'oidcToken' || seg[1] === 'oauthToken'));
     if (touchesToken) checkActAs(this.rules, tokenAccounts(data));
     const failures = this.failing.get(name) ?? 0;
+    this.store.beforeChange(asset);
     if (failures > 0) {
       this.failing.set(name, failures - 1);
-      stored.state = 'UPDATE_FAILED';
+      asset.resource!.data = { ...stored, state: 'UPDATE_FAILED' };
       this.store.touch(asset, this.now());
       fail('DEADLINE_EXCEEDED', 'Deadline exceeded while updating the job; it is left UPDATE_FAILED. Retry the update.');
     }

@@ -164,3 +164,21 @@ describe('caps and scope', () => {
     expect(fake.counters.get('scheduler.UpdateJob')).toBe(1);
   });
 });
+
+describe('permission errors', () => {
+  it('name the missing permission and the role that holds it, for IAM writes too', async () => {
+    await fake.stop();
+    fake = await startFakeGcp({
+      seedDir: 'examples/sample-org',
+      strict: true,
+      permissions: { remediator: [{ permission: 'run.services.getIamPolicy', resource: '*' }, { permission: 'cloudscheduler.jobs.*', resource: '*' }] },
+    });
+    fake.setCaller('remediator');
+    await apis.close();
+    apis = await googleRemediationApis(googleClientOptions({ [GOOGLE_API_ENDPOINT_ENV]: fake.address }));
+    const entry = plan.changes.find((e) => e.change.kind === 'iam-member' && e.change.api === 'run')!;
+    const result = await run({ ...plan, changes: [entry] });
+    expect(result.records[0]!.result).toBe('failed');
+    expect(result.records[0]!.reason).toContain('needs run.services.setIamPolicy on the service (roles/run.admin');
+  });
+});

@@ -194,3 +194,36 @@ describe('fake IAM policies', () => {
     expect((await refused(fns.setIamPolicy({ resource: fn, policy: p2, updateMask: { paths: ['bindingz'] } }))).code).toBe(3);
   });
 });
+
+describe('fake errors per AIP-211, with a per-caller permission map', () => {
+  it('answers PERMISSION_DENIED for what the caller may not read, existing or not; NOT_FOUND only where it may', async () => {
+    const f = await startFakeGcp({
+      seedDir: 'examples/sample-org',
+      permissions: {
+        auditor: [{ permission: 'cloudscheduler.jobs.get', resource: 'projects/acme-prod' }, { permission: 'run.services.getIamPolicy', resource: '*' }],
+        outsider: [],
+      },
+    });
+    const s = new CloudSchedulerClient(opts(f));
+    const run = new ServicesClient(opts(f));
+    try {
+      f.setCaller('auditor');
+      await s.getJob({ name: JOB });
+      expect((await refused(s.getJob({ name: `${PROD}/jobs/no-such-job` }))).code).toBe(5);
+      const other = 'projects/acme-dev/locations/us-central1/jobs/whatever';
+      const denied = await refused(s.getJob({ name: other }));
+      expect([denied.code, denied.details]).toEqual([7, `Permission 'cloudscheduler.jobs.get' denied on resource '${other}' (or it may not exist).`]);
+      expect((await refused(s.updateJob({ job: { name: JOB, description: 'x' }, updateMask: { paths: ['description'] } }))).code).toBe(7);
+      await run.getIamPolicy({ resource: SERVICE });
+      expect((await refused(run.setIamPolicy({ resource: SERVICE, policy: { bindings: [] } }))).details).toContain("'run.services.setIamPolicy'");
+      f.setCaller('outsider');
+      expect((await refused(s.getJob({ name: JOB }))).code).toBe(7);
+      expect((await refused(s.getJob({ name: `${PROD}/jobs/no-such-job` }))).code).toBe(7);
+      f.setCaller('anyone-else'); // not in the map: may do everything
+      await s.getJob({ name: JOB });
+    } finally {
+      await Promise.all([s.close(), run.close()]);
+      await f.stop();
+    }
+  });
+});

@@ -12,6 +12,7 @@ import { SchedulerService } from './services/scheduler.js';
 import { ServerlessService } from './services/serverless.js';
 import { AssetStore } from './store.js';
 import type { ListingBehaviour } from './asset-history.js';
+import { AccessControl, type PermissionMap } from './access.js';
 
 export type { FaultRule, LoggedRequest } from './faults.js';
 export { Counters } from './faults.js';
@@ -46,6 +47,8 @@ export interface FakeGcpOptions {
   listing?: ListingBehaviour;
   /** The fake's clock: when writes happen, and what "now" is for read times and token expiry. */
   now?: () => Date;
+  /** Per-caller permissions (AIP-211 errors); the caller is chosen with `setCaller`. Callers not in the map may do everything. */
+  permissions?: PermissionMap;
 }
 
 export interface FakeGcp {
@@ -58,6 +61,8 @@ export interface FakeGcp {
   readonly logging: LoggingService;
   /** Cloud Scheduler: `failUpdates(job, n)` makes the job's next n updates leave it UPDATE_FAILED. */
   readonly scheduler: Pick<SchedulerService, 'failUpdates'>;
+  /** Who the next calls come from, for the `permissions` map. */
+  setCaller(caller: string): void;
   setFaults(rules: readonly FaultRule[]): void;
   addFault(rule: FaultRule): void;
   setLatency(latency: number | Record<string, number>): void;
@@ -149,10 +154,20 @@ export async function startFakeGcp(options: FakeGcpOptions = {}): Promise<FakeGc
     logging: { WriteLogEntries: (r) => logging.writeLogEntries(r), ListLogEntries: (r) => logging.listLogEntries(r) },
   };
 
+  const access = new AccessControl(options.permissions, (r) => {
+    const m = /^projects\/([^/]+)(.*)$/.exec(r);
+    return m ? [...new Set([r, `${store.canonicalScope(`projects/${m[1]}`)}${m[2]}`])] : [r];
+  });
   const server = new grpc.Server();
   for (const [key, methods] of Object.entries(handlers) as [ServiceKey, Record<string, (req: Json) => unknown>][]) {
     const impl: grpc.UntypedServiceImplementation = {};
-    for (const [method, fn] of Object.entries(methods)) impl[method] = wrapUnary(ctx, `${key}.${method}`, fn);
+    for (const [method, fn] of Object.entries(methods)) {
+      const name = `${key}.${method}`;
+      impl[method] = wrapUnary(ctx, name, (req) => {
+        access.check(name, req);
+        return fn(req);
+      });
+    }
     server.addService(key === 'asset' ? preEncodedResponses(services.asset, ['ListAssets']) : services[key], impl);
   }
   const host = options.host ?? '127.0.0.1';
@@ -170,6 +185,9 @@ export async function startFakeGcp(options: FakeGcpOptions = {}): Promise<FakeGc
     store,
     logging,
     scheduler,
+    setCaller: (caller) => {
+      access.caller = caller;
+    },
     setFaults: (rules) => faults.set(rules),
     addFault: (rule) => faults.add(rule),
     setLatency: (l) => {

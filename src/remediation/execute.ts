@@ -7,7 +7,7 @@ import { judgeLive, liveJobRecord } from './context.js';
 import type { RemediationApis } from './google-apis.js';
 import { DEFAULT_RETRY, RunGuard, type RetryPolicy } from './guard.js';
 import { runJobItems } from './job-executor.js';
-import type { Plan, PlanEntry } from './plan-schema.js';
+import type { ContextAsset, Plan, PlanEntry } from './plan-schema.js';
 import { runPolicyItems } from './policy-executor.js';
 import type { ChangeRecord } from './record.js';
 import type { ExecutionContext, JobItem, PolicyItem, WorkItem } from './work-item.js';
@@ -37,8 +37,11 @@ const SERVICE_PREFIX: Record<IamMemberChange['api'], string> = { run: '//run.goo
 /** The work items of a plan: each entry with its live re-check (the rule judged on live state). */
 export function planItems(plan: Plan, rules: readonly Rule[]): WorkItem[] {
   const byId = new Map(rules.map((r) => [r.meta.id, r]));
-  const assets = plan.context.assets;
+  const byName = new Map<string, ContextAsset[]>();
+  for (const a of plan.context.assets) byName.set(a.name, [...(byName.get(a.name) ?? []), a]);
   return plan.changes.map((entry): WorkItem => {
+    // Only what this change's target depends on: a re-check judges a handful of assets, not the plan's all.
+    const assets = entry.contextAssets ? entry.contextAssets.flatMap((n) => byName.get(n) ?? []) : plan.context.assets;
     const origin = { planId: plan.planId, entryId: entry.entryId, findingId: entry.findingId, scanId: plan.scanId, ruleId: entry.ruleId, job: entry.job, terraform: entry.terraform, action: 'apply' as const };
     const rule = byId.get(entry.ruleId);
     const stillFails = (findings: { status: string }[]) => (findings.some((f) => f.status === 'fail') ? undefined : `rule ${entry.ruleId} no longer fails for ${entry.job}`);

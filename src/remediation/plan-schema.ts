@@ -46,6 +46,8 @@ export const PlanEntrySchema = z
     change: ChangeSchema,
     /** The rule's Terraform fix: an out-of-band change to a Terraform-managed resource is reverted by the next apply. */
     terraform: z.string(),
+    /** Names of the `context.assets` its re-check judges with (the target, its policies and ancestry). */
+    contextAssets: z.array(z.string()).optional(),
     /** Other findings the same change fixes (jobs sharing a target and account). */
     alsoFixes: z.array(z.string()).optional(),
   })

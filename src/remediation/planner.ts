@@ -130,11 +130,16 @@ export function buildPlan(input: PlanningInput): Plan {
       terraform: rule.meta.docs.fix.terraform,
     };
     if (change.kind === 'iam-member') policyEntries.set(`${change.api}|${change.resource}|${change.role}|${change.member.toLowerCase()}`, entry);
-    changes.push(entry);
-    for (const name of contextNames(input.inventory, target)) {
+    const names = contextNames(input.inventory, target);
+    for (const name of names) {
       if (!context.has(name)) context.set(name, (input.records.get(name) ?? []).map(contextAsset));
     }
-    if (change.kind === 'iam-member') context.set(job.source.assetName, [jobAsset(job)]);
+    if (change.kind === 'iam-member') {
+      context.set(job.source.assetName, [jobAsset(job)]);
+      names.push(job.source.assetName);
+    }
+    entry.contextAssets = names;
+    changes.push(entry);
   }
   return {
     kind: PLAN_KIND,

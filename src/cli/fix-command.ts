@@ -29,6 +29,7 @@ import { openRecordOutputs } from '../remediation/record-outputs.js';
 import type { WorkItem } from '../remediation/work-item.js';
 import { allRules } from '../../rules/index.js';
 import { FIX_HELP } from './help.js';
+import { REMEDIATION_FAILED_EXIT } from '../runtime/exit-codes.js';
 
 export interface FixIo {
   stdout: Writable & { isTTY?: boolean };
@@ -40,7 +41,7 @@ export interface FixIo {
 }
 
 /** Exit codes of `fix` (README, "Exit codes"). */
-export const FIX_EXIT = { ok: 0, error: 2, partial: 3, changeFailed: 5 } as const;
+export const FIX_EXIT = { ok: 0, error: 2, partial: 3, changeFailed: REMEDIATION_FAILED_EXIT } as const;
 
 const SCAN_OPTIONS = {
   input: { type: 'string', multiple: true },

@@ -14,6 +14,7 @@ import { runScan, type ScanResult } from '../scan/run-scan.js';
 import { isCloudLogger } from '../log/cloud-logger.js';
 import { cloudRunDefaults, prepareScanRuntime, reportFailure, writeNotice } from '../runtime/scan-runtime.js';
 import { installStopHandlers } from '../runtime/signals.js';
+import { REMEDIATION_FAILED_EXIT } from '../runtime/exit-codes.js';
 import { JsonSink, JsonlSink, TableSink } from '../sinks/stream-sinks.js';
 import type { FindingSink } from '../sinks/sink.js';
 import { allRules, ruleById } from '../../rules/index.js';
@@ -25,7 +26,7 @@ import { explainRule, listRules } from './rules-text.js';
 
 export const EXIT = { ok: 0, findings: 1, error: 2, partial: 3 } as const;
 /** `fix apply`, `fix undo` and unattended remediation: at least one change failed. */
-export const EXIT_REMEDIATION_FAILED = 5;
+export const EXIT_REMEDIATION_FAILED = REMEDIATION_FAILED_EXIT;
 
 export interface CliIo {
   stdout: Writable & { isTTY?: boolean; columns?: number };

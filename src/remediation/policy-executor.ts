@@ -63,13 +63,13 @@ export async function runPolicyItems(api: PolicyApi, resource: string, items: re
     const json = livePolicyJson(policy as never);
     const write: PolicyItem[] = [];
     for (const item of pending) {
-      const { role, member, before, after } = item.change;
+      const { role, member, after } = item.change;
+      // A yes/no before-value: not what the change makes means it is what the plan recorded.
       const present = holdsUnconditionally(policy, role, member);
       if (present === after.memberPresent) {
         makeRecord(ctx, item, 'skipped', `already in place: ${member} ${present ? 'holds' : 'does not hold'} ${role} on ${resource}`, attempt - 1);
         continue;
       }
-      if (present !== before.memberPresent) continue; // unreachable for a yes/no value; kept for clarity
       const gone = item.recheck?.(json);
       if (gone) {
         makeRecord(ctx, item, 'skipped', `the finding no longer holds on the live policy: ${gone}`, attempt - 1);

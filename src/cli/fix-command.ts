@@ -36,6 +36,7 @@ export interface FixIo {
   stderr: Writable;
   stdin?: Readable & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
   /** Tests inject the API layer; by default the real clients (CRONWARDEN_GOOGLE_API_ENDPOINT honoured). */
   apis?: () => Promise<RemediationApis>;
 }
@@ -287,7 +288,14 @@ async function writeCommand(action: 'apply' | 'undo', args: readonly string[], i
   let records: ChangeRecord[];
   let stopped: string | undefined;
   try {
-    const result = await executeItems(items, { apis, maxChanges: fix.maxChanges, concurrency: fix.fixConcurrency, actor: actorOf(io.env), onRecord: (r) => outputs.write(r) });
+    const result = await executeItems(items, {
+      apis,
+      maxChanges: fix.maxChanges,
+      concurrency: fix.fixConcurrency,
+      actor: actorOf(io.env),
+      onRecord: (r) => outputs.write(r),
+      ...(io.signal ? { signal: io.signal } : {}),
+    });
     records = result.records;
     stopped = result.stopped;
   } finally {
@@ -303,7 +311,8 @@ async function writeCommand(action: 'apply' | 'undo', args: readonly string[], i
       '\n',
   );
   if (count('failed') > 0) return FIX_EXIT.changeFailed;
-  return undelivered > 0 ? FIX_EXIT.partial : FIX_EXIT.ok;
+  // Interrupted (SIGTERM) or records not published: what was asked for is not all done or not all told.
+  return undelivered > 0 || io.signal?.aborted ? FIX_EXIT.partial : FIX_EXIT.ok;
 }
 
 function defaultApis(env: NodeJS.ProcessEnv): () => Promise<RemediationApis> {

@@ -109,5 +109,5 @@ Unattended (cronwarden scan): --remediate off|plan|apply [CRONWARDEN_REMEDIATE] 
   [CRONWARDEN_REMEDIATE_PROJECTS] allow-lists, plan written to --plan-output [CRONWARDEN_PLAN_OUTPUT].
 
 Exit codes: 0 done, 2 usage or configuration error, 3 partial (scan gaps, records not
-published), 5 at least one change failed.
+published, stopped by SIGTERM), 5 at least one change failed.
 `;

@@ -23,6 +23,8 @@ export interface ExecuteOptions {
   now?: () => Date;
   /** Told of every record as it is made (output, logs, Pub/Sub). */
   onRecord?: (record: ChangeRecord) => void;
+  /** Aborted on SIGTERM/SIGINT: no new change starts; those under way finish and are recorded. */
+  signal?: AbortSignal;
 }
 
 export interface ExecuteResult {
@@ -77,6 +79,9 @@ export function planItems(plan: Plan, rules: readonly Rule[]): WorkItem[] {
  */
 export async function executeItems(items: readonly WorkItem[], options: ExecuteOptions): Promise<ExecuteResult> {
   const guard = new RunGuard(options.maxChanges);
+  const onAbort = () => guard.stop(`stopped by ${String(options.signal?.reason ?? 'a stop request')}`);
+  if (options.signal?.aborted) onAbort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
   const records: ChangeRecord[] = [];
   const ctx: ExecutionContext = {
     actor: options.actor,
@@ -99,6 +104,7 @@ export async function executeItems(items: readonly WorkItem[], options: ExecuteO
     ...[...policies].map(([key, group]) => limit(() => runPolicyItems(group[0]!.change.api, key.split('\u0000')[1]!, group, deps))),
     ...[...jobs.values()].map((group) => limit(() => runJobItems(group, deps))),
   ]);
+  options.signal?.removeEventListener('abort', onAbort);
   return { records, changesStarted: guard.changesStarted, ...(guard.stopped ? { stopped: guard.stopped } : {}) };
 }
 

@@ -166,3 +166,47 @@ describe('fix plan → fix apply against the fake, through the real clients', ()
     expect(((restored.resource!.data as { httpTarget: { oidcToken: { audience?: string } } }).httpTarget.oidcToken).audience).toBe(before);
   });
 });
+
+describe('fix apply on a terminal', () => {
+  async function onTerminal(args: string[], answer: string): Promise<{ code: number; stdout: string }> {
+    const { PassThrough } = await import('node:stream');
+    const { main } = await import('../../src/cli/main.js');
+    const stdin = Object.assign(new PassThrough(), { isTTY: true });
+    const stdout = Object.assign(new PassThrough(), { isTTY: true });
+    const stderr = new PassThrough();
+    const out: Buffer[] = [];
+    stdout.on('data', (b: Buffer) => out.push(b));
+    stderr.resume();
+    stdout.once('data', () => stdin.write(`${answer}\n`));
+    const code = await main(args, { stdin, stdout, stderr, env });
+    return { code, stdout: Buffer.concat(out).toString('utf8') };
+  }
+
+  it('asks once: "n" changes nothing, "y" applies', async () => {
+    const { path } = await plan();
+    const no = await onTerminal(['fix', 'apply', path], 'n');
+    expect(no.code).toBe(0);
+    expect(no.stdout).toMatch(/Apply \d+ change\(s\) of plan .*, at most 10\? \[y\/N\]/);
+    expect(writes()).toBe(0);
+    const yes = await onTerminal(['fix', 'apply', path], 'y');
+    expect(yes.code).toBe(0);
+    expect(writes()).toBeGreaterThan(0);
+  });
+
+  it('stops starting changes when the run is asked to stop', async () => {
+    const { path } = await plan();
+    const { main } = await import('../../src/cli/main.js');
+    const { PassThrough } = await import('node:stream');
+    const stop = new AbortController();
+    stop.abort('SIGTERM');
+    const stdout = new PassThrough();
+    const out: Buffer[] = [];
+    stdout.on('data', (b: Buffer) => out.push(b));
+    const stderr = new PassThrough();
+    stderr.resume();
+    const code = await main(['fix', 'apply', path, '--yes'], { stdout, stderr, env, signal: stop.signal });
+    expect(code).toBe(3);
+    expect(writes()).toBe(0);
+    expect(records(Buffer.concat(out).toString('utf8')).every((r) => r.reason === 'not started: stopped by SIGTERM')).toBe(true);
+  });
+});

@@ -59,8 +59,29 @@ describe('fix plan → fix apply against the fake, through the real clients', ()
     const untouched = fake.store.all().filter((a) => !p.changes.some((c) => a.name.endsWith(c.change.kind === 'job-token' ? c.change.job : c.change.resource)));
     const snapshot = JSON.stringify(untouched.map((a) => [a.name, a.assetType, a.resource, a.iamPolicy]));
 
+    // What the touched jobs and policies hold besides what the changes touch.
+    const jobs = p.changes.flatMap((c) => (c.change.kind === 'job-token' ? [c.job] : []));
+    const policies = [...new Set(p.changes.flatMap((c) => (c.change.kind === 'iam-member' ? [c.change.resource] : [])))];
+    const jobRest = () =>
+      jobs.map((name) => {
+        const data = structuredClone(fake.store.find(name, ['cloudscheduler.googleapis.com/Job'])[0]!.resource!.data!) as { httpTarget: Record<string, unknown>; userUpdateTime?: string };
+        delete data.httpTarget.oidcToken;
+        delete data.httpTarget.oauthToken;
+        delete data.userUpdateTime;
+        return data;
+      });
+    const bindings = () => policies.map((name) => fake.store.find(name, ['run.googleapis.com/Service', 'cloudfunctions.googleapis.com/CloudFunction'])[0]!.iamPolicy!.bindings ?? []);
+    const jobsBefore = jobRest();
+    const bindingsBefore = bindings();
+
     const r = await runCli(['fix', 'apply', path, '--yes', '--max-changes', '100'], env);
     expect(r.code, r.stderr).toBe(0);
+    expect(jobRest()).toEqual(jobsBefore);
+    bindings().forEach((after, i) => {
+      const added = p.changes.flatMap((c) => (c.change.kind === 'iam-member' && c.change.resource === policies[i] ? [`${c.change.role} ${c.change.member}`] : []));
+      const flat = (bs: { role: string; members: string[] }[]) => bs.flatMap((b) => b.members.map((m) => `${b.role} ${m}`)).sort();
+      expect(flat(after)).toEqual([...flat(bindingsBefore[i]!), ...added].sort());
+    });
     const recs = records(r.stdout);
     expect(recs.filter((x) => x.result === 'applied')).toHaveLength(p.changes.length);
     // A job change costs GetJob + UpdateJob; a policy, one read-modify-write per resource.

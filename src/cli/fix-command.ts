@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import type { Readable, Writable } from 'node:stream';
@@ -7,7 +7,8 @@ import { parseArgs } from 'node:util';
 import { ConfigurationError } from '../errors.js';
 import { parseScanConfig } from '../config/config.js';
 import { loadRulePacks, selectRules } from '../engine/rule-packs.js';
-import { FindingSchema, type Finding } from '../findings/schema.js';
+import type { Finding } from '../findings/schema.js';
+import { readFindings, readPlan, readRecords } from '../remediation/files.js';
 import type { AssetRecord } from '../inventory/asset-record.js';
 import { ASSET_TYPES } from '../model/asset-types.js';
 import { InventoryBuilder } from '../model/inventory.js';
@@ -22,9 +23,9 @@ import { RecordingSource } from '../remediation/context.js';
 import { executeItems, planItems, undoItems } from '../remediation/execute.js';
 import type { RemediationApis } from '../remediation/google-apis.js';
 import { buildPlan } from '../remediation/planner.js';
-import { PlanSchema, type Plan } from '../remediation/plan-schema.js';
+import type { Plan } from '../remediation/plan-schema.js';
 import { planText, terminalSafe } from '../remediation/plan-text.js';
-import { ChangeRecordSchema, type ChangeRecord } from '../remediation/record.js';
+import type { ChangeRecord } from '../remediation/record.js';
 import { openRecordOutputs } from '../remediation/record-outputs.js';
 import type { WorkItem } from '../remediation/work-item.js';
 import { allRules } from '../../rules/index.js';
@@ -184,40 +185,6 @@ async function planFromFindingsCommand(fix: FixConfig & { findings: string; fixO
   return problems.length > 0 || live.unreadable.length > 0 ? FIX_EXIT.partial : FIX_EXIT.ok;
 }
 
-/** A findings file as a scan writes it (JSON lines, or one JSON array); unreadable lines are named and skipped. */
-export async function readFindings(file: string): Promise<{ findings: Finding[]; problems: string[] }> {
-  const text = await readText(file, 'findings file');
-  const problems: string[] = [];
-  const findings: Finding[] = [];
-  const take = (value: unknown, where: string) => {
-    const parsed = FindingSchema.safeParse(value);
-    if (parsed.success) findings.push(parsed.data);
-    else problems.push(`${where}: not a finding: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  };
-  const trimmed = text.trimStart();
-  if (trimmed.startsWith('[')) {
-    let list: unknown;
-    try {
-      list = JSON.parse(trimmed);
-    } catch (err) {
-      throw new ConfigurationError('BAD_FINDINGS', `${file} is not JSON: ${(err as Error).message}`);
-    }
-    (list as unknown[]).forEach((v, i) => take(v, `${file}[${i}]`));
-  } else {
-    for (const [i, line] of text.split('\n').entries()) {
-      if (!line.trim()) continue;
-      try {
-        const value = JSON.parse(line) as Record<string, unknown>;
-        // Findings written as Cloud Logging entries carry the finding under `finding`.
-        take(value.event === 'finding' && value.finding ? value.finding : value, `${file}:${i + 1}`);
-      } catch (err) {
-        problems.push(`${file}:${i + 1}: not JSON: ${(err as Error).message}`);
-      }
-    }
-  }
-  return { findings, problems };
-}
-
 /** Scans, then plans for every failing finding; writes nothing anywhere. */
 export async function planFromScan(opts: {
   source: AssetSource;
@@ -333,48 +300,6 @@ export function actorOf(env: NodeJS.ProcessEnv): string {
     // No passwd entry (some containers): the host still says where it ran.
   }
   return `${user}@${hostname()}`;
-}
-
-async function readText(file: string, what: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    throw new ConfigurationError('BAD_INPUT', `cannot read the ${what} ${file}: ${(err as Error).message}`);
-  }
-}
-
-export async function readPlan(file: string): Promise<Plan> {
-  const text = await readText(file, 'plan');
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new ConfigurationError('BAD_PLAN', `${file} is not JSON: ${(err as Error).message}`);
-  }
-  const parsed = PlanSchema.safeParse(json);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.slice(0, 10).map((i) => `  ${i.path.join('.') || '(plan)'}: ${i.message}`);
-    throw new ConfigurationError('BAD_PLAN', `${file} is not a cronwarden remediation plan (version 1):\n${issues.join('\n')}`);
-  }
-  return parsed.data;
-}
-
-export async function readRecords(file: string): Promise<ChangeRecord[]> {
-  const text = await readText(file, 'records file');
-  const records: ChangeRecord[] = [];
-  for (const [i, line] of text.split('\n').entries()) {
-    if (!line.trim()) continue;
-    let json: unknown;
-    try {
-      json = JSON.parse(line);
-    } catch (err) {
-      throw new ConfigurationError('BAD_RECORDS', `${file}:${i + 1}: not JSON: ${(err as Error).message}`);
-    }
-    const parsed = ChangeRecordSchema.safeParse(json);
-    if (!parsed.success) throw new ConfigurationError('BAD_RECORDS', `${file}:${i + 1}: not a remediation record: ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`);
-    records.push(parsed.data);
-  }
-  return records;
 }
 
 async function createSource(config: ReturnType<typeof parseScanConfig>, logger: Logger, env: NodeJS.ProcessEnv): Promise<AssetSource> {

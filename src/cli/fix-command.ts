@@ -1,5 +1,3 @@
-import { createWriteStream } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import type { Readable, Writable } from 'node:stream';
@@ -8,7 +6,7 @@ import { ConfigurationError } from '../errors.js';
 import { parseScanConfig } from '../config/config.js';
 import { loadRulePacks, selectRules } from '../engine/rule-packs.js';
 import type { Finding } from '../findings/schema.js';
-import { readFindings, readPlan, readRecords } from '../remediation/files.js';
+import { checkWritable, openOutput, readFindings, readPlan, readRecords, writeJsonFile } from '../remediation/files.js';
 import type { AssetRecord } from '../inventory/asset-record.js';
 import { ASSET_TYPES } from '../model/asset-types.js';
 import { InventoryBuilder } from '../model/inventory.js';
@@ -118,6 +116,7 @@ async function planCommand(args: readonly string[], io: FixIo): Promise<number> 
   }
   const fix = parseFixConfig({ fixOutput: v.output, invokerAccounts: v['invoker-account'], findings: v.findings }, io.env);
   if (!fix.fixOutput) throw new ConfigurationError('INVALID_CONFIG', 'fix plan needs --output PLAN (or CRONWARDEN_FIX_OUTPUT): where to write the plan');
+  await checkWritable(fix.fixOutput, 'plan');
   if (fix.findings) {
     const scanFlags = ['input', 'org', 'folder', 'project'].filter((k) => v[k] !== undefined);
     if (scanFlags.length > 0) throw new ConfigurationError('INVALID_CONFIG', `--findings cannot be combined with --${scanFlags[0]}: the plan reads either a scan or a findings file`);
@@ -131,7 +130,7 @@ async function planCommand(args: readonly string[], io: FixIo): Promise<number> 
   const rules = selectRules(await loadRulePacks(scan.rulePacks, allRules), scan.onlyRules, scan.skipRules);
   const logger = await makeLogger(v['log-level'] as string | undefined, v['log-format'] as string | undefined, io);
   const result = await planFromScan({ source: await createSource(scan, logger, io.env), rules, logger, fix });
-  await writeFile(fix.fixOutput, `${JSON.stringify(result.plan, null, 2)}\n`);
+  await writeJsonFile(fix.fixOutput, result.plan, 'plan');
   io.stdout.write(planText(result.plan));
   io.stderr.write(`cronwarden: plan written to ${terminalSafe(fix.fixOutput)}: ${result.plan.changes.length} change(s), ${result.plan.manual.length} manual; nothing was changed\n`);
   return result.partial ? FIX_EXIT.partial : FIX_EXIT.ok;
@@ -179,7 +178,7 @@ async function planFromFindingsCommand(fix: FixConfig & { findings: string; fixO
   for (const u of live.unreadable) {
     plan.manual.push({ findingId: u.finding.findingId, ruleId: u.finding.ruleId, job: u.finding.job.name, reason: `could not be read live: ${u.reason}`, fix: byId.get(u.finding.ruleId)?.meta.docs.fix ?? { gcloud: '', terraform: '' } });
   }
-  await writeFile(fix.fixOutput, `${JSON.stringify(plan, null, 2)}\n`);
+  await writeJsonFile(fix.fixOutput, plan, 'plan');
   io.stdout.write(planText(plan));
   io.stderr.write(`cronwarden: plan written to ${terminalSafe(fix.fixOutput)}: ${plan.changes.length} change(s), ${plan.manual.length} manual; nothing was changed\n`);
   return problems.length > 0 || live.unreadable.length > 0 ? FIX_EXIT.partial : FIX_EXIT.ok;
@@ -248,7 +247,7 @@ async function writeCommand(action: 'apply' | 'undo', args: readonly string[], i
     }
   }
   const logger = await makeLogger(v['log-level'] as string | undefined, v['log-format'] as string | undefined, io);
-  const out = fix.fixOutput ? createWriteStream(fix.fixOutput) : io.stdout;
+  const out = fix.fixOutput ? await openOutput(fix.fixOutput, 'records file') : io.stdout;
   const topic = (v.topic as string | undefined) ?? (io.env.CRONWARDEN_TOPIC || undefined);
   const outputs = await openRecordOutputs({ out, logger, ...(topic ? { topic } : {}), ...(io.env.PUBSUB_EMULATOR_HOST ? { pubsubEndpoint: io.env.PUBSUB_EMULATOR_HOST } : {}) });
   const apis = await (io.apis ?? defaultApis(io.env))();

@@ -193,6 +193,7 @@ async function scanCommand(args: readonly string[], io: CliIo): Promise<number> 
   const { parseFixConfig } = await import('../remediation/config.js');
   const fix = parseFixConfig(fixFlags, io.env);
   const unattended = fix.remediate === 'off' ? undefined : new (await import('../remediation/unattended.js')).UnattendedRemediation(fix);
+  if (unattended) await (await import('../remediation/files.js')).checkWritable(fix.planOutput, 'remediation plan');
   // Packs are loaded before anything is read or published: a broken pack is a configuration error.
   const rules = selectRules(await loadRulePacks(config.rulePacks, allRules), config.onlyRules, config.skipRules);
   const runtime = await prepareScanRuntime(config, io);

@@ -1,4 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { access, constants, open, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Writable } from 'node:stream';
 import { ConfigurationError } from '../errors.js';
 import { FindingSchema, type Finding } from '../findings/schema.js';
 import { PlanSchema, type Plan } from './plan-schema.js';
@@ -82,3 +84,30 @@ export async function readFindings(file: string): Promise<{ findings: Finding[];
   return { findings, problems };
 }
 
+
+/** Fails early, naming the setting, when a file cannot be written there: before a scan, not after it. */
+export async function checkWritable(path: string, what: string): Promise<void> {
+  try {
+    await access(dirname(path), constants.W_OK);
+  } catch (err) {
+    throw new ConfigurationError('BAD_OUTPUT', `cannot write the ${what} to ${path}: ${(err as Error).message}`);
+  }
+}
+
+export async function writeJsonFile(path: string, value: unknown, what: string): Promise<void> {
+  try {
+    await writeFile(path, `${JSON.stringify(value, null, 2)}\n`);
+  } catch (err) {
+    throw new ConfigurationError('BAD_OUTPUT', `cannot write the ${what} to ${path}: ${(err as Error).message}`);
+  }
+}
+
+/** A file opened for writing now, so that a bad path is a clear error and not a stream error later. */
+export async function openOutput(path: string, what: string): Promise<Writable> {
+  try {
+    const handle = await open(path, 'w');
+    return handle.createWriteStream();
+  } catch (err) {
+    throw new ConfigurationError('BAD_OUTPUT', `cannot open the ${what} ${path}: ${(err as Error).message}`);
+  }
+}

@@ -1,6 +1,5 @@
-import { writeFile } from 'node:fs/promises';
-import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
+import { openOutput, writeJsonFile } from './files.js';
 import type { Rule } from '../engine/define-rule.js';
 import type { Finding } from '../findings/schema.js';
 import type { AssetSource } from '../inventory/source.js';
@@ -64,7 +63,7 @@ export class UnattendedRemediation {
       allowRules: c.remediateRules,
       allowProjects: c.remediateProjects,
     });
-    await writeFile(c.planOutput, `${JSON.stringify(plan, null, 2)}\n`);
+    await writeJsonFile(c.planOutput, plan, 'remediation plan');
     deps.logger.info(`remediation plan written to ${c.planOutput}: ${plan.changes.length} change(s), ${plan.manual.length} manual`);
     const outcome: UnattendedOutcome = { planPath: c.planOutput, changes: plan.changes.length, applied: 0, failed: 0, skipped: 0 };
     if (c.remediate !== 'apply' || plan.changes.length === 0) return outcome;
@@ -75,7 +74,7 @@ export class UnattendedRemediation {
       return outcome;
     }
     const recordsPath = c.fixOutput ?? c.planOutput.replace(/(\.json)?$/, '.records.jsonl');
-    const out: Writable = createWriteStream(recordsPath);
+    const out: Writable = await openOutput(recordsPath, 'remediation records file');
     const outputs = await openRecordOutputs({ out, logger: deps.logger, ...(deps.topic ? { topic: deps.topic } : {}), ...(deps.pubsubEndpoint ? { pubsubEndpoint: deps.pubsubEndpoint } : {}) });
     const apis = await deps.apis();
     try {

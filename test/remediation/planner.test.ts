@@ -119,5 +119,8 @@ describe('fix apply on a plan it cannot trust', () => {
     expect([j.code, j.stderr.includes('is not JSON')]).toEqual([2, true]);
     const missing = await runCli(['fix', 'apply', join(dir, 'nope.json'), '--yes'], env);
     expect([missing.code, missing.stderr.includes('cannot read the plan')]).toEqual([2, true]);
+    const unwritable = await runCli(['fix', 'plan', '--input', SAMPLE_FILES[0]!, '--output', join(dir, 'no-dir', 'plan.json')], env);
+    expect([unwritable.code, unwritable.stderr.includes('cannot write the plan to')]).toEqual([2, true]);
+    expect(unwritable.stderr).not.toMatch(/internal error|at .*\.js:\d+/);
   });
 });

@@ -30,7 +30,8 @@ TASKS="${TASKS:-1}"                                 # parallel tasks; each judge
 MAX_RETRIES="${MAX_RETRIES:-3}"                     # per task; only transient failures exit non-zero
 TASK_TIMEOUT="${TASK_TIMEOUT:-3600s}"
 MEMORY="${MEMORY:-1Gi}"
-REMEDIATION="${REMEDIATION:-false}"                 # true: also grant the remediation custom roles
+REMEDIATION="${REMEDIATION:-false}"                 # true: a remediation account with the remediation custom roles
+REMEDIATION_SA="${REMEDIATION_SA:-cronwarden-remediator}"  # the account fix apply (and the remediation job) runs as
 REMEDIATION_TOKEN_SAS="${REMEDIATION_TOKEN_SAS:-}"  # comma-separated accounts remediation may put in jobs
 ATTEMPTS="${ATTEMPTS:-off}"                         # off | sink (aggregated sink, bucket, view) | projects: read refused attempts
 ATTEMPTS_WINDOW="${ATTEMPTS_WINDOW:-7d}"            # how far back the scan reads them
@@ -38,6 +39,10 @@ LOG_BUCKET="${LOG_BUCKET:-cronwarden-scheduler}"    # ATTEMPTS=sink: central buc
 LOG_VIEW="${LOG_VIEW:-scanner}"                     # ATTEMPTS=sink: the view the scanner reads
 LOG_SINK="${LOG_SINK:-cronwarden-scheduler-executions}"  # ATTEMPTS=sink: organization aggregated sink
 RESOLVE_GROUPS="${RESOLVE_GROUPS:-false}"           # true: settle group grants through Cloud Identity (Admin console step too)
+REMEDIATE_MODE="${REMEDIATE_MODE:-off}"             # plan | apply: also deploy the unattended remediation job
+REMEDIATE_RULES="${REMEDIATE_RULES:-}"              # its rule allow-list (comma-separated, required with REMEDIATE_MODE)
+REMEDIATE_PROJECTS="${REMEDIATE_PROJECTS:-}"        # its project allow-list (comma-separated, required with REMEDIATE_MODE)
+REMEDIATE_JOB="${REMEDIATE_JOB:-cronwarden-remediate}"
 
 DRY_RUN=false
 ONLY=all
@@ -66,6 +71,12 @@ IMAGE_REPO="${REGION}-docker.pkg.dev/${PROJECT}/${REPOSITORY}/cronwarden"
 SCANNER_EMAIL="${SCANNER_SA}@${PROJECT}.iam.gserviceaccount.com"
 TRIGGER_EMAIL="${TRIGGER_SA}@${PROJECT}.iam.gserviceaccount.com"
 TOPIC_NAME="projects/${PROJECT}/topics/${TOPIC}"
+REMEDIATION_EMAIL="${REMEDIATION_SA}@${PROJECT}.iam.gserviceaccount.com"
+if [[ "$REMEDIATE_MODE" != off ]]; then
+  [[ "$REMEDIATE_MODE" == plan || "$REMEDIATE_MODE" == apply ]] || { echo "deploy.sh: REMEDIATE_MODE is off, plan or apply" >&2; exit 2; }
+  [[ "$REMEDIATION" == true ]] || { echo "deploy.sh: REMEDIATE_MODE needs REMEDIATION=true (the account it runs as)" >&2; exit 2; }
+  [[ -n "$REMEDIATE_RULES" && -n "$REMEDIATE_PROJECTS" ]] || { echo "deploy.sh: REMEDIATE_MODE needs REMEDIATE_RULES and REMEDIATE_PROJECTS" >&2; exit 2; }
+fi
 RUN_URI="https://run.googleapis.com/v2/projects/${PROJECT}/locations/${REGION}/jobs/${JOB}:run"
 LOG_VIEW_NAME="projects/${PROJECT}/locations/global/buckets/${LOG_BUCKET}/views/${LOG_VIEW}"
 EXECUTIONS_FILTER='resource.type="cloud_scheduler_job" AND log_id("cloudscheduler.googleapis.com/executions")'
@@ -218,7 +229,9 @@ else
 fi
 
 if [[ "$REMEDIATION" == true ]]; then
-  echo "# Remediation: exactly the permissions it uses, as organization custom roles" >&2
+  echo "# Remediation: its own account, with exactly the permissions it uses, as organization custom roles" >&2
+  exists gcloud iam service-accounts describe "$REMEDIATION_EMAIL" --project="$PROJECT" ||
+    run gcloud iam service-accounts create "$REMEDIATION_SA" --project="$PROJECT" --display-name="cronwarden remediator"
   for role in cronwardenRemediator cronwardenActAs; do
     if [[ "$role" == cronwardenRemediator ]]; then perms="$REMEDIATOR_PERMISSIONS"; else perms=iam.serviceAccounts.actAs; fi
     if exists gcloud iam roles describe "$role" --organization="$ORG_ID"; then
@@ -228,13 +241,25 @@ if [[ "$REMEDIATION" == true ]]; then
         --title="cronwarden ${role#cronwarden}" --description="cronwarden remediation (docs/deploy.md)"
     fi
   done
-  run gcloud organizations add-iam-policy-binding "$ORG_ID" --member="serviceAccount:${SCANNER_EMAIL}" \
+  run gcloud organizations add-iam-policy-binding "$ORG_ID" --member="serviceAccount:${REMEDIATION_EMAIL}" \
     --role="organizations/${ORG_ID}/roles/cronwardenRemediator" --condition=None
   # actAs only on the accounts remediation writes into jobs, never organization-wide.
   IFS=',' read -r -a token_sas <<<"$REMEDIATION_TOKEN_SAS"
   for sa in "${token_sas[@]}"; do
     [[ -n "$sa" ]] || continue
-    run gcloud iam service-accounts add-iam-policy-binding "$sa" --member="serviceAccount:${SCANNER_EMAIL}" \
+    run gcloud iam service-accounts add-iam-policy-binding "$sa" --member="serviceAccount:${REMEDIATION_EMAIL}" \
       --role="organizations/${ORG_ID}/roles/cronwardenActAs"
   done
+  if [[ "$REMEDIATE_MODE" != off ]]; then
+    echo "# Unattended remediation: a second job, run by hand or on its own schedule, as the remediation account" >&2
+    # It scans before it plans: the same read access as the scanner, and the topic for its records.
+    run gcloud organizations add-iam-policy-binding "$ORG_ID" --member="serviceAccount:${REMEDIATION_EMAIL}" \
+      --role=roles/cloudasset.viewer --condition=None
+    run gcloud pubsub topics add-iam-policy-binding "$TOPIC" --project="$PROJECT" \
+      --member="serviceAccount:${REMEDIATION_EMAIL}" --role=roles/pubsub.publisher
+    run gcloud run jobs deploy "$REMEDIATE_JOB" --project="$PROJECT" --region="$REGION" --image="$IMAGE" \
+      --service-account="$REMEDIATION_EMAIL" --tasks=1 --max-retries=0 \
+      --task-timeout="$TASK_TIMEOUT" --memory="$MEMORY" --labels=app=cronwarden \
+      --set-env-vars="^;^CRONWARDEN_ORGS=${ORG_ID};CRONWARDEN_TOPIC=${TOPIC_NAME};CRONWARDEN_REMEDIATE=${REMEDIATE_MODE};CRONWARDEN_REMEDIATE_RULES=${REMEDIATE_RULES};CRONWARDEN_REMEDIATE_PROJECTS=${REMEDIATE_PROJECTS};CRONWARDEN_PLAN_OUTPUT=/tmp/cronwarden-remediation-plan.json"
+  fi
 fi

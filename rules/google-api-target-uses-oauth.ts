@@ -1,4 +1,6 @@
 import { defineRule } from '../src/engine/define-rule.js';
+import { jobAuthorization } from '../src/engine/job-authorization.js';
+import { DEFAULT_OAUTH_SCOPE } from '../src/engine/remedy.js';
 
 export default defineRule({
   meta: {
@@ -28,7 +30,7 @@ export default defineRule({
       oidcToGoogleApi: 'Job sends an OIDC ID token to the Google API {{host}}, which accepts only OAuth access tokens: calls get 401.',
       noToken: 'Job calls the Google API {{host}} without a token: calls get 401.',
     },
-    remediation: { summary: 'Replace the OIDC token with an OAuth token (cloud-platform scope) for the same service account.', automatic: false },
+    remediation: { summary: 'Replace the OIDC token with an OAuth token (cloud-platform scope) for the same service account.', automatic: true },
   },
   evaluate(job, { target }) {
     if (target.kind !== 'google-api') return [];
@@ -38,5 +40,13 @@ export default defineRule({
       return [{ status: 'fail', messageId: 'oidcToGoogleApi', data: { host: target.host }, evidence: { oidcServiceAccount: http.oidcToken.serviceAccountEmail } }];
     }
     return [{ status: 'fail', messageId: 'noToken', data: { host: target.host }, severity: 'medium' }];
+  },
+  remediate(job) {
+    const before = jobAuthorization(job);
+    if (before.type !== 'oidc') return { manual: 'the job sends no token: which account should call the API is for its owner to decide' };
+    return {
+      change: { kind: 'job-token', job: job.name, before, after: { type: 'oauth', serviceAccountEmail: before.serviceAccountEmail, scope: DEFAULT_OAUTH_SCOPE } },
+      why: `send an OAuth access token (cloud-platform scope) as ${before.serviceAccountEmail}, the account of its OIDC token`,
+    };
   },
 });

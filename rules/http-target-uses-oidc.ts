@@ -1,6 +1,8 @@
 import { defineRule } from '../src/engine/define-rule.js';
 import { publicAccess, targetLabel } from '../src/engine/predicates.js';
 import { SERVERLESS_TARGET_KINDS } from '../src/model/types.js';
+import { canonicalAudience } from '../src/engine/audiences.js';
+import { jobAuthorization } from '../src/engine/job-authorization.js';
 
 export default defineRule({
   meta: {
@@ -38,7 +40,7 @@ export default defineRule({
       oauthToken:
         'Job ({{state}}) sends an OAuth access token to {{target}}, which accepts only OIDC ID tokens{{publicNote}}.',
     },
-    remediation: { summary: 'Set an OIDC token (service account and the target URL as audience) on the job.', automatic: false },
+    remediation: { summary: 'Set an OIDC token (service account and the target URL as audience) on the job.', automatic: true },
   },
   // A job that sends an OIDC token passes, whatever else it is: one result per target and account.
   // Failures read the job's state, so they are judged job by job.
@@ -58,5 +60,21 @@ export default defineRule({
       return [{ status: 'fail', messageId: 'oauthToken', data, evidence, severity: open ? 'low' : 'high' }];
     }
     return [{ status: 'fail', messageId: 'noToken', data, evidence, severity: open ? 'low' : 'high' }];
+  },
+  // The least change: OIDC for the account the job already names (its OAuth token's), or the one
+  // the operator named for the project; never an account guessed from elsewhere.
+  remediate(job, { target }, _result, options) {
+    const before = jobAuthorization(job);
+    const audience = canonicalAudience(target);
+    if (!audience) return { manual: 'the target is not in the inventory, so its URL (the audience) is unknown' };
+    const named = before.type === 'oauth' ? before.serviceAccountEmail : undefined;
+    const account = named ?? options.invokerAccounts.get(job.projectId);
+    if (!account) {
+      return { manual: `the job names no service account; name one for project ${job.projectId} with --invoker-account ${job.projectId}=EMAIL` };
+    }
+    return {
+      change: { kind: 'job-token', job: job.name, before, after: { type: 'oidc', serviceAccountEmail: account, audience } },
+      why: `send an OIDC token as ${account}${named ? ' (the account of its OAuth token)' : ' (the invoker account named for its project)'} with audience ${audience}`,
+    };
   },
 });

@@ -1,7 +1,8 @@
 import { defineRule, type RuleResult } from '../src/engine/define-rule.js';
 import { effectiveAudience, splitUrl } from '../src/engine/predicates.js';
+import { jobAuthorization } from '../src/engine/job-authorization.js';
 import {
-  extendsUrl, functionUrlFromJobUri, runAudienceForm, runAudiences, sameUpToTrailingSlash, sameWhenNormalised,
+  canonicalAudience, extendsUrl, functionUrlFromJobUri, runAudienceForm, runAudiences, sameUpToTrailingSlash, sameWhenNormalised,
 } from '../src/engine/audiences.js';
 import type { Inventory } from '../src/model/inventory.js';
 import { parseHttpUrl } from '../src/model/url.js';
@@ -91,7 +92,7 @@ export default defineRule<M>({
       deterministicNotAssigned:
         'Audience {{audience}} is the deterministic URL form of {{target}}, which Cloud Run does not assign: {{reason}} (accepted: {{accepted}}).',
     },
-    remediation: { summary: "Set the job's OIDC audience to the target's URL (without path or query).", automatic: false },
+    remediation: { summary: "Set the job's OIDC audience to the target's URL (without path or query).", automatic: true },
   },
   // The verdict depends only on the target and the audience. The default audience is the job's
   // URI, fixed by the target: key "". A configured audience is never empty (an empty one is unset).
@@ -105,6 +106,16 @@ export default defineRule<M>({
       return [{ status: 'unverifiable', messageId: 'httpUri', data: { uri: job.http!.uri }, severity: 'medium', cause: aud.audience, evidence: { uri: job.http!.uri } }];
     }
     return results;
+  },
+  remediate(job, { target }) {
+    const before = jobAuthorization(job);
+    const audience = canonicalAudience(target);
+    if (before.type !== 'oidc') return { manual: 'the job sends no OIDC token' };
+    if (!audience) return { manual: 'the inventory shows no URL of the target to use as audience' };
+    return {
+      change: { kind: 'job-token', job: job.name, before, after: { ...before, audience } },
+      why: `set the OIDC audience to ${audience}, the target's own URL, which it accepts`,
+    };
   },
 });
 

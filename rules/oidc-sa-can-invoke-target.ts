@@ -59,13 +59,39 @@ export default defineRule<M>({
       grantedViaGroup: '{{sa}} holds {{permission}} on {{target}} through {{via}}, as a member: {{path}}.',
       deniedGroupsChecked: '{{sa}} is not a member of {{groups}}, the only grants of {{permission}} on {{target}}: calls get 403.',
     },
-    remediation: { summary: "Grant the token's service account roles/run.invoker (Cloud Run, 2nd gen) or roles/cloudfunctions.invoker (1st gen) on the target.", automatic: false },
+    remediation: { summary: "Grant the token's service account roles/run.invoker (Cloud Run, 2nd gen) or roles/cloudfunctions.invoker (1st gen) on the target.", automatic: true },
   },
   // The verdict depends only on the target and the token's account.
   memoKey: (job) => job.http?.oidcToken?.serviceAccountEmail,
   evaluate(job, { inventory, target }) {
     const sa = job.http?.oidcToken?.serviceAccountEmail;
     return sa ? judge(inventory, target, sa) : [];
+  },
+  // Resource level only: a binding on the service or function itself, never on a project,
+  // folder or organization, and nothing else in the policy changes.
+  remediate(job, { target, inventory }, result) {
+    const sa = job.http?.oidcToken?.serviceAccountEmail;
+    if (!sa || (result.messageId !== 'denied' && result.messageId !== 'deniedGen2WrongRole')) return { manual: 'only a confirmed denial is fixed automatically' };
+    // Granting a role to an account that is disabled or gone fixes nothing (token-sa-exists-and-enabled says what to do).
+    const account = inventory.serviceAccount(sa);
+    if (account?.disabled) return { manual: `${sa} is disabled: enable it or point the job at another account first` };
+    const saProject = /@([a-z][a-z0-9-]{4,28}[a-z0-9])\.iam\.gserviceaccount\.com$/.exec(sa.toLowerCase())?.[1];
+    if (!account && saProject && inventory.coversServiceAccountsOf(saProject)) return { manual: `${sa} does not exist in project ${saProject}` };
+    const member = `serviceAccount:${sa}`;
+    const grant = (api: 'run' | 'functions-v1', resource: string, role: string, what: string) => ({
+      change: { kind: 'iam-member' as const, api, resource, role, member, before: { memberPresent: false }, after: { memberPresent: true } },
+      why: `grant ${role} to ${member} on ${what} ${resource} (resource level only)`,
+    });
+    switch (target.kind) {
+      case 'cloud-run':
+        return grant('run', target.service.name, 'roles/run.invoker', 'the Cloud Run service');
+      case 'function-gen2':
+        return target.service ? grant('run', target.service.name, 'roles/run.invoker', 'the underlying Run service of 2nd gen function ' + target.fn.name + ',') : { manual: 'the underlying Run service is not in the inventory' };
+      case 'function-gen1':
+        return grant('functions-v1', target.fn.name, 'roles/cloudfunctions.invoker', 'the 1st gen function');
+      default:
+        return { manual: 'the target is not in the inventory' };
+    }
   },
 });
 

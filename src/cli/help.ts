@@ -6,6 +6,7 @@ Usage:
   cronwarden explain RULE_ID [--rule-pack F]
                                      print a rule's documentation and fixes
   cronwarden replay-spool FILE       publish undelivered Pub/Sub messages again
+  cronwarden fix plan|apply|undo     plan, apply and undo fixes (see 'cronwarden fix --help')
   cronwarden --help | --version
 
 Run 'cronwarden scan --help' for the scan options. --rule-pack FILE (repeatable, or
@@ -17,6 +18,7 @@ Exit codes (--exit-mode cli, the default outside Cloud Run):
   2  usage, configuration or internal error (nothing trustworthy was produced)
   3  partial: unreadable input, a coverage gap, undelivered findings or an interrupted run
   4  empty inventory: no Scheduler job at all was found (nothing was judged)
+  5  fix apply / fix undo: at least one change failed
 With --exit-mode cloud-run (the default in a Cloud Run job) only what a retry can fix exits
 non-zero: 75 transient failure, 70 internal error, 143 stopped by SIGTERM; all else exits 0.
 `;
@@ -63,6 +65,14 @@ Evidence beyond the inventory (off unless asked for):
                         Groups Reader admin role in the Admin console (docs/evidence.md)   [CRONWARDEN_RESOLVE_GROUPS]
   --groups-rate-per-minute N  cap on Cloud Identity calls per minute (default 600)       [CRONWARDEN_GROUPS_RATE_PER_MINUTE]
 
+Unattended remediation (docs/remediation.md; off by default):
+  --remediate MODE      off | plan | apply                                                  [CRONWARDEN_REMEDIATE]
+  --remediate-rule ID   rule whose findings may be fixed (repeatable; required)             [CRONWARDEN_REMEDIATE_RULES]
+  --remediate-project P project whose jobs may be fixed (repeatable; required)              [CRONWARDEN_REMEDIATE_PROJECTS]
+  --plan-output FILE    where the plan goes (default cronwarden-remediation-plan.json)     [CRONWARDEN_PLAN_OUTPUT]
+  --max-changes N       changes started at most (default 10)                                [CRONWARDEN_MAX_CHANGES]
+  --invoker-account P=EMAIL  account for project P's jobs that name none (repeatable)      [CRONWARDEN_INVOKER_ACCOUNTS]
+
 Logging:
   --log-level LEVEL     debug | info | warn | error | silent (default info)                 [CRONWARDEN_LOG_LEVEL]
   --log-format FMT      text | json: Cloud Logging structured lines; findings on stdout become
@@ -83,4 +93,36 @@ Publishes every message of a spool file (written by 'scan --topic' for messages 
 take) again, with its data and attributes unchanged, to its own topic or to --topic. Messages that
 fail again, and lines that do not parse, go to FILE.remaining.jsonl; FILE is left as it is.
 Exit 0 when every message was delivered, 3 when some failed again, 2 on a usage error.
+`;
+
+export const FIX_HELP = `Usage:
+  cronwarden fix plan (--input FILE... | --org ID | --folder ID | --project ID) --output PLAN [options]
+  cronwarden fix apply PLAN [--yes] [--max-changes N] [options]
+  cronwarden fix undo RECORDS [--yes] [--max-changes N] [options]
+
+plan   scans, and writes a plan (JSON, docs/remediation.md) with one entry per change: the
+       finding, the resource, the exact before and after of the fields or binding it touches,
+       and why. Prints it as a diff. Writes nothing to Google Cloud.
+apply  makes the changes left in PLAN (delete an entry to withhold it), each re-checked on the
+       live job or policy just before it is made. Writes one record per change (JSON lines) to
+       --output or stdout, to the log and, with --topic, to Pub/Sub.
+undo   restores what the applied records in RECORDS replaced, where the resource still shows
+       what the change set.
+
+Options:
+  --output FILE             plan: the plan file; apply/undo: the records file    [CRONWARDEN_FIX_OUTPUT]
+  --invoker-account P=EMAIL plan: the account for project P's jobs that name none (repeatable) [CRONWARDEN_INVOKER_ACCOUNTS]
+  --yes                     apply/undo without asking (required without a terminal) [CRONWARDEN_FIX_YES]
+  --max-changes N           changes started in one run at most, retries included (default 10) [CRONWARDEN_MAX_CHANGES]
+  --fix-concurrency N       jobs and policies worked on at once, 1-64 (default 8) [CRONWARDEN_FIX_CONCURRENCY]
+  --topic NAME              also publish each record to this Pub/Sub topic        [CRONWARDEN_TOPIC]
+  --rule-pack FILE, --only-rule ID, --skip-rule ID, --log-level, --log-format, and the scan's
+  inventory options: as for 'cronwarden scan'.
+
+Unattended (cronwarden scan): --remediate off|plan|apply [CRONWARDEN_REMEDIATE] with
+  --remediate-rule ID [CRONWARDEN_REMEDIATE_RULES] and --remediate-project P
+  [CRONWARDEN_REMEDIATE_PROJECTS] allow-lists, plan written to --plan-output [CRONWARDEN_PLAN_OUTPUT].
+
+Exit codes: 0 done, 2 usage or configuration error, 3 partial (scan gaps, records not
+published, stopped by SIGTERM), 5 at least one change failed.
 `;

@@ -17,7 +17,7 @@ import { runScan, type ScanResult } from '../scan/run-scan.js';
 import { isCloudLogger } from '../log/cloud-logger.js';
 import { cloudRunDefaults, prepareScanRuntime, reportFailure, writeNotice } from '../runtime/scan-runtime.js';
 import { installStopHandlers } from '../runtime/signals.js';
-import { CLI_EXIT_EMPTY_INVENTORY, isEmptyInventory } from '../runtime/exit-codes.js';
+import { CLI_EXIT_EMPTY_INVENTORY, isEmptyInventory, REMEDIATION_FAILED_EXIT } from '../runtime/exit-codes.js';
 import { JsonSink, JsonlSink, TableSink } from '../sinks/stream-sinks.js';
 import type { FindingSink } from '../sinks/sink.js';
 import { allRules, ruleById } from '../../rules/index.js';
@@ -28,6 +28,8 @@ import { MAIN_HELP, REPLAY_HELP, SCAN_HELP } from './help.js';
 import { explainRule, listRules } from './rules-text.js';
 
 export const EXIT = { ok: 0, findings: 1, error: 2, partial: 3, emptyInventory: CLI_EXIT_EMPTY_INVENTORY } as const;
+/** `fix apply`, `fix undo` and unattended remediation: at least one change failed. */
+export const EXIT_REMEDIATION_FAILED = REMEDIATION_FAILED_EXIT;
 
 export interface CliIo {
   stdout: Writable & { isTTY?: boolean; columns?: number };
@@ -35,9 +37,13 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   /** Aborted on SIGTERM/SIGINT by the entry point: the scan stops taking jobs and flushes. */
   signal?: AbortSignal;
+  /** Where `fix apply` asks for confirmation on a terminal. */
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
+  /** Tests give `fix` an API layer of their own; by default the real clients. */
+  remediationApis?: () => Promise<import('../remediation/google-apis.js').RemediationApis>;
 }
 
-const defaultIo = (): CliIo => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });
+const defaultIo = (): CliIo => ({ stdout: process.stdout, stderr: process.stderr, env: process.env, stdin: process.stdin });
 
 /** Runs the CLI; returns the exit code instead of exiting, so streams can drain. */
 export async function main(argv: readonly string[], io: CliIo = defaultIo()): Promise<number> {
@@ -74,6 +80,10 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         return await scanCommand(rest, io);
       case 'replay-spool':
         return await replaySpoolCommand(rest, io);
+      case 'fix': {
+        const { fixCommand } = await import('./fix-command.js');
+        return await fixCommand(rest, { ...io, ...(io.remediationApis ? { apis: io.remediationApis } : {}) } as never);
+      }
       default:
         io.stderr.write(`cronwarden: unknown command "${command}"\n\n${MAIN_HELP}`);
         return EXIT.error;
@@ -104,7 +114,7 @@ async function rulesCommandArgs(
   return { rules: await loadRulePacks(packs, allRules), positionals: parsed.positionals };
 }
 
-function parseScanFlags(args: readonly string[]): { flags: Record<string, unknown>; help: boolean } {
+function parseScanFlags(args: readonly string[]): { flags: Record<string, unknown>; fixFlags: Record<string, unknown>; help: boolean } {
   let parsed;
   try {
     parsed = parseArgs({
@@ -136,6 +146,12 @@ function parseScanFlags(args: readonly string[]): { flags: Record<string, unknow
         'attempts-from': { type: 'string' },
         'resolve-groups': { type: 'boolean' },
         'groups-rate-per-minute': { type: 'string' },
+        remediate: { type: 'string' },
+        'remediate-rule': { type: 'string', multiple: true },
+        'remediate-project': { type: 'string', multiple: true },
+        'plan-output': { type: 'string' },
+        'max-changes': { type: 'string' },
+        'invoker-account': { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -145,6 +161,14 @@ function parseScanFlags(args: readonly string[]): { flags: Record<string, unknow
   const v = parsed.values;
   return {
     help: v.help === true,
+    fixFlags: {
+      remediate: v.remediate,
+      remediateRules: v['remediate-rule'],
+      remediateProjects: v['remediate-project'],
+      planOutput: v['plan-output'],
+      maxChanges: v['max-changes'],
+      invokerAccounts: v['invoker-account'],
+    },
     flags: {
       inputs: v.input,
       orgs: v.org,
@@ -175,21 +199,27 @@ function parseScanFlags(args: readonly string[]): { flags: Record<string, unknow
 }
 
 async function scanCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const { flags, help } = parseScanFlags(args);
+  const { flags, fixFlags, help } = parseScanFlags(args);
   if (help) {
     io.stdout.write(SCAN_HELP);
     return EXIT.ok;
   }
   const config = parseScanConfig(flags, io.env, { format: io.stdout.isTTY ? 'table' : 'jsonl', ...cloudRunDefaults(io.env) });
+  const { parseFixConfig } = await import('../remediation/config.js');
+  const fix = parseFixConfig(fixFlags, io.env);
+  const unattended = fix.remediate === 'off' ? undefined : new (await import('../remediation/unattended.js')).UnattendedRemediation(fix);
+  if (unattended) await (await import('../remediation/files.js')).checkWritable(fix.planOutput, 'remediation plan');
   // Packs are loaded before anything is read or published: a broken pack is a configuration error.
   const rules = selectRules(await loadRulePacks(config.rulePacks, allRules), config.onlyRules, config.skipRules);
   // Credentials are checked before anything is read: a missing or expired login is one clear error.
   if (needsCredentials({ api: config.inputs.length === 0, pubsub: config.topic !== undefined }, io.env)) await checkCredentials(io.env);
   const runtime = await prepareScanRuntime(config, io);
   const logger = runtime.logger;
-  const source = await createSource(config, logger, io.env);
+  const scanned = await createSource(config, logger, io.env);
+  const source = unattended ? unattended.wrap(scanned) : scanned;
   const evidence = await createEvidence(config, logger, io.env);
   const { sinks, finish } = await createSinks(config, io, logger);
+  if (unattended) sinks.push(unattended.sink);
   let result: ScanResult;
   try {
     result = await runScan({ source, rules, sinks, logger, includePasses: config.includePasses, evidence, ...runtime.scanOptions });
@@ -197,7 +227,21 @@ async function scanCommand(args: readonly string[], io: CliIo): Promise<number> 
     runtime.clearProgress();
     await finish();
   }
-  return runtime.finish(result, exitCode(result, config.failOn));
+  let code = exitCode(result, config.failOn);
+  if (unattended) {
+    const { actorOf } = await import('./fix-command.js');
+    const outcome = await unattended.finish(result, {
+      rules,
+      logger,
+      ...(config.topic ? { topic: config.topic } : {}),
+      ...(io.env.PUBSUB_EMULATOR_HOST ? { pubsubEndpoint: io.env.PUBSUB_EMULATOR_HOST } : {}),
+      apis: io.remediationApis ?? (async () => (await import('../remediation/google-apis.js')).googleRemediationApis((await import('../google/client-options.js')).googleClientOptions(io.env))),
+      actor: actorOf(io.env),
+      taskAttempt: Number(io.env.CLOUD_RUN_TASK_ATTEMPT ?? 0) || 0,
+    });
+    if (outcome.failed > 0) code = EXIT_REMEDIATION_FAILED;
+  }
+  return runtime.finish(result, code);
 }
 
 /** Publishes a spool file of undelivered messages again: 0 when all went, 3 when some failed again. */

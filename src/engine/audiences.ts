@@ -1,5 +1,5 @@
 import type { Inventory } from '../model/inventory.js';
-import type { RunService } from '../model/types.js';
+import type { RunService, Target } from '../model/types.js';
 import { deterministicFormNumber, splitTag, type DeterministicUrl } from '../model/run-urls.js';
 import { normalizeUrl, splitUrl } from './predicates.js';
 import { parseHttpUrl } from '../model/url.js';
@@ -87,4 +87,30 @@ export function runAudienceForm(audience: string, service: RunService, known: Ru
   const split = splitUrl(audience);
   if (split && split.rest !== '' && known.urls.some((u) => splitUrl(u)?.origin === split.origin)) return { form: 'with-path' };
   return { form: 'other' };
+}
+
+/**
+ * The audience a fixer sets: the target's own URL, without path or query. Cloud Run and 2nd gen
+ * functions: the run.app URL the job calls when the service lists it, else the service's first
+ * URL (GCP-FACTS §3, §14: every listed URL is accepted); 1st gen: the full function URL (§10).
+ * Undefined when the inventory does not show one.
+ */
+export function canonicalAudience(target: Target): string | undefined {
+  switch (target.kind) {
+    case 'cloud-run':
+      return calledOrFirst(target.url, target.service.urls);
+    case 'function-gen2': {
+      const urls = [...(target.service?.urls ?? []), ...(target.fn.runUri ? [target.fn.runUri] : [])];
+      return target.via === 'run-url' ? calledOrFirst(target.url, urls) : urls[0];
+    }
+    case 'function-gen1':
+      return target.fn.url ?? functionUrlFromJobUri(target.url);
+    default:
+      return undefined;
+  }
+}
+
+function calledOrFirst(called: string, urls: readonly string[]): string | undefined {
+  const origin = splitUrl(called)?.origin;
+  return urls.find((u) => origin !== undefined && sameUpToTrailingSlash(u, origin)) ?? urls[0];
 }

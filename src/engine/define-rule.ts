@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { Severity, Status } from '../findings/schema.js';
 import type { Inventory } from '../model/inventory.js';
 import type { ScheduledJob, Target, TargetKind } from '../model/types.js';
+import type { Remedy, RemedyOptions } from './remedy.js';
 
 export interface RuleDocs {
   description: string;
@@ -23,6 +24,11 @@ export interface RuleMeta<M extends string> {
   docs: RuleDocs;
   /** Message templates with `{{placeholders}}`, by message id. */
   messages: Record<M, string>;
+  /**
+   * `automatic: true` declares that the rule has a fixer (`remediate`), as ESLint's
+   * `meta.fixable` does; a rule that declares it without one, or has one without declaring it,
+   * breaks the engine's contract.
+   */
   remediation: { summary: string; automatic: boolean };
   options?: z.ZodType;
 }
@@ -70,6 +76,17 @@ export interface Rule<M extends string = string> {
    * A million-job organization calls far fewer distinct targets with far fewer accounts.
    */
   memoKey?(job: ScheduledJob): string | undefined;
+  /**
+   * The fixer: for one failing result, the least change that makes the job work, as data
+   * (see src/engine/remedy.ts), or why it stays manual. Pure, like `evaluate`; only rules that
+   * declare `meta.remediation.automatic` have one.
+   */
+  remediate?(job: ScheduledJob, ctx: RuleContext, result: RuleResult<M>, options: RemedyOptions): Remedy;
+}
+
+/** Whether a rule declares a fixer and has one: the engine refuses a rule where the two disagree. */
+export function hasFixer(rule: Pick<Rule, 'meta' | 'remediate'>): boolean {
+  return rule.meta.remediation.automatic && typeof rule.remediate === 'function';
 }
 
 /** Typed constructor: message ids in results are checked against `meta.messages`. */

@@ -4,7 +4,7 @@ import type { Inventory } from '../model/inventory.js';
 import type { ScheduledJob, Target } from '../model/types.js';
 import { targetResource } from '../model/targets.js';
 import { RuleContractError } from '../errors.js';
-import { formatMessage, type Rule, type RuleContext, type RuleResult } from './define-rule.js';
+import { formatMessage, hasFixer, type Rule, type RuleContext, type RuleResult } from './define-rule.js';
 
 export interface ScanIdentity {
   scanId: string;
@@ -110,7 +110,8 @@ function toFinding(rule: Rule, result: RuleResult, job: ScheduledJob, target: Ta
     },
     target: { kind: target.kind, resource: targetResource(target), url: targetUrl(target) },
     evidence: { ...(result.evidence ?? {}) },
-    remediation: { summary: rule.meta.remediation.summary, automaticFix: rule.meta.remediation.automatic },
+    // Only a failure is fixed, and only by a rule that has a fixer.
+    remediation: { summary: rule.meta.remediation.summary, automaticFix: result.status === 'fail' && hasFixer(rule) },
     observedAt: scan.observedAt,
   };
 }

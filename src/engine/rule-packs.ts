@@ -32,6 +32,10 @@ export const RuleShapeSchema = z.object({
   }),
   evaluate: z.custom<Rule['evaluate']>((v) => typeof v === 'function', 'must be a function (job, ctx) => results'),
   memoKey: z.custom<NonNullable<Rule['memoKey']>>((v) => typeof v === 'function', 'must be a function (job) => string | undefined').optional(),
+  remediate: z.custom<NonNullable<Rule['remediate']>>((v) => typeof v === 'function', 'must be a function (job, ctx, result, options) => remedy').optional(),
+}).refine((r) => r.meta.remediation.automatic === (r.remediate !== undefined), {
+  path: ['meta', 'remediation', 'automatic'],
+  message: 'true exactly when the rule has a remediate function (its fixer)',
 });
 
 /**

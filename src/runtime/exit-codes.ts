@@ -25,6 +25,9 @@ export function isEmptyInventory(result: ScanResult): boolean {
   return result.summary.jobsFound === 0;
 }
 
+/** `cli` mode: `fix apply`, `fix undo` or unattended remediation where at least one change failed. */
+export const REMEDIATION_FAILED_EXIT = 5;
+
 /** Exit codes of the `cloud-run` mode. Every non-zero one makes Cloud Run retry the task. */
 export const CLOUD_RUN_EXIT = {
   /** Done, including findings, permanent coverage gaps and configuration errors (all logged). */

@@ -124,8 +124,21 @@ describe('the deploy recipe', () => {
       ],
       cronwardenActAs: ['iam.serviceAccounts.actAs'],
     });
+    const remediator = `serviceAccount:cronwarden-remediator@${SETTINGS.PROJECT}.iam.gserviceaccount.com`;
     const actAs = grants(withRemediation).filter((g) => g.role.endsWith('/cronwardenActAs'));
-    expect(actAs).toEqual([{ on: 'iam service-accounts a@p-one.iam.gserviceaccount.com', role: `organizations/${SETTINGS.ORG_ID}/roles/cronwardenActAs`, member: SCANNER }]);
+    expect(actAs).toEqual([{ on: 'iam service-accounts a@p-one.iam.gserviceaccount.com', role: `organizations/${SETTINGS.ORG_ID}/roles/cronwardenActAs`, member: remediator }]);
+    // Its own account: the scanner stays read-only, and the remediator holds only the remediation roles.
+    expect(grants(withRemediation).filter((g) => g.member === SCANNER)).toEqual(grants(commands).filter((g) => g.member === SCANNER));
+    expect(grants(withRemediation).filter((g) => g.member === remediator).map((g) => g.role)).toEqual([
+      `organizations/${SETTINGS.ORG_ID}/roles/cronwardenRemediator`,
+      `organizations/${SETTINGS.ORG_ID}/roles/cronwardenActAs`,
+    ]);
+    expect(commandsStartingWith(withRemediation, 'gcloud', 'run', 'jobs', 'deploy')).toHaveLength(1);
+
+    const unattended = dryRun({ ...SETTINGS, REMEDIATION: 'true', REMEDIATE_MODE: 'apply', REMEDIATE_RULES: 'oidc-audience-matches-target', REMEDIATE_PROJECTS: 'p-one' });
+    const job = commandsStartingWith(unattended, 'gcloud', 'run', 'jobs', 'deploy').find((c) => c.positionals[4] === 'cronwarden-remediate')!;
+    expect(job.flags['service-account']).toBe(remediator.replace('serviceAccount:', ''));
+    expect(job.flags['set-env-vars']).toContain('CRONWARDEN_REMEDIATE=apply;CRONWARDEN_REMEDIATE_RULES=oidc-audience-matches-target;CRONWARDEN_REMEDIATE_PROJECTS=p-one');
   });
 
   it('deploys only the Cloud Run job with --only=job, for Cloud Build', () => {

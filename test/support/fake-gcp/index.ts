@@ -12,6 +12,8 @@ import { ResourceManagerService } from './services/resource-manager.js';
 import { SchedulerService } from './services/scheduler.js';
 import { ServerlessService } from './services/serverless.js';
 import { AssetStore } from './store.js';
+import type { ListingBehaviour } from './asset-history.js';
+import { AccessControl, type PermissionMap } from './access.js';
 
 export type { FaultRule, LoggedRequest } from './faults.js';
 export { Counters } from './faults.js';
@@ -35,6 +37,19 @@ export interface FakeGcpOptions {
   port?: number;
   /** Keep every request in `requests` (default true; turn off for very large runs). */
   logRequests?: boolean;
+  /**
+   * Refuse what Google tolerates but a careful client never sends: UpdateJob without an update
+   * mask, SetIamPolicy without an etag. Tests run the product against it to prove it sends both.
+   */
+  strict?: boolean;
+  /** Service accounts the caller may act as (iam.serviceAccounts.actAs); undefined: all. */
+  actAs?: readonly string[];
+  /** ListAssets indexing delay, short and empty pages, page token lifetime. */
+  listing?: ListingBehaviour;
+  /** The fake's clock: when writes happen, and what "now" is for read times and token expiry. */
+  now?: () => Date;
+  /** Per-caller permissions (AIP-211 errors); the caller is chosen with `setCaller`. Callers not in the map may do everything. */
+  permissions?: PermissionMap;
 }
 
 export interface FakeGcp {
@@ -45,6 +60,10 @@ export interface FakeGcp {
   readonly requests: LoggedRequest[];
   readonly store: AssetStore;
   readonly logging: LoggingService;
+  /** Cloud Scheduler: `failUpdates(job, n)` makes the job's next n updates leave it UPDATE_FAILED. */
+  readonly scheduler: Pick<SchedulerService, 'failUpdates'>;
+  /** Who the next calls come from, for the `permissions` map. */
+  setCaller(caller: string): void;
   setFaults(rules: readonly FaultRule[]): void;
   addFault(rule: FaultRule): void;
   setLatency(latency: number | Record<string, number>): void;
@@ -96,10 +115,10 @@ export async function startFakeGcp(options: FakeGcpOptions = {}): Promise<FakeGc
   }
 
   const store = new AssetStore(records);
-  const policies = new PolicyService(store, root);
-  const asset = new AssetService(store, root);
+  const policies = new PolicyService(store, root, options.now, { requireEtag: options.strict === true });
+  const asset = new AssetService(store, root, options.now, options.listing, seededRandom((options.randomSeed ?? 1) + 7));
   asset.warm();
-  const scheduler = new SchedulerService(store, root);
+  const scheduler = new SchedulerService(store, root, options.now, { requireMask: options.strict === true, ...(options.actAs ? { actAs: options.actAs } : {}) });
   const serverless = new ServerlessService(store, root, policies);
   const logging = new LoggingService(root, logSeed);
   const resourceManager = new ResourceManagerService(store, root, policies);
@@ -141,10 +160,20 @@ export async function startFakeGcp(options: FakeGcpOptions = {}): Promise<FakeGc
     organizations: { GetOrganization: (r) => resourceManager.getOrganization(r), GetIamPolicy: (r) => resourceManager.getOrganizationPolicy(r) },
   };
 
+  const access = new AccessControl(options.permissions, (r) => {
+    const m = /^projects\/([^/]+)(.*)$/.exec(r);
+    return m ? [...new Set([r, `${store.canonicalScope(`projects/${m[1]}`)}${m[2]}`])] : [r];
+  });
   const server = new grpc.Server();
   for (const [key, methods] of Object.entries(handlers) as [ServiceKey, Record<string, (req: Json) => unknown>][]) {
     const impl: grpc.UntypedServiceImplementation = {};
-    for (const [method, fn] of Object.entries(methods)) impl[method] = wrapUnary(ctx, `${key}.${method}`, fn);
+    for (const [method, fn] of Object.entries(methods)) {
+      const name = `${key}.${method}`;
+      impl[method] = wrapUnary(ctx, name, (req) => {
+        access.check(name, req);
+        return fn(req);
+      });
+    }
     server.addService(key === 'asset' ? preEncodedResponses(services.asset, ['ListAssets']) : services[key], impl);
   }
   const host = options.host ?? '127.0.0.1';
@@ -161,6 +190,10 @@ export async function startFakeGcp(options: FakeGcpOptions = {}): Promise<FakeGc
     requests,
     store,
     logging,
+    scheduler,
+    setCaller: (caller) => {
+      access.caller = caller;
+    },
     setFaults: (rules) => faults.set(rules),
     addFault: (rule) => faults.add(rule),
     setLatency: (l) => {

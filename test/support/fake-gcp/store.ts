@@ -1,4 +1,5 @@
 import type { AssetRecord, IamPolicyJson } from '../../../src/inventory/asset-record.js';
+import { AssetHistory } from './asset-history.js';
 
 /** One asset as the fake keeps it: the union of its resource and IAM-policy records. */
 export interface StoredAsset {
@@ -31,6 +32,8 @@ export class AssetStore {
   private readonly numberById = new Map<string, string>();
   private readonly parentOf = new Map<string, string>();
   version = 0;
+  /** States of assets that API writes changed, for ListAssets `read_time` and indexing delay. */
+  readonly history = new AssetHistory();
   private sorted: { version: number; assets: StoredAsset[] } | undefined;
   private scopes: Set<string> | undefined;
 
@@ -89,9 +92,15 @@ export class AssetStore {
     return (this.byResource.get(this.resourceKey(resourceName)) ?? []).filter((a) => assetTypes.includes(a.assetType));
   }
 
+  /** Call before an API write changes the asset, so history keeps what it was. */
+  beforeChange(asset: StoredAsset): void {
+    this.history.before(asset);
+  }
+
   /** Records a change made through an API (UpdateJob, SetIamPolicy). */
   touch(asset: StoredAsset, now: Date): void {
     asset.updateTime = now.toISOString();
+    this.history.after(asset, now.getTime());
     this.version++;
   }
 

@@ -4,6 +4,7 @@ import protobuf from 'protobufjs';
 import { fail } from '../faults.js';
 import { messageFromJson, timestampToJson } from '../proto-json.js';
 import type { AssetStore, StoredAsset } from '../store.js';
+import { delayFor, KNOWN_ASSET_TYPES, type ListingBehaviour } from '../asset-history.js';
 
 type Json = Record<string, unknown>;
 
@@ -11,6 +12,9 @@ const PARENT = /^(organizations\/\d+|folders\/\d+|projects\/[^/]+)$/;
 const DAY_MS = 86_400_000;
 /** Clocks differ; a read time a little in the future is taken as "now". */
 const FUTURE_TOLERANCE_MS = 5 * 60_000;
+/** ListAssets page tokens expire 72 hours after the first page (asset_service.proto). */
+const PAGE_TOKEN_TTL_MS = 72 * 3_600_000;
+const MAX_PAGE_SIZE = 1000;
 
 /**
  * Cloud Asset `ListAssets` over the store: the parent's subtree by `ancestors`, `asset_types`
@@ -29,6 +33,8 @@ export class AssetService {
     private readonly store: AssetStore,
     root: protobuf.Root,
     private readonly now: () => Date = () => new Date(),
+    private readonly behaviour: ListingBehaviour = {},
+    private readonly random: () => number = Math.random,
   ) {
     this.assetType = root.lookupType('google.cloud.asset.v1.Asset');
     this.responseType = root.lookupType('google.cloud.asset.v1.ListAssetsResponse');
@@ -64,29 +70,76 @@ export class AssetService {
     } catch (err) {
       fail('INVALID_ARGUMENT', `Invalid asset_types: ${(err as Error).message}`);
     }
-    const pageSize = Math.min(Number(req.pageSize ?? 0) || 100, 1000);
-    const query = `${parent}|${contentType}|${assetTypes.join(',')}`;
+    // An asset type (or pattern) that names no supported type is an error, not an empty listing.
+    const supported = new Set([...KNOWN_ASSET_TYPES, ...this.store.all().map((a) => a.assetType)]);
+    patterns.forEach((p, i) => {
+      if (![...supported].some((t) => p.test(t))) fail('INVALID_ARGUMENT', `Asset type ${assetTypes[i]} is not supported or does not match any supported asset type`);
+    });
+    const requestedSize = Number(req.pageSize ?? 0);
+    if (!Number.isInteger(requestedSize) || requestedSize < 0 || requestedSize > MAX_PAGE_SIZE) {
+      fail('INVALID_ARGUMENT', `page_size ${String(req.pageSize)} is out of range [0, ${MAX_PAGE_SIZE}]`);
+    }
+    const pageSize = requestedSize || 100;
+    const asOf = readTime && Number(readTime.seconds ?? 0) !== 0 ? Number(readTime.seconds) * 1000 + Math.floor(Number(readTime.nanos ?? 0) / 1e6) : undefined;
+    const query = `${parent}|${contentType}|${assetTypes.join(',')}|${asOf ?? ''}`;
     const queryHash = createHash('sha256').update(query).digest('hex').slice(0, 16);
+    const nowMs = this.now().getTime();
     let offset = 0;
+    let first = nowMs;
+    let pageNumber: unknown;
     const token = String(req.pageToken ?? '');
     if (token) {
-      let decoded: { q?: unknown; o?: unknown };
+      let decoded: { q?: unknown; o?: unknown; t?: unknown; p?: unknown };
       try {
-        decoded = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { q?: unknown; o?: unknown };
+        decoded = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { q?: unknown; o?: unknown; t?: unknown; p?: unknown };
       } catch {
         fail('INVALID_ARGUMENT', 'Invalid page token');
       }
       if (decoded.q !== queryHash || typeof decoded.o !== 'number') fail('INVALID_ARGUMENT', 'Page token does not match the request');
+      if (typeof decoded.t === 'number') {
+        if (nowMs - decoded.t > (this.behaviour.pageTokenTtlMs ?? PAGE_TOKEN_TTL_MS)) fail('INVALID_ARGUMENT', 'Page token has expired: list again from the first page');
+        first = decoded.t;
+      }
       offset = decoded.o;
+      pageNumber = decoded.p;
     }
-    const matching = this.matching(query, parent, contentType, patterns);
-    const next = offset + pageSize < matching.length ? Buffer.from(JSON.stringify({ q: queryHash, o: offset + pageSize })).toString('base64url') : '';
+    // With history (writes through the APIs), what a listing shows depends on when it is asked
+    // for and how far the index lags: such listings are built for the request, not cached.
+    const timed = !this.store.history.empty;
+    const at = asOf ?? nowMs;
+    const matching = timed ? this.matchingAt(parent, contentType, patterns, at) : this.matching(query, parent, contentType, patterns);
+    let take = pageSize;
+    const rates = { empty: this.behaviour.emptyPageRate ?? 0, short: this.behaviour.shortPageRate ?? 0 };
+    if (rates.empty > 0 && this.random() < rates.empty) take = 0;
+    else if (rates.short > 0 && this.random() < rates.short) take = Math.floor(this.random() * pageSize);
+    const end = Math.min(offset + take, matching.length);
+    // Each page's token is new, even after an empty page: a cursor, not just an offset.
+    const page = typeof pageNumber === 'number' ? pageNumber + 1 : 1;
+    const next = end < matching.length ? Buffer.from(JSON.stringify({ q: queryHash, o: end, t: first, p: page })).toString('base64url') : '';
     const head = this.responseType.encode(
       this.responseType.fromObject({ nextPageToken: next, ...(readTime && Number(readTime.seconds ?? 0) !== 0 ? { readTime } : {}) }),
     );
     const tag = (this.responseType.fields.assets!.id << 3) | 2;
-    for (const a of matching.slice(offset, offset + pageSize)) head.uint32(tag).bytes(this.encode(a, contentType));
+    for (const a of matching.slice(offset, end)) head.uint32(tag).bytes(timed ? this.encodeFresh(a, contentType) : this.encode(a, contentType));
     return Buffer.from(head.finish());
+  }
+
+  /** The listing as the index shows it at `at`: each asset as it was then, less its type's indexing delay. */
+  private matchingAt(parent: string, contentType: string, patterns: RegExp[], at: number): StoredAsset[] {
+    return this.store
+      .all()
+      .filter((a) => this.store.inScope(a, parent) && (patterns.length === 0 || patterns.some((p) => p.test(a.assetType))))
+      .map((a) => this.store.history.at(a, at - delayFor(this.behaviour, a.assetType)))
+      .filter((a) => (contentType !== 'IAM_POLICY' || a.iamPolicy !== undefined) && (contentType !== 'RESOURCE' || a.resource !== undefined));
+  }
+
+  private encodeFresh(a: StoredAsset, contentType: string): Uint8Array {
+    const json: Json = { name: a.name, assetType: a.assetType };
+    if (contentType === 'RESOURCE') json.resource = a.resource;
+    if (contentType === 'IAM_POLICY') json.iamPolicy = a.iamPolicy;
+    if (a.ancestors) json.ancestors = a.ancestors;
+    if (a.updateTime) json.updateTime = a.updateTime;
+    return this.assetType.encode(this.assetType.fromObject(messageFromJson(this.assetType, json)!)).finish();
   }
 
   private matching(query: string, parent: string, contentType: string, patterns: RegExp[]): StoredAsset[] {

@@ -4,6 +4,7 @@ import type { IamPolicyJson } from '../../../../src/inventory/asset-record.js';
 import { fail } from '../faults.js';
 import { messageFromJson, messageToJson } from '../proto-json.js';
 import type { AssetStore, StoredAsset } from '../store.js';
+import { checkPolicyWrite, mergePolicyWrite, policyForRead, type StoredPolicy } from './policy-rules.js';
 
 type Json = Record<string, unknown>;
 
@@ -28,28 +29,35 @@ export class PolicyService {
     private readonly store: AssetStore,
     root: protobuf.Root,
     private readonly now: () => Date = () => new Date(),
+    private readonly rules: { requireEtag?: boolean } = {},
   ) {
     this.policyType = root.lookupType('google.iam.v1.Policy');
   }
 
-  get(resource: string, assetTypes: readonly string[], label: string): Json {
+  /** `request` is the GetIamPolicyRequest: its `options.requestedPolicyVersion` decides how conditions show. */
+  get(resource: string, assetTypes: readonly string[], label: string, request: Json = {}): Json {
     const asset = this.lookup(resource, assetTypes, label)[0]!;
-    return this.encode(asset.iamPolicy ?? {});
+    const requested = Number((request.options as { requestedPolicyVersion?: unknown } | null | undefined)?.requestedPolicyVersion ?? 0);
+    return this.encode(policyForRead((asset.iamPolicy ?? {}) as StoredPolicy, requested) as IamPolicyJson);
   }
 
-  set(resource: string, policyMessage: Json | undefined, assetTypes: readonly string[], label: string): Json {
+  set(resource: string, policyMessage: Json | undefined, assetTypes: readonly string[], label: string, request: Json = {}): Json {
     if (!policyMessage) fail('INVALID_ARGUMENT', 'policy is required');
     const assets = this.lookup(resource, assetTypes, label);
     const current = assets[0]!.iamPolicy;
     const requested = (messageToJson(this.policyType, policyMessage) ?? {}) as IamPolicyJson;
+    checkPolicyWrite(requested as StoredPolicy, { requireEtag: this.rules.requireEtag === true });
     const currentEtag = current?.etag ?? EMPTY_ETAG;
     if (requested.etag && !sameEtag(requested.etag, currentEtag)) {
       fail('ABORTED', 'There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.');
     }
     this.writes++;
-    const etag = createHash('sha256').update(`${resource}\n${this.writes}\n${JSON.stringify(requested.bindings ?? [])}`).digest().subarray(0, 8).toString('base64');
-    const stored: IamPolicyJson = { version: requested.version ?? 1, bindings: requested.bindings ?? [], etag };
+    const paths = ((request.updateMask as { paths?: string[] } | null | undefined)?.paths ?? []).filter(Boolean);
+    const merged = mergePolicyWrite(current as StoredPolicy | undefined, requested as StoredPolicy, paths);
+    const etag = createHash('sha256').update(`${resource}\n${this.writes}\n${JSON.stringify(merged.bindings ?? [])}`).digest().subarray(0, 8).toString('base64');
+    const stored = { ...merged, etag } as IamPolicyJson;
     for (const asset of assets) {
+      this.store.beforeChange(asset);
       asset.iamPolicy = structuredClone(stored);
       this.store.touch(asset, this.now());
     }
@@ -64,6 +72,7 @@ export class PolicyService {
   }
 
   private encode(policy: IamPolicyJson): Json {
-    return messageFromJson(this.policyType, { version: policy.version ?? 1, bindings: policy.bindings ?? [], etag: policy.etag ?? EMPTY_ETAG })!;
+    const audit = (policy as StoredPolicy).auditConfigs;
+    return messageFromJson(this.policyType, { version: policy.version ?? 1, bindings: policy.bindings ?? [], ...(audit ? { auditConfigs: audit } : {}), etag: policy.etag ?? EMPTY_ETAG })!;
   }
 }

@@ -2,6 +2,7 @@ import protobuf from 'protobufjs';
 import { fail } from '../faults.js';
 import { messageFromJson, messageToJson, ownField } from '../proto-json.js';
 import type { AssetStore, StoredAsset } from '../store.js';
+import { checkActAs, checkJob, checkJobMask, mergeMessage, tokenAccounts, type JobUpdateRules } from './job-update.js';
 
 type Json = Record<string, unknown>;
 
@@ -12,20 +13,25 @@ const PARENT = /^projects\/([^/]+)\/locations\/([^/]+)$/;
 const OUTPUT_ONLY = new Set(['userUpdateTime', 'state', 'status', 'scheduleTime', 'lastAttemptTime']);
 const MAX_PAGE = 500;
 
-function camel(key: string): string {
-  return key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-}
-
 /** Cloud Scheduler v1 GetJob, ListJobs and UpdateJob over the jobs in the store. */
 export class SchedulerService {
   private readonly jobType: protobuf.Type;
+
+  /** Jobs whose next updates fail mid-way, leaving them UPDATE_FAILED (see {@link failUpdates}). */
+  private readonly failing = new Map<string, number>();
 
   constructor(
     private readonly store: AssetStore,
     root: protobuf.Root,
     private readonly now: () => Date = () => new Date(),
+    readonly rules: JobUpdateRules = {},
   ) {
     this.jobType = root.lookupType('google.cloud.scheduler.v1.Job');
+  }
+
+  /** The next `times` updates of the job answer DEADLINE_EXCEEDED and leave it UPDATE_FAILED, unchanged otherwise. */
+  failUpdates(jobName: string, times: number): void {
+    this.failing.set(jobName, times);
   }
 
   getJob(req: Json): Json {
@@ -50,18 +56,38 @@ export class SchedulerService {
     if (!requested) fail('INVALID_ARGUMENT', 'job is required');
     const asset = this.lookup(String(requested.name ?? ''));
     const incoming = (messageToJson(this.jobType, requested) ?? {}) as Json;
-    const data = asset.resource!.data as Json;
+    const stored = asset.resource!.data as Json;
     const paths = ((req.updateMask as { paths?: string[] } | null | undefined)?.paths ?? []).filter(Boolean);
-    if (paths.length === 0) {
+    if (paths.length === 0 && this.rules.requireMask) fail('INVALID_ARGUMENT', 'update_mask is required (this fake runs in strict mode)');
+    const mask = paths.length === 0 ? '*' : checkJobMask(this.jobType, paths);
+    // Work on a copy: a refused update leaves the job as it was.
+    const data = structuredClone(stored);
+    if (mask === '*') {
       for (const field of this.jobType.fieldsArray) {
         if (field.name === 'name' || OUTPUT_ONLY.has(field.name)) continue;
         if (incoming[field.name] === undefined) delete data[field.name];
         else data[field.name] = incoming[field.name];
       }
     } else {
-      for (const path of paths) this.applyPath(data, incoming, path.split('.').map(camel));
+      for (const segments of mask) this.applyPath(data, incoming, segments);
     }
+    const name = String(stored.name ?? requested.name);
+    const projectId = name.split('/')[1]!;
+    checkJob(data, projectId, /^projects\/(\d+)$/.exec(this.store.canonicalScope(`projects/${projectId}`))?.[1]);
+    // Setting a token (any write to its fields) needs actAs on its account (target.proto).
+    const touchesToken = mask === '*' || mask.some((seg) => seg[0] === 'httpTarget' && (seg.length === 1 || seg[1] === 'oidcToken' || seg[1] === 'oauthToken'));
+    if (touchesToken) checkActAs(this.rules, tokenAccounts(data));
+    const failures = this.failing.get(name) ?? 0;
+    this.store.beforeChange(asset);
+    if (failures > 0) {
+      this.failing.set(name, failures - 1);
+      asset.resource!.data = { ...stored, state: 'UPDATE_FAILED' };
+      this.store.touch(asset, this.now());
+      fail('DEADLINE_EXCEEDED', 'Deadline exceeded while updating the job; it is left UPDATE_FAILED. Retry the update.');
+    }
+    if (data.state === 'UPDATE_FAILED') data.state = 'ENABLED';
     data.userUpdateTime = this.now().toISOString();
+    asset.resource!.data = data;
     this.store.touch(asset, this.now());
     return this.encode(asset);
   }
@@ -80,7 +106,9 @@ export class SchedulerService {
       if (last || !(field.resolve().resolvedType instanceof protobuf.Type)) {
         if (value === undefined) delete to[segment];
         else {
-          to[segment] = structuredClone(value);
+          const isMessage = field.resolvedType instanceof protobuf.Type && !field.map && !field.repeated;
+          if (isMessage && to[segment] && typeof to[segment] === 'object') mergeMessage(to[segment] as Json, value as Json, field.resolvedType as protobuf.Type);
+          else to[segment] = structuredClone(value);
           for (const sibling of field.partOf?.oneof ?? []) if (sibling !== segment) delete to[sibling];
         }
         return;

@@ -79,19 +79,19 @@ export class ServerlessService {
   }
 
   getServicePolicy(req: Json): Json {
-    return this.policies.get(checkName(String(req.resource ?? ''), SERVICE_NAME, 'service'), RUN_TYPES, 'Service');
+    return this.policies.get(checkName(String(req.resource ?? ''), SERVICE_NAME, 'service'), RUN_TYPES, 'Service', req);
   }
 
   setServicePolicy(req: Json): Json {
-    return this.policies.set(checkName(String(req.resource ?? ''), SERVICE_NAME, 'service'), req.policy as Json, RUN_TYPES, 'Service');
+    return this.policies.set(checkName(String(req.resource ?? ''), SERVICE_NAME, 'service'), req.policy as Json, RUN_TYPES, 'Service', req);
   }
 
   getFunctionPolicy(req: Json): Json {
-    return this.policies.get(checkName(String(req.resource ?? ''), FUNCTION_NAME, 'function'), FUNCTION_POLICY_TYPES, 'Function');
+    return this.policies.get(checkName(String(req.resource ?? ''), FUNCTION_NAME, 'function'), FUNCTION_POLICY_TYPES, 'Function', req);
   }
 
   setFunctionPolicy(req: Json): Json {
-    return this.policies.set(checkName(String(req.resource ?? ''), FUNCTION_NAME, 'function'), req.policy as Json, FUNCTION_POLICY_TYPES, 'Function');
+    return this.policies.set(checkName(String(req.resource ?? ''), FUNCTION_NAME, 'function'), req.policy as Json, FUNCTION_POLICY_TYPES, 'Function', req);
   }
 
   /** The google.iam.v1.IAMPolicy mixin (Functions v2 uses it): routed by the resource name. */

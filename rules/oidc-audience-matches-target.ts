@@ -1,8 +1,8 @@
 import { defineRule, type RuleResult } from '../src/engine/define-rule.js';
-import { effectiveAudience, splitUrl } from '../src/engine/predicates.js';
+import { effectiveAudience } from '../src/engine/predicates.js';
 import { jobAuthorization } from '../src/engine/job-authorization.js';
 import {
-  canonicalAudience, extendsUrl, functionUrlFromJobUri, runAudienceForm, runAudiences, sameUpToTrailingSlash, sameWhenNormalised,
+  canonicalAudience, extendsUrl, functionUrlFromJobUri, gen1AudienceForm, runAudienceForm, runAudiences, sameUpToTrailingSlash, sameWhenNormalised,
 } from '../src/engine/audiences.js';
 import type { Inventory } from '../src/model/inventory.js';
 import { parseHttpUrl } from '../src/model/url.js';
@@ -201,21 +201,24 @@ function judgeRun(inv: Inventory, audience: string, service: RunService, extraUr
 function judgeGen1(uri: string, url: string | undefined, name: string, audience: string, result: Result): RuleResult<M>[] {
   const expected = url ?? functionUrlFromJobUri(uri);
   if (!expected) return result('unverifiable', 'targetUnknown', { target: name }, 'low');
-  if (expected === audience) return result('pass', 'matches', { accepted: expected });
-  const a = parseHttpUrl(audience);
-  const e = parseHttpUrl(expected);
-  if (a && e && a.protocol === 'http:' && a.hostname === e.hostname) return result('fail', 'httpAudience', { target: name, accepted: expected });
-  if (sameWhenNormalised(audience, expected)) {
-    // Only trailing slashes differ: likely the same to the function, but not the documented spelling.
-    return result('unverifiable', 'undocumentedSpelling', { accepted: expected }, sameUpToTrailingSlash(audience, expected) ? 'low' : 'medium');
+  const accepted = { accepted: expected };
+  switch (gen1AudienceForm(audience, expected)) {
+    case 'exact':
+      return result('pass', 'matches', accepted);
+    case 'http':
+      return result('fail', 'httpAudience', { target: name, ...accepted });
+    case 'trailing-slash':
+      // Likely the same to the function, but not the documented spelling.
+      return result('unverifiable', 'undocumentedSpelling', accepted, 'low');
+    case 'spelling':
+      return result('unverifiable', 'undocumentedSpelling', accepted, 'medium');
+    case 'host-only':
+      return result('fail', 'hostOnly', accepted);
+    case 'query':
+      return result('fail', 'queryInAudience', accepted);
+    case 'with-path':
+      return result('unverifiable', 'functionUrlWithPath', accepted, 'low');
+    case 'other':
+      return result('fail', 'mismatch', { target: name, ...accepted });
   }
-  const as = splitUrl(audience);
-  const es = splitUrl(expected)!;
-  if (as && as.origin === es.origin) {
-    if (as.rest === '') return result('fail', 'hostOnly', { accepted: expected });
-    const noQuery = audience.split(/[?#]/)[0]!;
-    if (noQuery !== audience && sameWhenNormalised(noQuery, expected)) return result('fail', 'queryInAudience', { accepted: expected });
-    if (extendsUrl(expected, audience)) return result('unverifiable', 'functionUrlWithPath', { accepted: expected }, 'low');
-  }
-  return result('fail', 'mismatch', { target: name, accepted: expected });
 }

@@ -114,3 +114,23 @@ function calledOrFirst(called: string, urls: readonly string[]): string | undefi
   const origin = splitUrl(called)?.origin;
   return urls.find((u) => origin !== undefined && sameUpToTrailingSlash(u, origin)) ?? urls[0];
 }
+
+/** How an audience relates to a 1st gen function's URL, which is its only accepted audience (GCP-FACTS §3, §10). */
+export type Gen1AudienceForm = 'exact' | 'http' | 'trailing-slash' | 'spelling' | 'host-only' | 'query' | 'with-path' | 'other';
+
+export function gen1AudienceForm(audience: string, expected: string): Gen1AudienceForm {
+  if (audience === expected) return 'exact';
+  const a = parseHttpUrl(audience);
+  const e = parseHttpUrl(expected);
+  if (a && e && a.protocol === 'http:' && a.hostname === e.hostname) return 'http';
+  if (sameWhenNormalised(audience, expected)) return sameUpToTrailingSlash(audience, expected) ? 'trailing-slash' : 'spelling';
+  const as = splitUrl(audience);
+  const es = splitUrl(expected);
+  if (as && es && as.origin === es.origin) {
+    if (as.rest === '') return 'host-only';
+    const noQuery = audience.split(/[?#]/)[0]!;
+    if (noQuery !== audience && sameWhenNormalised(noQuery, expected)) return 'query';
+    if (extendsUrl(expected, audience)) return 'with-path';
+  }
+  return 'other';
+}

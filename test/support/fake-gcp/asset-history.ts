@@ -59,6 +59,7 @@ export const KNOWN_ASSET_TYPES = [
   'pubsub.googleapis.com/Topic',
   'pubsub.googleapis.com/Subscription',
   'appengine.googleapis.com/Application',
+  'workflows.googleapis.com/Workflow',
 ];
 
 /** How ListAssets pages and lags: the knobs a test turns to look like Google's service on a bad day. */

@@ -77,6 +77,11 @@ export default defineRule<M>({
     if (account?.disabled) return { manual: `${sa} is disabled: enable it or point the job at another account first` };
     const saProject = /@([a-z][a-z0-9-]{4,28}[a-z0-9])\.iam\.gserviceaccount\.com$/.exec(sa.toLowerCase())?.[1];
     if (!account && saProject && inventory.coversServiceAccountsOf(saProject)) return { manual: `${sa} does not exist in project ${saProject}` };
+    // Scheduler uses only an account of the job's own project (OidcToken docs): a grant to another
+    // project's account fixes nothing (token-sa-in-job-project says what to do).
+    if (saProject && saProject !== job.projectId && (inventory.projectNumber(saProject) ?? saProject) !== (inventory.projectNumber(job.projectId) ?? job.projectId)) {
+      return { manual: `${sa} belongs to project ${saProject}, not the job's project ${job.projectId}: use an account of ${job.projectId} first` };
+    }
     const member = `serviceAccount:${sa}`;
     const grant = (api: 'run' | 'functions-v1', resource: string, role: string, what: string) => ({
       change: { kind: 'iam-member' as const, api, resource, role, member, before: { memberPresent: false }, after: { memberPresent: true } },

@@ -44,6 +44,13 @@ export function contextNames(inventory: Inventory, target: Target): string[] {
     add(target.fn);
     if (target.service) add(target.service);
   }
+  // Custom roles named in those policies: without them a re-judge could not tell what they grant
+  // (a DISABLED role grants nothing), and the finding would seem to no longer hold.
+  for (const name of [...names]) {
+    for (const b of inventory.policy(name)?.bindings ?? []) {
+      if (/^(projects|organizations)\/[^/]+\/roles\/[^/]+$/.test(b.role)) names.push(`//iam.googleapis.com/${b.role}`);
+    }
+  }
   return [...new Set(names)];
 }
 

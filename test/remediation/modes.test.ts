@@ -40,7 +40,14 @@ describe('fix plan --findings FILE', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(writes()).toBe(0);
     expect(fake.counters.get('ListAssets')).toBe(0);
-    expect(key(readPlan(fromFile))).toEqual(key(readPlan(scanned)));
+    // What the findings file cannot show (project numbers for deterministic URLs, custom roles)
+    // is not re-confirmed live: those findings stay manual, never a change the scan would not make.
+    const fromScan = key(readPlan(scanned));
+    const fromFindings = key(readPlan(fromFile));
+    expect(fromFindings.every((id) => fromScan.includes(id))).toBe(true);
+    expect(fromScan.length - fromFindings.length).toBeLessThanOrEqual(2);
+    const manualJobs = readPlan(fromFile).manual.map((m) => JSON.stringify(m));
+    for (const job of ['recon-deterministic-audience', 'reports-disabled-role']) expect(manualJobs.some((m) => m.includes(job))).toBe(true);
     expect(readPlan(fromFile).source).toBe('findings-file');
   });
 

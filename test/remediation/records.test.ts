@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,7 +31,11 @@ describe('change records', () => {
     const env = { [GOOGLE_API_ENDPOINT_ENV]: fake.address, PUBSUB_EMULATOR_HOST: emulator.host };
     const planPath = join(dir, 'plan.json');
     expect((await runCli(['fix', 'plan', '--org', '123456789012', '--output', planPath, '--log-level', 'warn'], env)).code).toBe(0);
-    const plan = JSON.parse(readFileSync(planPath, 'utf8')) as Plan;
+    // Approval is what is left in the file: keep the job-token changes only, so the refused
+    // job update below is among the first three changes whatever the sample's policies need.
+    const planned = JSON.parse(readFileSync(planPath, 'utf8')) as Plan;
+    const plan = { ...planned, changes: planned.changes.filter((c) => c.change.kind === 'job-token') };
+    writeFileSync(planPath, JSON.stringify(plan, null, 2));
     const admin = adminClient(emulator.host);
     const { topic, subscription } = await freshTopic(admin, 'remediation');
     const collector = new Collector(subscription);

@@ -22,3 +22,6 @@ export class RemediationError extends CronwardenError {}
 
 /** A rule broke the engine's contract (unknown message id, plan without declared remediation). */
 export class RuleContractError extends CronwardenError {}
+
+/** The finding state (--state) could not be read or written: findings are still emitted, the run is partial. */
+export class StateStoreError extends CronwardenError {}

@@ -15,7 +15,8 @@ Exit codes (--exit-mode cli, the default outside Cloud Run):
   0  scan complete; no failing finding at or above --fail-on
   1  failing findings at or above --fail-on
   2  usage, configuration or internal error (nothing trustworthy was produced)
-  3  partial: unreadable input, a coverage gap, undelivered findings or an interrupted run
+  3  partial: unreadable input, a coverage gap, undelivered findings, an interrupted run
+     or a state store (--state) that could not be read or written
 With --exit-mode cloud-run (the default in a Cloud Run job) only what a retry can fix exits
 non-zero: 75 transient failure, 70 internal error, 143 stopped by SIGTERM; all else exits 0.
 `;
@@ -47,6 +48,14 @@ Rules:
                         repeatable. Packs are code: load only packs you trust             [CRONWARDEN_RULE_PACKS]
   --only-rule ID        run only this rule (repeatable)                                     [CRONWARDEN_ONLY_RULES]
   --skip-rule ID        do not run this rule (repeatable); the summary lists the rules run  [CRONWARDEN_SKIP_RULES]
+
+Lifecycle and exceptions:
+  --state LOCATION      keep finding state between scans: a file PATH, or
+                        firestore://PROJECT[/DATABASE[/COLLECTION]]; findings then carry
+                        lifecycle new|open|reopened and resolutions are reported              [CRONWARDEN_STATE]
+  --exceptions FILE     accepted risks (YAML or JSON): covered findings are reported with
+                        their suppression and do not count for --fail-on                  [CRONWARDEN_EXCEPTIONS]
+  --exceptions-max-days N  refuse exceptions expiring more than N days ahead (default 365) [CRONWARDEN_EXCEPTIONS_MAX_DAYS]
 
 Logging:
   --log-level LEVEL     debug | info | warn | error | silent (default info)                 [CRONWARDEN_LOG_LEVEL]

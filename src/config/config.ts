@@ -31,6 +31,9 @@ export const ScanConfigSchema = z
     rulePacks: list.default([]),
     onlyRules: list.default([]),
     skipRules: list.default([]),
+    state: z.string().min(1).optional(),
+    exceptions: z.string().min(1).optional(),
+    exceptionsMaxDays: z.coerce.number().int().min(1).max(3650).default(365),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -65,6 +68,9 @@ export const ENV_VARS = {
   rulePacks: 'CRONWARDEN_RULE_PACKS',
   onlyRules: 'CRONWARDEN_ONLY_RULES',
   skipRules: 'CRONWARDEN_SKIP_RULES',
+  state: 'CRONWARDEN_STATE',
+  exceptions: 'CRONWARDEN_EXCEPTIONS',
+  exceptionsMaxDays: 'CRONWARDEN_EXCEPTIONS_MAX_DAYS',
 } as const satisfies Record<keyof ScanConfig, string>;
 
 const LIST_KEYS = new Set(['inputs', 'orgs', 'folders', 'projects', 'rulePacks', 'onlyRules', 'skipRules']);

@@ -38,12 +38,19 @@ export class LifecycleTracker {
   /** `job\nrule` pairs with an unverifiable result this run: an earlier fail there is unconfirmed, not fixed. */
   private readonly unverified = new Set<string>();
   private resolvedRecords: ResolvedRecord[] = [];
+  private scan: { scanId: string; observedAt: string } = { scanId: '', observedAt: new Date().toISOString() };
 
+  /** `ownsJob`: this task's share of the jobs (Cloud Run sharding); the rest of the state is left alone. */
   constructor(
     private readonly state: StateSnapshot | undefined,
-    private readonly scan: { scanId: string; observedAt: string; ownsJob?: (jobName: string) => boolean },
+    private readonly ownsJob?: (jobName: string) => boolean,
   ) {
     if (state) for (const e of state.open.values()) this.jobsWithEntries.add(e.jobName);
+  }
+
+  /** Called by the scan before judging: its id and time stamp the lifecycle's records. */
+  startScan(scan: { scanId: string; observedAt: string }): void {
+    this.scan = scan;
   }
 
   /** False when the state could not be read: every finding's lifecycle is unknown and nothing is resolved. */
@@ -93,7 +100,7 @@ export class LifecycleTracker {
     const records: ResolvedRecord[] = [];
     for (const [findingId, e] of this.state.open) {
       if (this.seen.has(findingId)) continue;
-      if (this.scan.ownsJob && !this.scan.ownsJob(e.jobName)) continue;
+      if (this.ownsJob && !this.ownsJob(e.jobName)) continue;
       if (!ctx.rulesRun.has(e.ruleId)) continue;
       const { project, location } = jobParts(e.jobName);
       let reason: ResolutionReason;

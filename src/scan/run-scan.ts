@@ -9,6 +9,10 @@ import type { Finding, Severity, Status } from '../findings/schema.js';
 import type { FindingSink, SinkReport } from '../sinks/sink.js';
 import type { Logger } from '../log/logger.js';
 import type { ScanSummary } from './summary.js';
+import type { ExceptionSet } from '../exceptions/exception-set.js';
+import type { LifecycleTracker } from '../lifecycle/tracker.js';
+import type { StateChanges, StoreStats } from '../lifecycle/state.js';
+import { coverage } from './coverage.js';
 import { VERSION } from '../version.js';
 
 export interface ScanOptions {
@@ -26,6 +30,20 @@ export interface ScanOptions {
   /** Called once per judged job, for progress displays. */
   onProgress?: (done: number, total: number) => void;
   now?: () => Date;
+  /** With a state store: the tracker (built from the state read before the scan) and how to save changes. */
+  lifecycle?: LifecycleRun;
+  /** With an exceptions file: which findings are suppressed. */
+  exceptions?: ExceptionSet;
+}
+
+/** The lifecycle side of a scan: the tracker, and the store it saves to once delivery has settled. */
+export interface LifecycleRun {
+  tracker: LifecycleTracker;
+  store: string;
+  /** Why the state could not be read, when it could not (the tracker then knows nothing). */
+  loadProblem?: string;
+  loadStats: StoreStats;
+  save(changes: StateChanges): Promise<StoreStats>;
 }
 
 export interface ScanResult {
@@ -81,6 +99,10 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
   };
   if (opts.shard) summary.shard = opts.shard;
 
+  const tracker = opts.lifecycle?.tracker;
+  tracker?.startScan({ scanId, observedAt });
+  const suppressedFails: Partial<Record<Severity, number>> = {};
+
   // Passes are most results and are only counted: by rule index here, into the summary at the end.
   const passesByRule = new Array<number>(opts.rules.length).fill(0);
   const countPass = (ruleIndex: number): void => {
@@ -113,8 +135,17 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
     }
     summary.jobsScanned++;
     const judged = judgeJob(job, inventory, opts.rules, { scanId, observedAt }, { includePasses: opts.includePasses ?? false, onPass: countPass });
+    tracker?.jobJudged(job.name);
     let waits: Promise<void>[] | undefined;
-    for (const finding of judged) {
+    for (let finding of judged) {
+      if (opts.exceptions) {
+        const suppression = opts.exceptions.suppressionFor(finding);
+        if (suppression) {
+          finding = { ...finding, suppression };
+          if (finding.status === 'fail') suppressedFails[finding.severity] = (suppressedFails[finding.severity] ?? 0) + 1;
+        }
+      }
+      if (tracker) finding = tracker.annotate(finding);
       countFinding(summary, finding);
       for (const sink of opts.sinks) {
         const pending = sink.write(finding);
@@ -156,7 +187,36 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
   for (const scope of [...inventory.unknownAncestry].sort()) {
     summary.coverageGaps.push({ scope, reason: 'project or its folders/organization not in the inventory; inherited IAM could not be evaluated' });
   }
-  summary.partial = summary.unreadableRecords > 0 || summary.coverageGaps.length > 0 || interrupted;
+  const rulesRun = new Set(summary.rulesRun);
+  if (opts.exceptions) summary.exceptions = { ...opts.exceptions.report(rulesRun), suppressedFails };
+  if (opts.lifecycle && tracker) {
+    const seen = coverage(inventory, summary.coverageGaps, summary.unreadableRecords);
+    for (const record of tracker.resolve({ interrupted, rulesRun, gapCovers: seen.gapCovers, listedCompletely: seen.listedCompletely })) {
+      for (const sink of opts.sinks) {
+        const pending = sink.writeResolved?.(record);
+        if (pending) await pending;
+      }
+    }
+    const lc = opts.lifecycle;
+    summary.lifecycle = { ...tracker.counts, store: lc.store, documentsRead: lc.loadStats.documentsRead, documentsWritten: 0 };
+    if (lc.loadProblem) summary.lifecycle.problem = lc.loadProblem;
+    // The state is saved only once every message has settled: a finding is recorded as
+    // reported only when its message was delivered, so an undelivered `new` is `new` again next time.
+    for (const sink of opts.sinks) await sink.flush?.();
+    if (tracker.known) {
+      const undelivered = new Set<string>();
+      for (const sink of opts.sinks) for (const id of sink.undelivered?.() ?? []) undelivered.add(id);
+      try {
+        const written = await lc.save(tracker.changes(undelivered));
+        summary.lifecycle.documentsRead += written.documentsRead;
+        summary.lifecycle.documentsWritten = written.documentsWritten;
+      } catch (err) {
+        summary.lifecycle.problem = `${(err as Error).message}; this scan's lifecycle was reported but not saved: the next scan reports it again`;
+        opts.logger.error(`state store: ${summary.lifecycle.problem}`);
+      }
+    }
+  }
+  summary.partial = summary.unreadableRecords > 0 || summary.coverageGaps.length > 0 || interrupted || summary.lifecycle?.problem !== undefined;
   summary.durationMs = now().getTime() - started.getTime();
 
   const sinkReports: SinkReport[] = [];

@@ -6,6 +6,8 @@ import { bucketEdits, readBucket, type BucketDocument, type StateStore } from '.
 /** Firestore caps a commit at 500 writes and 10 MiB; a first scan can write every bucket in full. */
 const MAX_BATCH_WRITES = 500;
 const MAX_BATCH_BYTES = 8 * 1024 * 1024;
+/** The client retries an unreachable endpoint for about a minute; the scan does not wait that long for its state. */
+const READ_TIMEOUT_MS = 20_000;
 
 export interface FirestoreLocation {
   project: string;
@@ -38,7 +40,15 @@ export class FirestoreStateStore implements StateStore {
   async load() {
     let docs;
     try {
-      docs = (await this.db.collection(this.location.collection).get()).docs;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${READ_TIMEOUT_MS / 1000} s`)), READ_TIMEOUT_MS);
+      });
+      try {
+        docs = (await Promise.race([this.db.collection(this.location.collection).get(), timeout])).docs;
+      } finally {
+        clearTimeout(timer);
+      }
     } catch (err) {
       throw new StateStoreError('STATE_READ_FAILED', `cannot read ${this.description}: ${errorText(err)}`, { cause: err });
     }

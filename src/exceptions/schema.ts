@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
-const nonEmpty = z.string().trim().min(1);
+const required = { error: (iss: { input?: unknown }) => (iss.input === undefined ? 'required' : undefined) };
+const nonEmpty = z.string(required).trim().min(1, 'must not be empty');
 const list = z.array(nonEmpty).min(1);
 
 /** One accepted risk: which rule(s), which jobs, why, who owns it, until when. */
@@ -9,7 +10,10 @@ export const ExceptionEntrySchema = z
     /** A name for the entry, shown in `suppression.entry` (default: `#N`, its position). */
     id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, underscore, hyphen (1-64)').optional(),
     /** A rule id, or a list of them. */
-    rule: z.union([z.string().regex(/^[a-z0-9-]+$/, 'a rule id'), z.array(z.string().regex(/^[a-z0-9-]+$/, 'a rule id')).min(1)]),
+    rule: z.union(
+      [z.string().regex(/^[a-z0-9-]+$/, 'a rule id'), z.array(z.string().regex(/^[a-z0-9-]+$/, 'a rule id')).min(1)],
+      { error: (iss) => (iss.input === undefined ? 'required (a rule id or a list of them)' : 'a rule id or a list of them') },
+    ),
     /** What it covers; every criterion given must match, any item of a list may. */
     match: z
       .object({
@@ -25,7 +29,7 @@ export const ExceptionEntrySchema = z
     reason: nonEmpty,
     owner: nonEmpty,
     /** The last day (UTC) the entry applies, YYYY-MM-DD. */
-    expires: z.iso.date('a date, YYYY-MM-DD'),
+    expires: z.iso.date({ error: (iss) => (iss.input === undefined ? 'required (the last day the exception applies, YYYY-MM-DD)' : 'a date, YYYY-MM-DD') }),
     ticket: nonEmpty.optional(),
   })
   .strict();

@@ -8,7 +8,6 @@ import {
   byLifecycle,
   cronwarden,
   DELETED_JOB,
-  EXCEPTED_JOB,
   FIXED_JOB,
   keysOf,
   parseJsonl,

@@ -1,13 +1,13 @@
 /**
  * `npm run bench`: the file-scan benchmark, then the other benchmark modules that exist.
  *
- *   npm run bench -- [--only files|api|pubsub|startup[,…]] [--sizes 10000,100000] [--repeat N]
+ *   npm run bench -- [--only files|api|pubsub|startup|lifecycle[,…]] [--sizes 10000,100000] [--repeat N]
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { benchFiles, parseRepeat, parseSizes, type FileBenchOptions } from './file-bench.js';
 
-const SUITES = ['files', 'api', 'pubsub', 'startup'] as const;
+const SUITES = ['files', 'api', 'pubsub', 'startup', 'lifecycle'] as const;
 type Suite = (typeof SUITES)[number];
 
 /** Optional modules: each may be missing, in which case the run says so and goes on. */
@@ -15,6 +15,7 @@ const OPTIONAL: Record<Exclude<Suite, 'files'>, { module: string; exportName: st
   api: { module: './api-bench.js', exportName: 'benchApi' },
   pubsub: { module: './pubsub-bench.js', exportName: 'benchPubsub' },
   startup: { module: './startup-bench.js', exportName: 'benchStartup' },
+  lifecycle: { module: './lifecycle-bench.js', exportName: 'benchLifecycle' },
 };
 
 export interface RunOptions {

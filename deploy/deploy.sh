@@ -18,6 +18,9 @@ REPOSITORY="${REPOSITORY:-cronwarden}"              # Artifact Registry reposito
 IMAGE="${IMAGE:-}"                                  # default: REGION-docker.pkg.dev/PROJECT/REPOSITORY/cronwarden:latest
 JOB="${JOB:-cronwarden-scan}"                       # Cloud Run job
 TOPIC="${TOPIC:-cronwarden-findings}"               # Pub/Sub topic for findings
+STATE_DATABASE="${STATE_DATABASE:-cronwarden}"      # Firestore (Native mode) database for finding state
+STATE_LOCATION="${STATE_LOCATION:-}"                # its location; default: REGION
+STATE_COLLECTION="${STATE_COLLECTION:-cronwarden}"  # collection of the state documents
 SCANNER_SA="${SCANNER_SA:-cronwarden-scanner}"      # account the job runs as
 TRIGGER_SA="${TRIGGER_SA:-cronwarden-trigger}"      # account Scheduler calls the Run Admin API as
 SCHEDULER_JOB="${SCHEDULER_JOB:-cronwarden-nightly}"
@@ -52,6 +55,8 @@ IMAGE="${IMAGE:-${REGION}-docker.pkg.dev/${PROJECT}/${REPOSITORY}/cronwarden:lat
 SCANNER_EMAIL="${SCANNER_SA}@${PROJECT}.iam.gserviceaccount.com"
 TRIGGER_EMAIL="${TRIGGER_SA}@${PROJECT}.iam.gserviceaccount.com"
 TOPIC_NAME="projects/${PROJECT}/topics/${TOPIC}"
+STATE_LOCATION="${STATE_LOCATION:-$REGION}"
+STATE_URL="firestore://${PROJECT}/${STATE_DATABASE}/${STATE_COLLECTION}"
 RUN_URI="https://run.googleapis.com/v2/projects/${PROJECT}/locations/${REGION}/jobs/${JOB}:run"
 REMEDIATOR_PERMISSIONS="cloudscheduler.jobs.get,cloudscheduler.jobs.update,run.services.getIamPolicy,run.services.setIamPolicy,cloudfunctions.functions.getIamPolicy,cloudfunctions.functions.setIamPolicy"
 
@@ -77,7 +82,7 @@ deploy_job() {
   run gcloud run jobs deploy "$JOB" --project="$PROJECT" --region="$REGION" --image="$IMAGE" \
     --service-account="$SCANNER_EMAIL" --tasks="$TASKS" --max-retries="$MAX_RETRIES" \
     --task-timeout="$TASK_TIMEOUT" --memory="$MEMORY" --labels=app=cronwarden \
-    --set-env-vars="CRONWARDEN_ORGS=${ORG_ID},CRONWARDEN_TOPIC=${TOPIC_NAME}"
+    --set-env-vars="CRONWARDEN_ORGS=${ORG_ID},CRONWARDEN_TOPIC=${TOPIC_NAME},CRONWARDEN_STATE=${STATE_URL}"
 }
 
 if [[ "$ONLY" == job ]]; then
@@ -87,7 +92,7 @@ fi
 
 echo "# APIs" >&2
 run gcloud services enable run.googleapis.com cloudscheduler.googleapis.com cloudasset.googleapis.com \
-  pubsub.googleapis.com artifactregistry.googleapis.com iam.googleapis.com --project="$PROJECT"
+  pubsub.googleapis.com artifactregistry.googleapis.com iam.googleapis.com firestore.googleapis.com --project="$PROJECT"
 
 echo "# Artifact Registry repository for the image" >&2
 exists gcloud artifacts repositories describe "$REPOSITORY" --project="$PROJECT" --location="$REGION" ||
@@ -103,11 +108,23 @@ echo "# Findings topic" >&2
 exists gcloud pubsub topics describe "$TOPIC" --project="$PROJECT" ||
   run gcloud pubsub topics create "$TOPIC" --project="$PROJECT"
 
+echo "# Finding state: a Firestore database of its own (Native mode); its packed map fields need no index" >&2
+exists gcloud firestore databases describe --database="$STATE_DATABASE" --project="$PROJECT" ||
+  run gcloud firestore databases create --database="$STATE_DATABASE" --location="$STATE_LOCATION" \
+    --type=firestore-native --project="$PROJECT"
+for field in open resolved; do
+  run gcloud firestore indexes fields update "$field" --collection-group="$STATE_COLLECTION" \
+    --database="$STATE_DATABASE" --disable-indexes --project="$PROJECT" --quiet
+done
+
 echo "# Scanner: read the organization's inventory; publish to the findings topic only" >&2
 run gcloud organizations add-iam-policy-binding "$ORG_ID" --member="serviceAccount:${SCANNER_EMAIL}" \
   --role=roles/cloudasset.viewer --condition=None
 run gcloud pubsub topics add-iam-policy-binding "$TOPIC" --project="$PROJECT" \
   --member="serviceAccount:${SCANNER_EMAIL}" --role=roles/pubsub.publisher
+echo "# Scanner: read and write the finding state, in this project only" >&2
+run gcloud projects add-iam-policy-binding "$PROJECT" --member="serviceAccount:${SCANNER_EMAIL}" \
+  --role=roles/datastore.user --condition=None
 
 echo "# The Cloud Run job" >&2
 deploy_job

@@ -108,14 +108,12 @@ echo "# Findings topic" >&2
 exists gcloud pubsub topics describe "$TOPIC" --project="$PROJECT" ||
   run gcloud pubsub topics create "$TOPIC" --project="$PROJECT"
 
-echo "# Finding state: a Firestore database of its own (Native mode); its packed map fields need no index" >&2
+echo "# Finding state: a Firestore database of its own (Native mode); its packed state field needs no index" >&2
 exists gcloud firestore databases describe --database="$STATE_DATABASE" --project="$PROJECT" ||
   run gcloud firestore databases create --database="$STATE_DATABASE" --location="$STATE_LOCATION" \
     --type=firestore-native --project="$PROJECT"
-for field in open resolved; do
-  run gcloud firestore indexes fields update "$field" --collection-group="$STATE_COLLECTION" \
-    --database="$STATE_DATABASE" --disable-indexes --project="$PROJECT" --quiet
-done
+run gcloud firestore indexes fields update state --collection-group="$STATE_COLLECTION" \
+  --database="$STATE_DATABASE" --disable-indexes --project="$PROJECT" --quiet
 
 echo "# Scanner: read the organization's inventory; publish to the findings topic only" >&2
 run gcloud organizations add-iam-policy-binding "$ORG_ID" --member="serviceAccount:${SCANNER_EMAIL}" \

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { StateStoreError } from '../errors.js';
 import { bucketId, type StateChanges, type StateSnapshot, type StoreStats } from './state.js';
-import { bucketEdits, readBucket, type BucketDocument, type StateStore } from './store.js';
+import { applyEdits, bucketEdits, readBucket, type BucketDocument, type StateStore } from './store.js';
 
 interface StateFile {
   cronwarden: 'lifecycle-state';
@@ -34,13 +34,7 @@ export class FileStateStore implements StateStore {
     const edits = bucketEdits(changes);
     if (edits.size === 0) return { documentsRead: 0, documentsWritten: 0 };
     const file = this.read();
-    for (const [bucket, e] of edits) {
-      const doc = (file.buckets[bucketId(bucket)] ??= {});
-      const open = (doc.open ??= {});
-      const resolved = (doc.resolved ??= {});
-      for (const [id, v] of e.open) v === null ? delete open[id] : (open[id] = v);
-      for (const [id, v] of e.resolved) v === null ? delete resolved[id] : (resolved[id] = v);
-    }
+    for (const [bucket, e] of edits) file.buckets[bucketId(bucket)] = applyEdits(file.buckets[bucketId(bucket)] ?? {}, e);
     const sorted: StateFile = { ...file, buckets: Object.fromEntries(Object.entries(file.buckets).sort(([a], [b]) => a.localeCompare(b))) };
     try {
       mkdirSync(dirname(this.path), { recursive: true });

@@ -3,8 +3,8 @@ import { bucketFromId, bucketOf, decodeEntry, encodeEntry, FINDING_ID, type Stat
 
 /**
  * Where finding state lives between scans: a local JSON file, or Firestore. Both keep the same
- * documents (one per job-hash bucket) and apply changes field by field, so tasks that own
- * different jobs can write the same bucket without overwriting each other.
+ * bucket documents (one per job-hash bucket) and apply changes entry by entry, so tasks that
+ * own different jobs can write the same bucket without overwriting each other.
  */
 export interface StateStore {
   /** For messages: the file path or the Firestore location. */
@@ -68,6 +68,15 @@ export function readBucket(id: string, doc: BucketDocument, into: StateSnapshot,
     if (FINDING_ID.test(findingId) && typeof raw === 'string' && !Number.isNaN(Date.parse(raw))) into.resolved.set(findingId, { resolvedAt: raw, bucket });
     else problems.push(`${where}/${id}: resolved entry "${findingId}" is not a state entry; ignored`);
   }
+}
+
+/** A bucket document with the edits applied (a new object; the input is left as it is). */
+export function applyEdits(doc: BucketDocument, edits: BucketEdits): BucketDocument {
+  const open: Record<string, unknown> = { ...(doc.open ?? {}) };
+  const resolved: Record<string, unknown> = { ...(doc.resolved ?? {}) };
+  for (const [id, v] of edits.open) v === null ? delete open[id] : (open[id] = v);
+  for (const [id, v] of edits.resolved) v === null ? delete resolved[id] : (resolved[id] = v);
+  return { open, resolved };
 }
 
 /** Field edits of one bucket document: a value to set, or null to delete the field. */

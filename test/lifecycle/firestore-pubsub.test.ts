@@ -38,7 +38,7 @@ const freshState = (): string => `firestore://${PROJECT}/(default)/state-${proce
 const env = (): Record<string, string> => ({ FIRESTORE_EMULATOR_HOST: firestore.host, PUBSUB_EMULATOR_HOST: pubsub.host });
 
 describe('the Firestore state store (emulator)', () => {
-  it('two tasks writing the same bucket at once keep both their entries: a lost race reads the bucket again', async () => {
+  it('two tasks writing the same bucket at once keep both their entries: a lost race reads the bucket again', { timeout: 120_000 }, async () => {
     const location = { project: PROJECT, database: '(default)', collection: `merge-${process.pid}` };
     const a = new FirestoreStateStore(location);
     const b = new FirestoreStateStore(location);

@@ -69,8 +69,12 @@ export class ExceptionSet {
     return undefined;
   }
 
-  /** Expired, soon expiring and stale entries; `rulesRun` keeps entries of rules that did not run out of `stale`. */
-  report(rulesRun: ReadonlySet<string>): ExceptionsReport {
+  /**
+   * Expired, soon expiring and stale entries. Only a run that saw everything can call an entry
+   * stale: `rulesRun` keeps entries of rules that did not run out of it, and `complete: false`
+   * (a task's shard, an interrupted run) leaves it empty.
+   */
+  report(rulesRun: ReadonlySet<string>, complete = true): ExceptionsReport {
     const soon = isoDay(new Date(this.today.getTime() + EXPIRY_WARNING_DAYS * 86_400_000));
     const name = (c: Compiled) => `${c.entry.label} (${c.entry.rules.join(', ')}; owner ${c.entry.owner}; expires ${c.entry.expires})`;
     return {
@@ -79,7 +83,7 @@ export class ExceptionSet {
       suppressed: this.suppressed,
       expired: this.compiled.filter((c) => c.expired).map(name),
       expiringSoon: this.compiled.filter((c) => !c.expired && c.entry.expires <= soon).map(name),
-      stale: this.compiled.filter((c) => !c.expired && c.matched === 0 && c.entry.rules.some((r) => rulesRun.has(r))).map(name),
+      stale: complete ? this.compiled.filter((c) => !c.expired && c.matched === 0 && c.entry.rules.some((r) => rulesRun.has(r))).map(name) : [],
     };
   }
 }

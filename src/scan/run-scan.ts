@@ -188,7 +188,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
     summary.coverageGaps.push({ scope, reason: 'project or its folders/organization not in the inventory; inherited IAM could not be evaluated' });
   }
   const rulesRun = new Set(summary.rulesRun);
-  if (opts.exceptions) summary.exceptions = { ...opts.exceptions.report(rulesRun), suppressedFails };
+  if (opts.exceptions) summary.exceptions = { ...opts.exceptions.report(rulesRun, !interrupted && !opts.shard), suppressedFails };
   if (opts.lifecycle && tracker) {
     const seen = coverage(inventory, summary.coverageGaps, summary.unreadableRecords);
     for (const record of tracker.resolve({ interrupted, rulesRun, gapCovers: seen.gapCovers, listedCompletely: seen.listedCompletely })) {

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the file-scan benchmark, then the other benchmark modules that exist.
  *
- *   npm run bench -- [--only files|api|pubsub|startup|evidence|remediation[,…]] [--sizes 10000,100000] [--repeat N] [--keep-data]
+ *   npm run bench -- [--only files|api|pubsub|startup|evidence|remediation|lifecycle[,…]] [--sizes 10000,100000] [--repeat N] [--keep-data]
  *
  * The file scan generates synthetic organizations (about 2 GB at the default sizes) into
  * bench/.data; they are deleted at the end unless --keep-data keeps them for the next run.
@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { benchFiles, parseRepeat, parseSizes, repoRoot, type FileBenchOptions } from './file-bench.js';
 
-const SUITES = ['files', 'api', 'pubsub', 'startup', 'evidence', 'remediation'] as const;
+const SUITES = ['files', 'api', 'pubsub', 'startup', 'evidence', 'remediation', 'lifecycle'] as const;
 type Suite = (typeof SUITES)[number];
 
 /** Optional modules: each may be missing, in which case the run says so and goes on. */
@@ -23,6 +23,7 @@ const OPTIONAL: Record<Exclude<Suite, 'files'>, { module: string; exportName: st
   startup: { module: './startup-bench.js', exportName: 'benchStartup' },
   evidence: { module: './evidence-bench.js', exportName: 'benchEvidence' },
   remediation: { module: './remediation-bench.js', exportName: 'benchRemediation' },
+  lifecycle: { module: './lifecycle-bench.js', exportName: 'benchLifecycle' },
 };
 
 export interface RunOptions {

@@ -21,6 +21,9 @@ IMAGE="${IMAGE:-}"                                  # image to run; empty: build
 BUILD_TAG="${BUILD_TAG:-}"                          # tag of the image the script builds; default: the UTC time
 JOB="${JOB:-cronwarden-scan}"                       # Cloud Run job
 TOPIC="${TOPIC:-cronwarden-findings}"               # Pub/Sub topic for findings
+STATE_DATABASE="${STATE_DATABASE:-cronwarden}"      # Firestore (Native mode) database for finding state
+STATE_LOCATION="${STATE_LOCATION:-}"                # its location; default: REGION
+STATE_COLLECTION="${STATE_COLLECTION:-cronwarden}"  # collection of the state documents
 SCANNER_SA="${SCANNER_SA:-cronwarden-scanner}"      # account the job runs as
 TRIGGER_SA="${TRIGGER_SA:-cronwarden-trigger}"      # account Scheduler calls the Run Admin API as
 SCHEDULER_JOB="${SCHEDULER_JOB:-cronwarden-nightly}"
@@ -77,6 +80,8 @@ if [[ "$REMEDIATE_MODE" != off ]]; then
   [[ "$REMEDIATION" == true ]] || { echo "deploy.sh: REMEDIATE_MODE needs REMEDIATION=true (the account it runs as)" >&2; exit 2; }
   [[ -n "$REMEDIATE_RULES" && -n "$REMEDIATE_PROJECTS" ]] || { echo "deploy.sh: REMEDIATE_MODE needs REMEDIATE_RULES and REMEDIATE_PROJECTS" >&2; exit 2; }
 fi
+STATE_LOCATION="${STATE_LOCATION:-$REGION}"
+STATE_URL="firestore://${PROJECT}/${STATE_DATABASE}/${STATE_COLLECTION}"
 RUN_URI="https://run.googleapis.com/v2/projects/${PROJECT}/locations/${REGION}/jobs/${JOB}:run"
 LOG_VIEW_NAME="projects/${PROJECT}/locations/global/buckets/${LOG_BUCKET}/views/${LOG_VIEW}"
 EXECUTIONS_FILTER='resource.type="cloud_scheduler_job" AND log_id("cloudscheduler.googleapis.com/executions")'
@@ -128,7 +133,7 @@ deploy_job() {
   if [[ -z "$IMAGE" ]]; then build_image; fi
   local image
   image="$(image_by_digest "$IMAGE")"
-  local env="CRONWARDEN_ORGS=${ORG_ID},CRONWARDEN_TOPIC=${TOPIC_NAME}"
+  local env="CRONWARDEN_ORGS=${ORG_ID},CRONWARDEN_TOPIC=${TOPIC_NAME},CRONWARDEN_STATE=${STATE_URL}"
   case "$ATTEMPTS" in
     sink) env+=",CRONWARDEN_ATTEMPTS_FROM=${LOG_VIEW_NAME},CRONWARDEN_ATTEMPTS_WINDOW=${ATTEMPTS_WINDOW}" ;;
     projects) env+=",CRONWARDEN_ATTEMPTS_FROM=projects,CRONWARDEN_ATTEMPTS_WINDOW=${ATTEMPTS_WINDOW}" ;;
@@ -148,7 +153,7 @@ fi
 
 echo "# APIs" >&2
 run gcloud services enable run.googleapis.com cloudscheduler.googleapis.com cloudasset.googleapis.com \
-  pubsub.googleapis.com artifactregistry.googleapis.com iam.googleapis.com --project="$PROJECT"
+  pubsub.googleapis.com artifactregistry.googleapis.com iam.googleapis.com firestore.googleapis.com --project="$PROJECT"
 
 echo "# Artifact Registry repository for the image" >&2
 exists gcloud artifacts repositories describe "$REPOSITORY" --project="$PROJECT" --location="$REGION" ||
@@ -164,11 +169,21 @@ echo "# Findings topic" >&2
 exists gcloud pubsub topics describe "$TOPIC" --project="$PROJECT" ||
   run gcloud pubsub topics create "$TOPIC" --project="$PROJECT"
 
+echo "# Finding state: a Firestore database of its own (Native mode); its packed state field needs no index" >&2
+exists gcloud firestore databases describe --database="$STATE_DATABASE" --project="$PROJECT" ||
+  run gcloud firestore databases create --database="$STATE_DATABASE" --location="$STATE_LOCATION" \
+    --type=firestore-native --project="$PROJECT"
+run gcloud firestore indexes fields update state --collection-group="$STATE_COLLECTION" \
+  --database="$STATE_DATABASE" --disable-indexes --project="$PROJECT" --quiet
+
 echo "# Scanner: read the organization's inventory; publish to the findings topic only" >&2
 run gcloud organizations add-iam-policy-binding "$ORG_ID" --member="serviceAccount:${SCANNER_EMAIL}" \
   --role=roles/cloudasset.viewer --condition=None
 run gcloud pubsub topics add-iam-policy-binding "$TOPIC" --project="$PROJECT" \
   --member="serviceAccount:${SCANNER_EMAIL}" --role=roles/pubsub.publisher
+echo "# Scanner: read and write the finding state, in this project only" >&2
+run gcloud projects add-iam-policy-binding "$PROJECT" --member="serviceAccount:${SCANNER_EMAIL}" \
+  --role=roles/datastore.user --condition=None
 
 if [[ "$ATTEMPTS" == sink ]]; then
   echo "# Execution logs: an organization aggregated sink into one bucket; the scanner reads one view of it" >&2

@@ -53,3 +53,6 @@ export class AccessError extends CronwardenError {
     super(code, message, options);
   }
 }
+
+/** The finding state (--state) could not be read or written: findings are still emitted, the run is partial. */
+export class StateStoreError extends CronwardenError {}

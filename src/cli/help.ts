@@ -17,6 +17,7 @@ Exit codes (--exit-mode cli, the default outside Cloud Run):
   1  failing findings at or above --fail-on
   2  usage, configuration or internal error (nothing trustworthy was produced)
   3  partial: unreadable input, a coverage gap, undelivered findings or an interrupted run
+     or a state store (--state) that could not be read or written
   4  empty inventory: no Scheduler job at all was found (nothing was judged)
   5  fix apply / fix undo: at least one change failed
 With --exit-mode cloud-run (the default in a Cloud Run job) only what a retry can fix exits
@@ -72,6 +73,14 @@ Unattended remediation (docs/remediation.md; off by default):
   --plan-output FILE    where the plan goes (default cronwarden-remediation-plan.json)     [CRONWARDEN_PLAN_OUTPUT]
   --max-changes N       changes started at most (default 10)                                [CRONWARDEN_MAX_CHANGES]
   --invoker-account P=EMAIL  account for project P's jobs that name none (repeatable)      [CRONWARDEN_INVOKER_ACCOUNTS]
+
+Lifecycle and exceptions:
+  --state LOCATION      keep finding state between scans: a file PATH, or
+                        firestore://PROJECT[/DATABASE[/COLLECTION]]; findings then carry
+                        lifecycle new|open|reopened and resolutions are reported              [CRONWARDEN_STATE]
+  --exceptions FILE     accepted risks (YAML or JSON): covered findings are reported with
+                        their suppression and do not count for --fail-on                  [CRONWARDEN_EXCEPTIONS]
+  --exceptions-max-days N  refuse exceptions expiring more than N days ahead (default 365) [CRONWARDEN_EXCEPTIONS_MAX_DAYS]
 
 Logging:
   --log-level LEVEL     debug | info | warn | error | silent (default info)                 [CRONWARDEN_LOG_LEVEL]

@@ -26,6 +26,10 @@ import { loadRulePacks, selectRules } from '../engine/rule-packs.js';
 import { VERSION } from '../version.js';
 import { MAIN_HELP, REPLAY_HELP, SCAN_HELP } from './help.js';
 import { explainRule, listRules } from './rules-text.js';
+import { loadExceptions } from '../exceptions/load.js';
+import { ExceptionSet } from '../exceptions/exception-set.js';
+import { parseStateLocation } from '../lifecycle/store.js';
+import { startLifecycle } from '../lifecycle/start.js';
 
 export const EXIT = { ok: 0, findings: 1, error: 2, partial: 3, emptyInventory: CLI_EXIT_EMPTY_INVENTORY } as const;
 /** `fix apply`, `fix undo` and unattended remediation: at least one change failed. */
@@ -152,6 +156,9 @@ function parseScanFlags(args: readonly string[]): { flags: Record<string, unknow
         'plan-output': { type: 'string' },
         'max-changes': { type: 'string' },
         'invoker-account': { type: 'string', multiple: true },
+        state: { type: 'string' },
+        exceptions: { type: 'string' },
+        'exceptions-max-days': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -194,6 +201,9 @@ function parseScanFlags(args: readonly string[]): { flags: Record<string, unknow
       attemptsFrom: v['attempts-from'],
       resolveGroups: v['resolve-groups'],
       groupsRatePerMinute: v['groups-rate-per-minute'],
+      state: v.state,
+      exceptions: v.exceptions,
+      exceptionsMaxDays: v['exceptions-max-days'],
     },
   };
 }
@@ -210,22 +220,40 @@ async function scanCommand(args: readonly string[], io: CliIo): Promise<number> 
   const unattended = fix.remediate === 'off' ? undefined : new (await import('../remediation/unattended.js')).UnattendedRemediation(fix);
   if (unattended) await (await import('../remediation/files.js')).checkWritable(fix.planOutput, 'remediation plan');
   // Packs are loaded before anything is read or published: a broken pack is a configuration error.
-  const rules = selectRules(await loadRulePacks(config.rulePacks, allRules), config.onlyRules, config.skipRules);
+  const loadedRules = await loadRulePacks(config.rulePacks, allRules);
+  const rules = selectRules(loadedRules, config.onlyRules, config.skipRules);
   // Credentials are checked before anything is read: a missing or expired login is one clear error.
   if (needsCredentials({ api: config.inputs.length === 0, pubsub: config.topic !== undefined }, io.env)) await checkCredentials(io.env);
+  // The exceptions file and the state location are checked before anything is read or published.
+  const exceptions = config.exceptions ? await openExceptions(config.exceptions, loadedRules, config.exceptionsMaxDays) : undefined;
+  const stateLocation = config.state ? parseStateLocation(config.state) : undefined;
   const runtime = await prepareScanRuntime(config, io);
   const logger = runtime.logger;
   const scanned = await createSource(config, logger, io.env);
   const source = unattended ? unattended.wrap(scanned) : scanned;
   const evidence = await createEvidence(config, logger, io.env);
+  const lifecycle = stateLocation
+    ? await startLifecycle(stateLocation, { logger, ...(runtime.scanOptions.jobFilter ? { ownsJob: runtime.scanOptions.jobFilter } : {}) })
+    : undefined;
   const { sinks, finish } = await createSinks(config, io, logger);
   if (unattended) sinks.push(unattended.sink);
   let result: ScanResult;
   try {
-    result = await runScan({ source, rules, sinks, logger, includePasses: config.includePasses, evidence, ...runtime.scanOptions });
+    result = await runScan({
+      source,
+      rules,
+      sinks,
+      logger,
+      includePasses: config.includePasses,
+      evidence,
+      ...runtime.scanOptions,
+      ...(lifecycle ? { lifecycle: lifecycle.run } : {}),
+      ...(exceptions ? { exceptions } : {}),
+    });
   } finally {
     runtime.clearProgress();
     await finish();
+    await lifecycle?.close();
   }
   let code = exitCode(result, config.failOn);
   if (unattended) {
@@ -282,10 +310,19 @@ export function exitCode(result: ScanResult, failOn: Severity | 'never'): number
   if (isEmptyInventory(result)) return EXIT.emptyInventory;
   if (failOn === 'never') return EXIT.ok;
   const threshold = severityRank(failOn);
+  // A finding an exception covers is reported but does not fail the run.
+  const suppressed = result.summary.exceptions?.suppressedFails ?? {};
   const failing = Object.entries(result.summary.findings.bySeverity).some(
-    ([sev, counts]) => (counts?.fail ?? 0) > 0 && severityRank(sev as Severity) <= threshold,
+    ([sev, counts]) => (counts?.fail ?? 0) - (suppressed[sev as Severity] ?? 0) > 0 && severityRank(sev as Severity) <= threshold,
   );
   return failing ? EXIT.findings : EXIT.ok;
+}
+
+/** Loads and validates the exceptions file (exit 2 naming entry and field when it is invalid). */
+async function openExceptions(path: string, rules: readonly Rule[], maxDays: number): Promise<ExceptionSet> {
+  const today = new Date();
+  const loaded = loadExceptions(path, { knownRules: new Set(rules.map((r) => r.meta.id)), maxDays, today });
+  return new ExceptionSet(loaded, today);
 }
 
 async function createSource(config: ScanConfig, logger: Logger, env: NodeJS.ProcessEnv): Promise<AssetSource> {

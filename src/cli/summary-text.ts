@@ -6,6 +6,20 @@ export function formatSummary(s: ScanSummary, sinks: readonly SinkReport[]): str
   const lines: string[] = [];
   const shard = s.shard ? ` (task ${s.shard.index + 1} of ${s.shard.count})` : '';
   lines.push(`cronwarden ${s.version} scan ${s.scanId}${shard}: ${s.jobsScanned} jobs scanned from ${s.assetsRead} assets in ${(s.durationMs / 1000).toFixed(1)} s`);
+  // What is new since the last scan comes first.
+  const lc = s.lifecycle;
+  if (lc) {
+    const known = lc.unknown > 0 ? `${lc.unknown} non-passing with lifecycle UNKNOWN` : `${lc.new} NEW, ${lc.reopened} reopened, ${lc.open} still open, ${lc.resolved} resolved`;
+    lines.push(`  since the last scan: ${known} (state: ${lc.store})`);
+    if (lc.problem) lines.push(`  STATE PROBLEM: ${lc.problem}`);
+  }
+  const ex = s.exceptions;
+  if (ex) {
+    lines.push(`  exceptions (${ex.file}, ${ex.entries} entries): ${ex.suppressed} findings suppressed (reported, not counted for --fail-on)`);
+    for (const e of ex.expired) lines.push(`    EXPIRED, no longer applies: ${e}`);
+    for (const e of ex.expiringSoon) lines.push(`    expires within 14 days: ${e}`);
+    for (const e of ex.stale) lines.push(`    stale, matched nothing: ${e}`);
+  }
   const st = s.findings.byStatus;
   lines.push(`  results: ${st.fail ?? 0} fail, ${st.unverifiable ?? 0} unverifiable, ${st.pass ?? 0} pass`);
   const sev = Object.entries(s.findings.bySeverity).map(([k, v]) => `${k} ${v.fail ?? 0} fail/${v.unverifiable ?? 0} unverifiable`);

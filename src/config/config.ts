@@ -72,6 +72,9 @@ export const ScanConfigSchema = z
       .optional(),
     resolveGroups: z.boolean().default(false),
     groupsRatePerMinute: z.coerce.number().int().min(1).max(100_000).default(600),
+    state: z.string().min(1).optional(),
+    exceptions: z.string().min(1).optional(),
+    exceptionsMaxDays: z.coerce.number().int().min(1).max(3650).default(365),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -118,6 +121,9 @@ export const ENV_VARS = {
   attemptsFrom: 'CRONWARDEN_ATTEMPTS_FROM',
   resolveGroups: 'CRONWARDEN_RESOLVE_GROUPS',
   groupsRatePerMinute: 'CRONWARDEN_GROUPS_RATE_PER_MINUTE',
+  state: 'CRONWARDEN_STATE',
+  exceptions: 'CRONWARDEN_EXCEPTIONS',
+  exceptionsMaxDays: 'CRONWARDEN_EXCEPTIONS_MAX_DAYS',
 } as const satisfies Record<keyof ScanConfig, string>;
 
 const ENUM_KEYS = ['format', 'failOn', 'logLevel', 'logFormat', 'exitMode'] as const;

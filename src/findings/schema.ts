@@ -60,6 +60,23 @@ export const FindingSchema = z
       automaticFix: z.boolean(),
     }),
     observedAt: z.iso.datetime(),
+    /** With a state store (`--state`): new, open (seen by the previous scan too), reopened, or unknown (the state could not be read). */
+    lifecycle: z.enum(['new', 'open', 'reopened', 'unknown']).optional(),
+    /** With a state store: when the finding's current open period began. */
+    firstSeenAt: z.iso.datetime().optional(),
+    /** Present when an exception entry covers the finding: it is still reported, not counted for --fail-on. */
+    suppression: z
+      .object({
+        reason: z.string().min(1),
+        owner: z.string().min(1),
+        /** The last day (UTC) the exception applies, YYYY-MM-DD. */
+        expires: z.iso.date(),
+        ticket: z.string().min(1).optional(),
+        /** Which exception entry: its `id`, or `#N` (1-based position in the file). */
+        entry: z.string().min(1),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -1,5 +1,8 @@
 import { writeFileSync } from 'node:fs';
-import { findingJsonSchema } from './json-schema.js';
+import { exceptionsJsonSchema } from '../exceptions/schema.js';
+import { findingJsonSchema, resolvedJsonSchema } from './json-schema.js';
 
-/** Regenerates schemas/finding.schema.json from the zod schema. */
+/** Regenerates the committed JSON Schemas from the zod schemas. */
 writeFileSync('schemas/finding.schema.json', `${JSON.stringify(findingJsonSchema(), null, 2)}\n`);
+writeFileSync('schemas/finding-resolved.schema.json', `${JSON.stringify(resolvedJsonSchema(), null, 2)}\n`);
+writeFileSync('schemas/exceptions.schema.json', `${JSON.stringify(exceptionsJsonSchema(), null, 2)}\n`);

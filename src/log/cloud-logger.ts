@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import type { Entry } from '@google-cloud/logging';
 import type { Finding } from '../findings/schema.js';
+import { RECORD_TYPE_RESOLVED, type ResolvedRecord } from '../lifecycle/resolved-record.js';
 import type { ScanSummary } from '../scan/summary.js';
 import type { FindingSink, SinkReport } from '../sinks/sink.js';
 import type { LogFields, Logger, LogLevel } from './logger.js';
@@ -83,7 +84,11 @@ export async function createCloudLogger(opts: CloudLoggerOptions): Promise<Cloud
       opts.write(format(summary.partial ? 'WARNING' : 'INFO', message, { event: 'scan.completed', summary, sinks, ...extra }));
     },
     findingSink(out) {
-      return new FindingLogSink(out, (f) => format(findingSeverity(f), `${f.ruleId}: ${f.message}`, { event: 'finding', finding: f }));
+      return new FindingLogSink(
+        out,
+        (f) => format(findingSeverity(f), `${f.ruleId}: ${f.message}`, { event: 'finding', finding: f }),
+        (r) => format('NOTICE', `${r.ruleId}: resolved (${r.reason}) for ${r.job.name}`, { event: RECORD_TYPE_RESOLVED, finding: r }),
+      );
     },
   };
 }
@@ -132,10 +137,16 @@ class FindingLogSink implements FindingSink {
   constructor(
     private readonly out: Writable,
     private readonly format: (f: Finding) => string,
+    private readonly formatResolved: (r: ResolvedRecord) => string,
   ) {}
   write(finding: Finding): void | Promise<void> {
     this.count++;
     if (this.out.write(this.format(finding))) return;
+    return new Promise((resolve) => this.out.once('drain', resolve));
+  }
+  writeResolved(record: ResolvedRecord): void | Promise<void> {
+    this.count++;
+    if (this.out.write(this.formatResolved(record))) return;
     return new Promise((resolve) => this.out.once('drain', resolve));
   }
   async close(): Promise<SinkReport> {

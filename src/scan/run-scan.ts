@@ -11,6 +11,10 @@ import type { Finding, Severity, Status } from '../findings/schema.js';
 import type { FindingSink, SinkReport } from '../sinks/sink.js';
 import type { Logger } from '../log/logger.js';
 import type { ScanSummary } from './summary.js';
+import type { ExceptionSet } from '../exceptions/exception-set.js';
+import type { LifecycleTracker } from '../lifecycle/tracker.js';
+import type { StateChanges, StoreStats } from '../lifecycle/state.js';
+import { coverage } from './coverage.js';
 import { VERSION } from '../version.js';
 import type { EvidenceStep } from '../evidence/evidence.js';
 import { SettlePipeline } from './settle-pipeline.js';
@@ -32,6 +36,21 @@ export interface ScanOptions {
   now?: () => Date;
   /** Facts from outside the inventory (execution logs, group membership), joined around judging. */
   evidence?: readonly EvidenceStep[];
+
+  /** With a state store: the tracker (built from the state read before the scan) and how to save changes. */
+  lifecycle?: LifecycleRun;
+  /** With an exceptions file: which findings are suppressed. */
+  exceptions?: ExceptionSet;
+}
+
+/** The lifecycle side of a scan: the tracker, and the store it saves to once delivery has settled. */
+export interface LifecycleRun {
+  tracker: LifecycleTracker;
+  store: string;
+  /** Why the state could not be read, when it could not (the tracker then knows nothing). */
+  loadProblem?: string;
+  loadStats: StoreStats;
+  save(changes: StateChanges): Promise<StoreStats>;
 }
 
 export interface ScanResult {
@@ -106,6 +125,10 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
   };
   if (opts.shard) summary.shard = opts.shard;
 
+  const tracker = opts.lifecycle?.tracker;
+  tracker?.startScan({ scanId, observedAt });
+  const suppressedFails: Partial<Record<Severity, number>> = {};
+
   // Passes are most results and are only counted: by rule index here, into the summary at the end.
   const passesByRule = new Array<number>(opts.rules.length).fill(0);
   const countPass = (ruleIndex: number): void => {
@@ -139,6 +162,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
     summary.jobsScanned++;
     for (const step of annotating) step.annotate!(job);
     const judged = judgeJob(job, inventory, opts.rules, { scanId, observedAt }, { includePasses: opts.includePasses ?? false, onPass: countPass });
+    tracker?.jobJudged(job.name);
     opts.onProgress?.(summary.jobsScanned, Math.max(expected, summary.jobsScanned));
     if (settling.length > 0) return pipeline.add(settleAll(job, judged), emit);
     return emit(judged);
@@ -152,7 +176,15 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
   };
   const emit = (judged: readonly Finding[]): boolean | Promise<boolean> => {
     let waits: Promise<void>[] | undefined;
-    for (const finding of judged) {
+    for (let finding of judged) {
+      if (opts.exceptions) {
+        const suppression = opts.exceptions.suppressionFor(finding);
+        if (suppression) {
+          finding = { ...finding, suppression };
+          if (finding.status === 'fail') suppressedFails[finding.severity] = (suppressedFails[finding.severity] ?? 0) + 1;
+        }
+      }
+      if (tracker) finding = tracker.annotate(finding);
       countFinding(summary, finding);
       // A verdict settled into a pass after judging is counted like the judge's own passes.
       if (finding.status === 'pass' && !(opts.includePasses ?? false)) continue;
@@ -262,7 +294,36 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
     summary.coverageGaps.push(...step.gaps());
     (summary.evidence ??= {})[step.name] = step.stats();
   }
-  summary.partial = summary.unreadableRecords > 0 || summary.coverageGaps.length > 0 || interrupted;
+  const rulesRun = new Set(summary.rulesRun);
+  if (opts.exceptions) summary.exceptions = { ...opts.exceptions.report(rulesRun, !interrupted && !opts.shard), suppressedFails };
+  if (opts.lifecycle && tracker) {
+    const seen = coverage(inventory, summary.coverageGaps, summary.unreadableRecords);
+    for (const record of tracker.resolve({ interrupted, rulesRun, gapCovers: seen.gapCovers, listedCompletely: seen.listedCompletely })) {
+      for (const sink of opts.sinks) {
+        const pending = sink.writeResolved?.(record);
+        if (pending) await pending;
+      }
+    }
+    const lc = opts.lifecycle;
+    summary.lifecycle = { ...tracker.counts, store: lc.store, documentsRead: lc.loadStats.documentsRead, documentsWritten: 0 };
+    if (lc.loadProblem) summary.lifecycle.problem = lc.loadProblem;
+    // The state is saved only once every message has settled: a finding is recorded as
+    // reported only when its message was delivered, so an undelivered `new` is `new` again next time.
+    for (const sink of opts.sinks) await sink.flush?.();
+    if (tracker.known) {
+      const undelivered = new Set<string>();
+      for (const sink of opts.sinks) for (const id of sink.undelivered?.() ?? []) undelivered.add(id);
+      try {
+        const written = await lc.save(tracker.changes(undelivered));
+        summary.lifecycle.documentsRead += written.documentsRead;
+        summary.lifecycle.documentsWritten = written.documentsWritten;
+      } catch (err) {
+        summary.lifecycle.problem = `${(err as Error).message}; this scan's lifecycle was reported but not saved: the next scan reports it again`;
+        opts.logger.error(`state store: ${summary.lifecycle.problem}`);
+      }
+    }
+  }
+  summary.partial = summary.unreadableRecords > 0 || summary.coverageGaps.length > 0 || interrupted || summary.lifecycle?.problem !== undefined;
   summary.durationMs = now().getTime() - started.getTime();
 
   const sinkReports: SinkReport[] = [];

@@ -2,6 +2,8 @@ import type { InputProblem } from '../inventory/asset-record.js';
 import type { CoverageGap } from '../inventory/source.js';
 import type { DuplicateRecord } from '../model/inventory.js';
 import type { Severity, Status } from '../findings/schema.js';
+import type { LifecycleCounts } from '../lifecycle/tracker.js';
+import type { ExceptionsReport } from '../exceptions/exception-set.js';
 
 /** The run's account of itself: printed to stderr, sent as `scan.completed`, used for the exit status. */
 export interface ScanSummary {
@@ -37,4 +39,17 @@ export interface ScanSummary {
   evidence?: Record<string, Record<string, number>>;
   /** Present with sharded Cloud Run tasks: this task's index and the task count. */
   shard?: { index: number; count: number };
+  /** Present with a state store (--state): lifecycle counts of non-passing findings, and the store's account. */
+  lifecycle?: LifecycleCounts & {
+    store: string;
+    /** Set when the state could not be read or written: lifecycle unknown or not saved, the run is partial. */
+    problem?: string;
+    documentsRead: number;
+    documentsWritten: number;
+  };
+  /** Present with an exceptions file: what it suppressed, and its expired, soon expiring and stale entries. */
+  exceptions?: ExceptionsReport & {
+    /** Suppressed `fail` findings by severity: they do not count for --fail-on. */
+    suppressedFails: Partial<Record<Severity, number>>;
+  };
 }

@@ -16,11 +16,11 @@ import {
   type RetryOptions,
 } from './pubsub/client.js';
 import { Delivery } from './pubsub/delivery.js';
-import { findingMessage, scanCompletedMessage } from './pubsub/message.js';
+import { findingMessage, resolvedMessage, scanCompletedMessage } from './pubsub/message.js';
 import { readSpool, Spool } from './pubsub/spool.js';
 import { parseTopicName } from './pubsub/topic-name.js';
 
-export { decodeFindingMessage, findingMessage, scanCompletedMessage } from './pubsub/message.js';
+export { decodeFindingMessage, decodeMessage, findingMessage, resolvedMessage, scanCompletedMessage } from './pubsub/message.js';
 export type { SpoolRecord } from './pubsub/spool.js';
 
 export interface PubSubTuning {
@@ -83,6 +83,13 @@ export async function createPubSubSink(options: PubSubSinkOptions): Promise<Find
       findings++;
       return delivery.publish(findingMessage(finding));
     },
+    writeResolved(record) {
+      if (report) throw new PublishError('SINK_CLOSED', `the Pub/Sub sink for ${topicName.name} is already closed`);
+      findings++;
+      return delivery.publish(resolvedMessage(record));
+    },
+    flush: () => delivery.settle(),
+    undelivered: () => delivery.failedIds,
     close(summary: ScanSummary) {
       report ??= (async () => {
         await delivery.settle();

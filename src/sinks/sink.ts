@@ -1,4 +1,5 @@
 import type { Finding } from '../findings/schema.js';
+import type { ResolvedRecord } from '../lifecycle/resolved-record.js';
 import type { ScanSummary } from '../scan/summary.js';
 
 /** What a sink reports when closed: partial delivery is visible in the exit status. */
@@ -19,5 +20,11 @@ export interface SinkReport {
 export interface FindingSink {
   readonly name: string;
   write(finding: Finding): void | Promise<void>;
+  /** A `finding.resolved` record (with a state store): after every finding, before `close`. */
+  writeResolved?(record: ResolvedRecord): void | Promise<void>;
+  /** Settles everything sent so far (before the state is saved); `close` follows. */
+  flush?(): Promise<void>;
+  /** After `flush`: ids of findings and resolutions this sink could not deliver (kept in its spool). */
+  undelivered?(): ReadonlySet<string>;
   close(summary: ScanSummary): Promise<SinkReport>;
 }

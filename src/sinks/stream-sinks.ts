@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import type { Finding } from '../findings/schema.js';
 import { severityRank } from '../findings/schema.js';
+import type { ResolvedRecord } from '../lifecycle/resolved-record.js';
 import type { ScanSummary } from '../scan/summary.js';
 import type { FindingSink, SinkReport } from './sink.js';
 
@@ -41,6 +42,15 @@ export class JsonlSink implements FindingSink {
     this.pending = '';
     return writeWithDrain(this.out, text);
   }
+  /** A `finding.resolved` record is one more line, told apart by its `recordType`. */
+  writeResolved(record: ResolvedRecord): void | Promise<void> {
+    this.count++;
+    this.pending += `${JSON.stringify(record)}\n`;
+    if (this.pending.length < this.chunkChars) return;
+    const text = this.pending;
+    this.pending = '';
+    return writeWithDrain(this.out, text);
+  }
   async close(): Promise<SinkReport> {
     if (this.pending !== '') await writeWithDrain(this.out, this.pending);
     this.pending = '';
@@ -48,24 +58,34 @@ export class JsonlSink implements FindingSink {
   }
 }
 
-/** One JSON document: `{ "findings": [...], "summary": {...} }`, findings streamed as they come. */
+/**
+ * One JSON document: `{ "findings": [...], "summary": {...} }`, findings streamed as they come;
+ * with a state store, `"resolved": [...]` between them.
+ */
 export class JsonSink implements FindingSink {
   readonly name = 'json';
   private count = 0;
+  private resolved: ResolvedRecord[] | undefined;
   constructor(private readonly out: Writable) {}
   write(finding: Finding): void | Promise<void> {
     const prefix = this.count === 0 ? '{"findings":[\n' : ',\n';
     this.count++;
     return writeWithDrain(this.out, prefix + JSON.stringify(finding));
   }
+  writeResolved(record: ResolvedRecord): void {
+    (this.resolved ??= []).push(record);
+  }
   async close(summary: ScanSummary): Promise<SinkReport> {
     const head = this.count === 0 ? '{"findings":[' : '\n';
-    await writeWithDrain(this.out, `${head}],\n"summary":${JSON.stringify(summary)}}\n`);
-    return { sink: this.name, delivered: this.count, failed: 0 };
+    const resolved = summary.lifecycle ? `"resolved":[${(this.resolved ?? []).map((r) => `\n${JSON.stringify(r)}`).join(',')}],\n` : '';
+    await writeWithDrain(this.out, `${head}],\n${resolved}"summary":${JSON.stringify(summary)}}\n`);
+    return { sink: this.name, delivered: this.count + (this.resolved?.length ?? 0), failed: 0 };
   }
 }
 
 const STATUS_ORDER = { fail: 0, unverifiable: 1, pass: 2 } as const;
+/** What is new since the last scan comes first (with a state store). */
+const isNew = (f: Finding): number => (f.lifecycle === 'new' || f.lifecycle === 'reopened' ? 0 : 1);
 
 /** A table for people: kept in memory (findings, not jobs), sorted by severity, printed at the end. */
 export class TableSink implements FindingSink {
@@ -81,6 +101,7 @@ export class TableSink implements FindingSink {
   async close(): Promise<SinkReport> {
     this.rows.sort(
       (a, b) =>
+        isNew(a) - isNew(b) ||
         STATUS_ORDER[a.status] - STATUS_ORDER[b.status] ||
         severityRank(a.severity) - severityRank(b.severity) ||
         a.job.name.localeCompare(b.job.name) ||

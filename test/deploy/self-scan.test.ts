@@ -90,11 +90,19 @@ describe('the deploy recipe', () => {
     ]);
   });
 
-  it('grants the scanner only cloudasset.viewer on the organization and pubsub.publisher on the topic', () => {
+  it('grants the scanner only cloudasset.viewer on the organization, pubsub.publisher on the topic and datastore.user on its own project', () => {
     expect(grants(commands).filter((g) => g.member === SCANNER)).toEqual([
       { on: `organizations ${SETTINGS.ORG_ID}`, role: 'roles/cloudasset.viewer', member: SCANNER },
       { on: 'pubsub topics cronwarden-findings', role: 'roles/pubsub.publisher', member: SCANNER },
+      { on: `projects ${SETTINGS.PROJECT}`, role: 'roles/datastore.user', member: SCANNER },
     ]);
+  });
+
+  it('creates the Firestore state database (Native mode) and points the job at it', () => {
+    const [create] = commandsStartingWith(commands, 'gcloud', 'firestore', 'databases', 'create');
+    expect(create!.flags).toMatchObject({ database: 'cronwarden', type: 'firestore-native', project: SETTINGS.PROJECT });
+    const [deploy] = commandsStartingWith(commands, 'gcloud', 'run', 'jobs', 'deploy');
+    expect(deploy!.flags['set-env-vars']).toContain(`CRONWARDEN_STATE=firestore://${SETTINGS.PROJECT}/cronwarden/cronwarden`);
   });
 
   it('grants the trigger only the right to run this one Cloud Run job', () => {
@@ -106,7 +114,9 @@ describe('the deploy recipe', () => {
   it('runs the job as the scanner account, with the organization and topic in its environment', () => {
     const [deploy] = commandsStartingWith(commands, 'gcloud', 'run', 'jobs', 'deploy');
     expect(deploy!.flags['service-account']).toBe(SCANNER.replace('serviceAccount:', ''));
-    expect(deploy!.flags['set-env-vars']).toBe(`CRONWARDEN_ORGS=${SETTINGS.ORG_ID},CRONWARDEN_TOPIC=projects/${SETTINGS.PROJECT}/topics/cronwarden-findings`);
+    expect(deploy!.flags['set-env-vars']).toBe(
+      `CRONWARDEN_ORGS=${SETTINGS.ORG_ID},CRONWARDEN_TOPIC=projects/${SETTINGS.PROJECT}/topics/cronwarden-findings,CRONWARDEN_STATE=firestore://${SETTINGS.PROJECT}/cronwarden/cronwarden`,
+    );
   });
 
   it('adds no remediation role unless asked, and then exactly the permissions remediation uses', () => {

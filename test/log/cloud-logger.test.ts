@@ -3,6 +3,7 @@ import { PassThrough } from 'node:stream';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { ResolvedRecordSchema } from '../../src/lifecycle/resolved-record.js';
 import { FindingSchema, type Finding } from '../../src/findings/schema.js';
 import { createCloudLogger, findingSeverity, redact, REDACTED, type CloudLogger } from '../../src/log/cloud-logger.js';
 import type { LogLevel } from '../../src/log/logger.js';
@@ -103,6 +104,31 @@ describe('the Cloud Logging logger', () => {
     expect(entries[0]!.event).toBe('finding');
     expect(FindingSchema.parse(entries[0]!.finding)).toEqual(FINDING);
     expect(entries[0]!['logging.googleapis.com/labels']).toEqual(LABELS);
+  });
+
+  it('writes a finding.resolved record as a NOTICE entry, the record intact inside', async () => {
+    const out = new PassThrough();
+    const chunks: string[] = [];
+    out.on('data', (b: Buffer) => chunks.push(b.toString()));
+    const { log } = await logger();
+    const sink = log.findingSink(out);
+    const record = {
+      recordType: 'finding.resolved' as const,
+      schemaVersion: 1 as const,
+      lifecycle: 'resolved' as const,
+      findingId: FINDING.findingId,
+      ruleId: FINDING.ruleId,
+      severity: FINDING.severity,
+      job: { name: FINDING.job.name, project: FINDING.job.project, location: FINDING.job.location },
+      firstSeenAt: '2026-11-01T03:00:00.000Z',
+      resolvedAt: '2026-12-01T03:00:00.000Z',
+      reason: 'no-longer-raised' as const,
+      scanId: 'scan-2',
+    };
+    await sink.writeResolved!(record);
+    const [entry] = chunks.join('').trim().split('\n').map((l) => JSON.parse(l) as { severity: string; event: string; finding: unknown });
+    expect(entry).toMatchObject({ severity: 'NOTICE', event: 'finding.resolved' });
+    expect(ResolvedRecordSchema.parse(entry!.finding)).toEqual(record);
   });
 
   it('maps finding severities to Cloud Logging severities', () => {

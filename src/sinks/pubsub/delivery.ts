@@ -32,6 +32,8 @@ export class Delivery {
   failed = 0;
   /** Failures by status name, for the summary. */
   readonly failures = new Map<string, number>();
+  /** The `findingId` attribute of every message that failed: the lifecycle keeps those unreported. */
+  readonly failedIds = new Set<string>();
   private inFlight = 0;
   private inFlightBytes = 0;
   private pausedUntil = 0;
@@ -112,6 +114,8 @@ export class Delivery {
 
   private fail(message: OutgoingMessage, error: RpcErrorInfo): void {
     this.failed++;
+    const id = message.attributes.findingId;
+    if (id) this.failedIds.add(id);
     const seen = this.failures.get(error.status) ?? 0;
     this.failures.set(error.status, seen + 1);
     if (seen === 0) {

@@ -1,5 +1,6 @@
 import { FINDING_SCHEMA_VERSION, FindingSchema, SEVERITIES, STATUSES, type Finding } from '../../findings/schema.js';
 import type { ScanSummary } from '../../scan/summary.js';
+import { RECORD_TYPE_RESOLVED, ResolvedRecordSchema, type ResolvedRecord } from '../../lifecycle/resolved-record.js';
 
 /** One Pub/Sub message as the client takes it. */
 export interface OutgoingMessage {
@@ -9,6 +10,7 @@ export interface OutgoingMessage {
 
 export const EVENT_FINDING = 'finding';
 export const EVENT_SCAN_COMPLETED = 'scan.completed';
+export const EVENT_FINDING_RESOLVED = RECORD_TYPE_RESOLVED;
 
 /** Pub/Sub refuses attribute values over 1024 bytes; none of ours should come close. */
 const MAX_ATTRIBUTE_BYTES = 1024;
@@ -50,6 +52,28 @@ export function findingMessage(finding: Finding): OutgoingMessage {
       projectId: finding.job.project,
       location: finding.job.location,
       jobId: jobIdOf(finding.job.name),
+      ...(finding.lifecycle ? { lifecycle: finding.lifecycle } : {}),
+      // Only when true: a subscription filter keeps the rest with `NOT attributes:suppressed`.
+      ...(finding.suppression ? { suppressed: 'true' } : {}),
+    }),
+  };
+}
+
+/** A `finding.resolved` record as one message: the record as data, the finding's routing attributes. */
+export function resolvedMessage(record: ResolvedRecord): OutgoingMessage {
+  return {
+    data: Buffer.from(JSON.stringify(record)),
+    attributes: attributes({
+      eventType: EVENT_FINDING_RESOLVED,
+      schemaVersion: String(record.schemaVersion),
+      findingId: record.findingId,
+      scanId: record.scanId,
+      ruleId: record.ruleId,
+      severity: record.severity,
+      projectId: record.job.project,
+      location: record.job.location,
+      jobId: jobIdOf(record.job.name),
+      lifecycle: 'resolved',
     }),
   };
 }
@@ -98,6 +122,28 @@ export function scanCompletedWire(summary: ScanSummary, delivery: DeliveryCounts
       ...(summary.evidence
         ? { evidence: Object.entries(summary.evidence).flatMap(([evidence, counters]) => Object.entries(counters).map(([counter, value]) => ({ evidence, counter, value }))) }
         : {}),
+      ...(summary.lifecycle
+        ? {
+            lifecycle: {
+              new: summary.lifecycle.new,
+              open: summary.lifecycle.open,
+              reopened: summary.lifecycle.reopened,
+              resolved: summary.lifecycle.resolved,
+              unknown: summary.lifecycle.unknown,
+              ...(summary.lifecycle.problem ? { stateProblem: summary.lifecycle.problem } : {}),
+            },
+          }
+        : {}),
+      ...(summary.exceptions
+        ? {
+            exceptions: {
+              suppressed: summary.exceptions.suppressed,
+              expired: [...summary.exceptions.expired],
+              expiringSoon: [...summary.exceptions.expiringSoon],
+              stale: [...summary.exceptions.stale],
+            },
+          }
+        : {}),
     },
   };
 }
@@ -117,6 +163,14 @@ export function scanCompletedMessage(summary: ScanSummary, delivery: DeliveryCou
     attrs.shardCount = String(summary.shard.count);
   }
   return { data: Buffer.from(JSON.stringify(scanCompletedWire(summary, delivery))), attributes: attributes(attrs) };
+}
+
+/** Turns a message's data back into a validated finding or `finding.resolved` record. */
+export function decodeMessage(data: Buffer | Uint8Array | string): Finding | ResolvedRecord {
+  const text = typeof data === 'string' ? data : Buffer.from(data).toString('utf8');
+  const wire = JSON.parse(text) as Record<string, unknown>;
+  if (wire.recordType === RECORD_TYPE_RESOLVED) return ResolvedRecordSchema.parse(wire);
+  return decodeFindingMessage(text);
 }
 
 /** Turns a finding message's data back into a validated finding (evidence restored). */

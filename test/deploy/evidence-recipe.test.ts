@@ -26,7 +26,7 @@ describe('the deploy recipe and the evidence beyond the inventory', () => {
     expect(sink!.flags['log-filter']).toContain('log_id("cloudscheduler.googleapis.com/executions")');
     expect(commandsStartingWith(commands, 'gcloud', 'logging', 'buckets', 'create')).toHaveLength(1);
     expect(commandsStartingWith(commands, 'gcloud', 'logging', 'views', 'create')).toHaveLength(1);
-    expect(scannerGrants({ ATTEMPTS: 'sink' })).toEqual(['organizations roles/cloudasset.viewer', 'pubsub topics roles/pubsub.publisher', 'logging views roles/logging.viewAccessor']);
+    expect(scannerGrants({ ATTEMPTS: 'sink' })).toEqual(['organizations roles/cloudasset.viewer', 'pubsub topics roles/pubsub.publisher', 'projects roles/datastore.user', 'logging views roles/logging.viewAccessor']);
     const env = jobEnv({ ATTEMPTS: 'sink' });
     expect(env.CRONWARDEN_ATTEMPTS_FROM).toBe(VIEW);
     // What the recipe sets, the scanner accepts.
@@ -39,12 +39,12 @@ describe('the deploy recipe and the evidence beyond the inventory', () => {
   });
 
   it('turns on group resolution without any IAM grant: the Groups Reader role is an Admin console step', () => {
-    expect(scannerGrants({ RESOLVE_GROUPS: 'true' })).toEqual(['organizations roles/cloudasset.viewer', 'pubsub topics roles/pubsub.publisher']);
+    expect(scannerGrants({ RESOLVE_GROUPS: 'true' })).toEqual(['organizations roles/cloudasset.viewer', 'pubsub topics roles/pubsub.publisher', 'projects roles/datastore.user']);
     expect(jobEnv({ RESOLVE_GROUPS: 'true' }).CRONWARDEN_RESOLVE_GROUPS).toBe('true');
   });
 
-  it('changes nothing by default', () => {
-    expect(Object.keys(jobEnv({}))).toEqual(['CRONWARDEN_ORGS', 'CRONWARDEN_TOPIC']);
+  it('adds nothing for the evidence by default', () => {
+    expect(Object.keys(jobEnv({}))).toEqual(['CRONWARDEN_ORGS', 'CRONWARDEN_TOPIC', 'CRONWARDEN_STATE']);
     expect(commandsStartingWith(dryRun(SETTINGS), 'gcloud', 'logging')).toEqual([]);
   });
 });

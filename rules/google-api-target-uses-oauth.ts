@@ -1,4 +1,5 @@
 import { defineRule } from '../src/engine/define-rule.js';
+import { createDedicatedAccount, dedicatedAccountEmail, jobOauthTerraform, setOauthToken } from '../src/fixes/gcloud-fixes.js';
 
 export default defineRule({
   meta: {
@@ -38,5 +39,16 @@ export default defineRule({
       return [{ status: 'fail', messageId: 'oidcToGoogleApi', data: { host: target.host }, evidence: { oidcServiceAccount: http.oidcToken.serviceAccountEmail } }];
     }
     return [{ status: 'fail', messageId: 'noToken', data: { host: target.host }, severity: 'medium' }];
+  },
+  fix({ messageId, evidence, job, data }) {
+    const oidcAccount = messageId === 'oidcToGoogleApi' && typeof evidence.oidcServiceAccount === 'string' ? evidence.oidcServiceAccount : undefined;
+    const account = oidcAccount ?? dedicatedAccountEmail(job.projectId);
+    return {
+      summary: oidcAccount
+        ? `Replace the OIDC token with an OAuth token (cloud-platform scope) for the same account ${account}; ${data.host} accepts only OAuth access tokens.`
+        : `Send an OAuth token (cloud-platform scope) as a new account ${account}, and grant it the role the ${data.host} call needs.`,
+      commands: [...(oidcAccount ? [] : [createDedicatedAccount(job.projectId)]), setOauthToken(job, account)],
+      terraform: jobOauthTerraform(job, account),
+    };
   },
 });

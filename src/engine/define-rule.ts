@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { Severity, Status } from '../findings/schema.js';
 import type { Inventory } from '../model/inventory.js';
 import type { ScheduledJob, Target, TargetKind } from '../model/types.js';
+import type { Fix, FixInput } from '../fixes/fix.js';
 
 export interface RuleDocs {
   description: string;
@@ -64,6 +65,11 @@ export interface Rule<M extends string = string> {
    * A million-job organization calls far fewer distinct targets with far fewer accounts.
    */
   memoKey?(job: ScheduledJob): string | undefined;
+  /**
+   * The fix for one non-passing result of this job: commands with the job's and target's values,
+   * advice that fits the cause (`messageId`). Undefined: the finding keeps the rule's summary.
+   */
+  fix?(input: FixInput<M>): Fix | undefined;
 }
 
 /** Typed constructor: message ids in results are checked against `meta.messages`. */

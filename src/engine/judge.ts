@@ -55,7 +55,7 @@ export function judgeJob(
         options.onPass?.(i);
         continue;
       }
-      findings.push(toFinding(rule, result, job, target, scan));
+      findings.push(toFinding(rule, result, job, target, scan, inventory));
     }
   }
   return findings;
@@ -86,7 +86,31 @@ function joinEvidence(result: RuleResult, findings: Finding[]): boolean {
   return hosts.some((f) => f.status === 'fail');
 }
 
-function toFinding(rule: Rule, result: RuleResult, job: ScheduledJob, target: Target, scan: ScanIdentity): Finding {
+/** The rule's documentation link: the first web address among its sources. */
+const docsUrls = new WeakMap<Rule, string | null>();
+export function ruleDocsUrl(rule: Rule): string | undefined {
+  let url = docsUrls.get(rule);
+  if (url === undefined) {
+    url = rule.meta.docs.sources.map((s) => /^https?:\/\/\S+/.exec(s)?.[0]).find((u) => u !== undefined) ?? null;
+    docsUrls.set(rule, url);
+  }
+  return url ?? undefined;
+}
+
+/** Passes keep the rule's summary; other results get the rule's fix for this job and cause. */
+function remediation(rule: Rule, result: RuleResult, job: ScheduledJob, target: Target, inventory: Inventory): Finding['remediation'] {
+  const base = { summary: rule.meta.remediation.summary, automaticFix: rule.meta.remediation.automatic };
+  if (result.status === 'pass') return base;
+  const docsUrl = ruleDocsUrl(rule);
+  const fix = rule.fix?.({ status: result.status, messageId: result.messageId, data: result.data ?? {}, evidence: result.evidence ?? {}, job, target, inventory });
+  return {
+    ...base,
+    ...(fix ? { summary: fix.summary, commands: fix.commands, ...(fix.terraform ? { terraform: fix.terraform } : {}) } : {}),
+    ...(docsUrl ? { docsUrl } : {}),
+  };
+}
+
+function toFinding(rule: Rule, result: RuleResult, job: ScheduledJob, target: Target, scan: ScanIdentity, inventory: Inventory): Finding {
   const template = rule.meta.messages[result.messageId as keyof typeof rule.meta.messages] as string;
   return {
     schemaVersion: FINDING_SCHEMA_VERSION,
@@ -106,7 +130,7 @@ function toFinding(rule: Rule, result: RuleResult, job: ScheduledJob, target: Ta
     },
     target: { kind: target.kind, resource: targetResource(target), url: targetUrl(target) },
     evidence: { ...(result.evidence ?? {}) },
-    remediation: { summary: rule.meta.remediation.summary, automaticFix: rule.meta.remediation.automatic },
+    remediation: remediation(rule, result, job, target, inventory),
     observedAt: scan.observedAt,
   };
 }

@@ -1,0 +1,71 @@
+import { styleText } from 'node:util';
+import sliceAnsi from 'slice-ansi';
+import stringWidth from 'string-width';
+import wrapAnsi from 'wrap-ansi';
+
+/** The width to lay text out in: the terminal's, 80 when it is not known (a pipe, a file). */
+export function terminalWidth(stream: { columns?: number } | undefined): number {
+  const columns = stream?.columns;
+  return typeof columns === 'number' && columns > 0 ? columns : 80;
+}
+
+/**
+ * Whether to colour: FORCE_COLOR (any value but `0` or `false`) forces it, NO_COLOR (any
+ * non-empty value) forbids it, and otherwise only a terminal gets colour, never a pipe or file.
+ */
+export function useColour(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
+  const force = env.FORCE_COLOR;
+  if (force !== undefined && force !== '' ) return force !== '0' && force !== 'false';
+  if (env.NO_COLOR) return false;
+  return stream.isTTY === true;
+}
+
+export type Style = Parameters<typeof styleText>[0];
+
+/** A painter: applies styles when colour is on, returns the text unchanged otherwise. */
+export function painter(colour: boolean): (style: Style, text: string) => string {
+  return colour ? (style, text) => styleText(style, text, { validateStream: false }) : (_style, text) => text;
+}
+
+/** Display width: East Asian wide characters count two, ANSI styles none. */
+export function displayWidth(text: string): number {
+  return stringWidth(text);
+}
+
+/** Cuts text to at most `width` columns, ending with `…` when it was cut. */
+export function truncate(text: string, width: number): string {
+  if (width <= 0) return '';
+  if (displayWidth(text) <= width) return text;
+  if (width === 1) return '…';
+  return `${sliceAnsi(text, 0, width - 1)}…`;
+}
+
+/** Pads text with spaces to `width` columns (by display width). */
+export function padEnd(text: string, width: number): string {
+  const w = displayWidth(text);
+  return w >= width ? text : text + ' '.repeat(width - w);
+}
+
+/** Wraps text at `width` columns, breaking words longer than a line. */
+export function wrap(text: string, width: number): string[] {
+  return wrapAnsi(text, Math.max(1, width), { hard: true, trim: true }).split('\n');
+}
+
+/** Every line of `text` wrapped to `width`: its indentation kept, continuation lines indented `indent` more. */
+export function fitLines(text: string, width: number, indent = 2): string {
+  const out: string[] = [];
+  const trailing = text.endsWith('\n');
+  for (const line of (trailing ? text.slice(0, -1) : text).split('\n')) {
+    if (displayWidth(line) <= width) {
+      out.push(line);
+      continue;
+    }
+    const lead = Math.min(/^ */.exec(line)![0].length, Math.floor(width / 2));
+    const more = Math.min(lead + indent, Math.floor(width / 2));
+    const body = line.trimStart();
+    const [first, ...rest] = wrap(body, width - lead);
+    out.push(' '.repeat(lead) + first!);
+    if (rest.length > 0) for (const r of wrap(rest.join(' '), width - more)) out.push(' '.repeat(more) + r);
+  }
+  return out.join('\n') + (trailing ? '\n' : '');
+}

@@ -1,3 +1,4 @@
+import { escapeControl } from '../text/escape.js';
 import type { ScanSummary } from '../scan/summary.js';
 import type { SinkReport } from '../sinks/sink.js';
 
@@ -22,12 +23,12 @@ export function formatSummary(s: ScanSummary, sinks: readonly SinkReport[]): str
   }
   if (s.unreadableRecords > 0) {
     lines.push(`  UNREADABLE records: ${s.unreadableRecords}`);
-    for (const p of s.problems.slice(0, 10)) lines.push(`    ${p.origin}: ${p.message}`);
+    for (const p of s.problems.slice(0, 10)) lines.push(`    ${escapeControl(p.origin)}: ${escapeControl(p.message)}`);
     if (s.unreadableRecords > 10) lines.push(`    … ${s.unreadableRecords - 10} more (see the warnings above)`);
   }
   if (s.coverageGaps.length > 0) {
     lines.push(`  COVERAGE GAPS: ${s.coverageGaps.length}`);
-    for (const g of s.coverageGaps.slice(0, 10)) lines.push(`    ${g.scope}: ${g.reason}`);
+    for (const g of s.coverageGaps.slice(0, 10)) lines.push(`    ${escapeControl(g.scope)}: ${escapeControl(g.reason)}`);
     if (s.coverageGaps.length > 10) lines.push(`    … ${s.coverageGaps.length - 10} more`);
   }
   for (const r of sinks) {

@@ -108,14 +108,16 @@ export function* renderTable(rows: Row[], o: TableOptions, lifecycle: boolean): 
     yield 'No findings.';
     return;
   }
+  // Code-point order, not the locale's: the same on every machine, and fast for a million rows.
+  const cmp = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
   rows.sort(
     (a, b) =>
-      groupKey(a, o.groupBy).localeCompare(groupKey(b, o.groupBy)) ||
+      cmp(groupKey(a, o.groupBy), groupKey(b, o.groupBy)) ||
       Number(b.isNew) - Number(a.isNew) ||
       STATUS_ORDER[a.status] - STATUS_ORDER[b.status] ||
       severityRank(a.severity) - severityRank(b.severity) ||
-      a.job.localeCompare(b.job) ||
-      a.ruleId.localeCompare(b.ruleId),
+      cmp(a.job, b.job) ||
+      cmp(a.ruleId, b.ruleId),
   );
   const showRule = o.groupBy !== 'rule';
   const showProject = o.groupBy !== 'project';
@@ -166,10 +168,11 @@ export function* renderTable(rows: Row[], o: TableOptions, lifecycle: boolean): 
       yield '';
       yield paint('bold', truncate(title, width));
     }
-    const line = cells(SEVERITY_LABEL[r.severity], STATUS_LABEL[r.status], r.ruleId, jobLabel(r, showProject), r.message, r.isNew, {
+    // The last guard: on a very narrow terminal the fixed columns alone may not fit.
+    const line = truncateStyled(cells(SEVERITY_LABEL[r.severity], STATUS_LABEL[r.status], r.ruleId, jobLabel(r, showProject), r.message, r.isNew, {
       sev: SEVERITY_STYLE[r.severity],
       status: STATUS_STYLE[r.status],
-    });
+    }), width, o.colour);
     if (displayWidth(r.message) > messageWidth || jobLabel(r, showProject).length > jobWidth || (showRule && r.ruleId.length > ruleWidth)) truncated++;
     yield line;
     if (o.wide) yield* wideDetails(r, width, paint);
@@ -181,6 +184,12 @@ export function* renderTable(rows: Row[], o: TableOptions, lifecycle: boolean): 
     ...(!o.wide && truncated > 0 ? [`${truncated} cut to fit: --wide shows them in full, with the fix`] : []),
   ];
   yield fitLines(legend.join('; '), width);
+}
+
+/** Cuts a line with colour codes by its visible width; plain lines take the fast path. */
+function truncateStyled(line: string, width: number, colour: boolean): string {
+  if (!colour) return truncate(line, width);
+  return displayWidth(line) <= width ? line : truncate(line, width);
 }
 
 function jobLabel(r: Row, withProject: boolean): string {

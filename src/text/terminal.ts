@@ -27,8 +27,19 @@ export function painter(colour: boolean): (style: Style, text: string) => string
   return colour ? (style, text) => styleText(style, text, { validateStream: false }) : (_style, text) => text;
 }
 
+/** Printable ASCII: one column a character, no measuring needed (most names and messages). */
+const PLAIN_ASCII = /^[\x20-\x7e]*$/;
+/**
+ * Printable characters that are one column each, with no combining marks, wide or zero-width
+ * characters: ASCII, Latin-1, Latin Extended, spacing modifiers and general punctuation (dashes,
+ * quotes). Measuring with string-width costs far more than counting: most text takes this path.
+ */
+const ONE_COLUMN = /^[\x20-\x7e\xa0-\u02ff\u2010-\u2027\u2030-\u205e]*$/;
+
 /** Display width: East Asian wide characters count two, ANSI styles none. */
 export function displayWidth(text: string): number {
+  if (PLAIN_ASCII.test(text)) return text.length;
+  if (ONE_COLUMN.test(text)) return text.length;
   return stringWidth(text);
 }
 
@@ -37,6 +48,8 @@ export function truncate(text: string, width: number): string {
   if (width <= 0) return '';
   if (displayWidth(text) <= width) return text;
   if (width === 1) return '…';
+  // Every character of these is one UTF-16 unit and one column.
+  if (ONE_COLUMN.test(text)) return `${text.slice(0, width - 1)}…`;
   return `${sliceAnsi(text, 0, width - 1)}…`;
 }
 

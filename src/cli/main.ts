@@ -185,7 +185,7 @@ async function scanCommand(args: readonly string[], io: CliIo): Promise<number> 
   const runtime = await prepareScanRuntime(config, io);
   const logger = runtime.logger;
   const source = await createSource(config, logger, io.env);
-  const { sinks, finish } = await createSinks(config, io, logger, rules);
+  const { sinks, finish } = await createSinks(config, io, logger, rules, () => runtime.clearProgress());
   let result: ScanResult;
   try {
     result = await runScan({ source, rules, sinks, logger, includePasses: config.includePasses, ...runtime.scanOptions });
@@ -250,7 +250,13 @@ async function createSource(config: ScanConfig, logger: Logger, env: NodeJS.Proc
   });
 }
 
-async function createSinks(config: ScanConfig, io: CliIo, logger: Logger, rules: readonly Rule[]): Promise<{ sinks: FindingSink[]; finish: () => Promise<void> }> {
+async function createSinks(
+  config: ScanConfig,
+  io: CliIo,
+  logger: Logger,
+  rules: readonly Rule[],
+  beforeTable: () => void,
+): Promise<{ sinks: FindingSink[]; finish: () => Promise<void> }> {
   let out: Writable = io.stdout;
   let file: Writable | undefined;
   if (config.output) {
@@ -261,7 +267,9 @@ async function createSinks(config: ScanConfig, io: CliIo, logger: Logger, rules:
   if (config.format === 'table') {
     // A table written to a file is laid out as for a pipe: 80 columns, no colour unless forced.
     const terminal = file ? {} : io.stdout;
-    sinks.push(new TableSink(out, { width: terminalWidth(terminal), colour: useColour(terminal, io.env), groupBy: config.groupBy, wide: config.wide }));
+    const table = new TableSink(out, { width: terminalWidth(terminal), colour: useColour(terminal, io.env), groupBy: config.groupBy, wide: config.wide });
+    // The progress line (stderr) is erased before the table is printed on the same terminal.
+    sinks.push({ name: table.name, write: (f) => table.write(f), close: async () => (beforeTable(), table.close()) });
   } else if (isReportFormat(config.format)) sinks.push(new ReportSink(out, config.format, ruleInfos(rules)));
   else if (config.format === 'json') sinks.push(new JsonSink(out));
   else if (!file && isCloudLogger(logger)) sinks.push(logger.findingSink(out));

@@ -203,24 +203,63 @@ function* wideDetails(r: Row, width: number, paint: (s: Style, t: string) => str
   for (const l of wrap(`${r.project}/${r.location}/${r.job}: ${r.message}`, inner)) yield indent + l;
   if (!r.fix) return;
   for (const l of wrap(`fix: ${r.fix.summary}`, inner)) yield indent + paint('green', l);
-  for (const c of r.fix.commands) for (const l of commandLines(c, inner - 2)) yield `${indent}${l}`;
+  for (const c of r.fix.commands) yield* commandLines(c, width);
 }
 
 /**
- * A command broken at spaces between words into lines of at most `width`, each but the last
- * ending with ` \` so that the lines still paste as one command. A single word longer than a line
- * (a long URL) is kept whole: cutting it would break the paste.
+ * A command laid out in lines of at most `width` columns that still paste as the one command:
+ * broken between words with ` \` (continuations indented), and a word longer than a line broken
+ * inside with `\` and no indent on the next line (inside single quotes the quote is closed before
+ * the break and reopened after it). Commands are printed flush left, without a prompt, so that
+ * the lines can be copied as they are.
  */
 export function commandLines(command: string, width: number): string[] {
-  const words = command.match(/(?:[^\s']+|'[^']*')+/g) ?? [command];
+  const room = Math.max(8, width);
+  const words = command.match(/(?:[^\s'\\]+|'[^']*'|\\.)+/g) ?? [command];
   const lines: string[] = [];
-  let current = '$';
-  for (const w of words) {
-    if (current.length + 1 + w.length + 2 > width && current !== '$' && current.trim() !== '') {
+  let current = '';
+  for (const word of words) {
+    const joined = current === '' ? word : `${current} ${word}`;
+    if (joined.length + 2 <= room) {
+      current = joined;
+      continue;
+    }
+    if (current !== '') {
       lines.push(`${current} \\`);
-      current = `  ${w}`;
-    } else current = `${current} ${w}`;
+      current = '  ';
+    }
+    if (current.length + word.length + 2 <= room) {
+      current += word;
+      continue;
+    }
+    const pieces = splitWord(word, room - current.length - 1, room - 1);
+    lines.push(`${current}${pieces[0]}\\`);
+    for (const piece of pieces.slice(1, -1)) lines.push(`${piece}\\`);
+    current = pieces.at(-1)!;
   }
   lines.push(current);
   return lines;
+}
+
+/** A shell word in pieces of at most `first`, then `rest`, columns, each ready to end a line with `\`. */
+function splitWord(word: string, first: number, rest: number): string[] {
+  const pieces: string[] = [];
+  let piece = '';
+  let quoted = false;
+  let limit = Math.max(4, first);
+  for (let i = 0; i < word.length; i++) {
+    // `\'` outside quotes is one unit; a quote toggles quoting.
+    const unit = !quoted && word[i] === '\\' ? word.slice(i, i + 2) : word[i]!;
+    // Room for the unit and, inside quotes, for the closing quote before the break.
+    if (piece.length + unit.length + (quoted ? 1 : 0) > limit) {
+      pieces.push(quoted ? `${piece}'` : piece);
+      piece = quoted ? "'" : '';
+      limit = Math.max(4, rest);
+    }
+    piece += unit;
+    if (unit === "'") quoted = !quoted;
+    i += unit.length - 1;
+  }
+  pieces.push(piece);
+  return pieces;
 }

@@ -6,6 +6,8 @@ import { TableSink, commandLines, type TableOptions } from '../../src/sinks/tabl
 import { MinSeveritySink } from '../../src/sinks/min-severity-sink.js';
 import { escapeControl } from '../../src/text/escape.js';
 import { displayWidth, useColour } from '../../src/text/terminal.js';
+import { commandLine } from '../../src/fixes/shell.js';
+import { parse } from 'shell-quote';
 import { aFinding, aSummary } from './finding-builder.js';
 
 async function render(findings: Finding[], options: Partial<TableOptions> = {}): Promise<string> {
@@ -111,11 +113,18 @@ describe('table', () => {
     expect(await render([aFinding(0)], { colour: false })).not.toContain('\x1b[');
   });
 
-  it('breaks wide commands at spaces with continuations that paste as one command', () => {
-    const lines = commandLines("gcloud run services update svc --region=us-central1 --project=p --display-name='a b c' --ingress=all", 40);
-    expect(lines.length).toBeGreaterThan(1);
-    for (const l of lines.slice(0, -1)) expect(l.endsWith(' \\')).toBe(true);
-    expect(lines.join('\n')).toContain("--display-name='a b c'");
+  it('lays wide commands out in lines that fit and paste as the same command (property)', () => {
+    const word = fc.oneof(fc.stringMatching(/^[A-Za-z0-9_@%+=:,.\/-]{1,70}$/), fc.string({ minLength: 0, maxLength: 90 }).map((v) => `--x=${v}`));
+    fc.assert(
+      fc.property(fc.array(word, { minLength: 1, maxLength: 8 }), fc.integer({ min: 20, max: 120 }), (words, width) => {
+        const command = commandLine(['gcloud', ...words]);
+        const lines = commandLines(command, width);
+        for (const l of lines) expect(l.length).toBeLessThanOrEqual(width);
+        // The shell joins `\`-newline continuations: the lines parse to the same words.
+        expect(parse(lines.join('\n').replace(/\\\n/g, ''))).toEqual(parse(command));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 

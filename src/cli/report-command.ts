@@ -60,7 +60,7 @@ export async function reportCommand(args: readonly string[], io: CliIo): Promise
     for (const f of read.findings) input.findings.push(f);
     if (read.summary) input.summaries.push(read.summary);
     else input.withoutSummary.push(file);
-    input.problems.push(...read.problems);
+    for (const p of read.problems) input.problems.push(p);
   }
   for (const p of input.problems.slice(0, 20)) io.stderr.write(`cronwarden: ${p}\n`);
   if (input.problems.length > 20) io.stderr.write(`cronwarden: … ${input.problems.length - 20} more unreadable findings\n`);
@@ -71,7 +71,7 @@ export async function reportCommand(args: readonly string[], io: CliIo): Promise
   if (v.output !== '-') {
     try {
       const handle = await open(v.output, 'w');
-      file = createWriteStream('', { fd: handle.fd });
+      file = createWriteStream('', { fd: handle });
     } catch (err) {
       throw new ConfigurationError('BAD_OUTPUT', `--output ${v.output}: cannot write: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }

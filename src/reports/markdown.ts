@@ -8,7 +8,8 @@ export const MARKDOWN_LIMIT = 65_536;
 
 /** Inventory text in Markdown: control characters visible, Markdown and HTML syntax taken literally. */
 export function mdText(text: string): string {
-  return escapeControl(text).replace(/[\\`*_{}[\]()<>#+!|~&-]/g, (c) => `\\${c}`);
+  // Inline text (line breaks are already escaped): emphasis, code, links, HTML, tables, strike-through.
+  return escapeControl(text).replace(/[\\`*_[\]<>|~&]/g, (c) => `\\${c}`);
 }
 
 /** Inline code that no backtick in the value can close early. */

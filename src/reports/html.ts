@@ -16,6 +16,11 @@ export function html(text: string): string {
   return escapeControl(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/** Multi-line text (evidence, Terraform): line breaks kept, everything else as in `html()`. */
+export function htmlBlock(text: string): string {
+  return text.split('\n').map(html).join('\n');
+}
+
 const SEVERITY_COLOUR: Record<Severity, string> = { critical: '#7b1fa2', high: '#c62828', medium: '#ef6c00', low: '#1565c0', info: '#607d8b' };
 
 const STYLE = `
@@ -28,19 +33,21 @@ header h1{margin:0;font-size:20px}header p{margin:4px 0 0;color:#d1d5da}
 .cards{display:flex;gap:12px;flex-wrap:wrap;margin:12px 0}
 .card{background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:8px 14px;min-width:110px}
 .card b{display:block;font-size:22px}
-.charts{display:flex;gap:12px;flex-wrap:wrap}
-.chart{background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:8px}
+.charts{display:flex;gap:12px;flex-wrap:wrap;align-items:flex-start}
+.chart{background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:8px;margin:0}
 .chart h2{font-size:14px;margin:0 0 6px}
 #filters{display:flex;gap:8px;flex-wrap:wrap;align-items:center;margin:12px 0}
 #filters input,#filters select{font:inherit;padding:4px 6px}
 table{border-collapse:collapse;width:100%;background:#fff;border:1px solid #d0d7de}
-th,td{text-align:left;vertical-align:top;padding:5px 8px;border-bottom:1px solid #eaecef;overflow-wrap:anywhere}
+th,td{text-align:left;vertical-align:top;padding:5px 8px;border-bottom:1px solid #eaecef;overflow-wrap:break-word}
+th,td:nth-child(-n+2){white-space:nowrap}
+td:nth-child(3),td:nth-child(5){max-width:260px}
 th button{font:inherit;font-weight:600;border:0;background:none;cursor:pointer;padding:0}
 .sev{font-weight:600;color:#fff;border-radius:4px;padding:0 6px;white-space:nowrap}
 ${SEVERITIES.map((s) => `.sev-${s}{background:${SEVERITY_COLOUR[s]}}`).join('\n')}
 .st-fail{color:#c62828;font-weight:600}.st-unverifiable{color:#ef6c00}.st-pass{color:#2e7d32}
 details summary{cursor:pointer}
-pre{background:#f6f8fa;border:1px solid #eaecef;border-radius:4px;padding:6px 8px;white-space:pre-wrap;overflow-wrap:anywhere;margin:4px 0}
+pre{background:#f6f8fa;border:1px solid #eaecef;border-radius:4px;padding:6px 8px;white-space:pre-wrap;overflow-wrap:anywhere;margin:4px 0;max-width:900px}
 .cmd{display:flex;gap:6px;align-items:flex-start}.cmd pre{flex:1}
 .muted{color:#57606a}
 `;
@@ -131,13 +138,12 @@ function findingRow(f: Finding, input: ReportInput): string {
   const commands = (f.remediation.commands ?? [])
     .map((c) => `<div class="cmd"><pre><code>${html(c)}</code></pre><button type="button" class="copy" hidden>Copy</button></div>`)
     .join('');
-  const evidence = Object.keys(f.evidence).length > 0 ? `<h4>Evidence</h4><pre>${html(JSON.stringify(f.evidence, null, 2))}</pre>` : '';
+  const evidence = Object.keys(f.evidence).length > 0 ? `<h4>Evidence</h4><pre>${htmlBlock(JSON.stringify(f.evidence, null, 2))}</pre>` : '';
   const details =
-    `<p>${html(f.message)}</p>` +
     `<p class="muted">Job <code>${html(f.job.name)}</code> (${html(f.job.state)})${f.job.uri ? ` calls <code>${html(f.job.uri)}</code>` : ''}; target ${html(f.target.kind)}${f.target.resource ? ` <code>${html(f.target.resource)}</code>` : ''}. Finding <code>${html(f.findingId)}</code>.</p>` +
     evidence +
     `<h4>Fix</h4><p>${html(f.remediation.summary)}</p>${commands}` +
-    (f.remediation.terraform ? `<h4>Terraform</h4><div class="cmd"><pre><code>${html(f.remediation.terraform)}</code></pre><button type="button" class="copy" hidden>Copy</button></div>` : '') +
+    (f.remediation.terraform ? `<h4>Terraform</h4><div class="cmd"><pre><code>${htmlBlock(f.remediation.terraform)}</code></pre><button type="button" class="copy" hidden>Copy</button></div>` : '') +
     (f.remediation.docsUrl || info.docsUrl ? `<p>Documentation: ${safeLink(f.remediation.docsUrl ?? info.docsUrl)}</p>` : '');
   return (
     `<tr class="finding" data-severity="${f.severity}" data-status="${f.status}" data-rule="${html(f.ruleId)}" data-project="${html(f.job.project)}" ` +

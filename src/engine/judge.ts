@@ -5,6 +5,7 @@ import type { ScheduledJob, Target } from '../model/types.js';
 import { targetResource } from '../model/targets.js';
 import { RuleContractError } from '../errors.js';
 import { formatMessage, type Rule, type RuleContext, type RuleResult } from './define-rule.js';
+import type { Fix } from '../fixes/fix.js';
 
 export interface ScanIdentity {
   scanId: string;
@@ -102,7 +103,13 @@ function remediation(rule: Rule, result: RuleResult, job: ScheduledJob, target: 
   const base = { summary: rule.meta.remediation.summary, automaticFix: rule.meta.remediation.automatic };
   if (result.status === 'pass') return base;
   const docsUrl = ruleDocsUrl(rule);
-  const fix = rule.fix?.({ status: result.status, messageId: result.messageId, data: result.data ?? {}, evidence: result.evidence ?? {}, job, target, inventory });
+  let fix: Fix | undefined;
+  try {
+    fix = rule.fix?.({ status: result.status, messageId: result.messageId, data: result.data ?? {}, evidence: result.evidence ?? {}, job, target, inventory });
+  } catch {
+    // A fix that cannot be built must not cost the finding: it keeps the rule's own summary.
+    fix = undefined;
+  }
   return {
     ...base,
     ...(fix ? { summary: fix.summary, commands: fix.commands, ...(fix.terraform ? { terraform: fix.terraform } : {}) } : {}),

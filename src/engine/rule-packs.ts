@@ -32,6 +32,7 @@ export const RuleShapeSchema = z.object({
   }),
   evaluate: z.custom<Rule['evaluate']>((v) => typeof v === 'function', 'must be a function (job, ctx) => results'),
   memoKey: z.custom<NonNullable<Rule['memoKey']>>((v) => typeof v === 'function', 'must be a function (job) => string | undefined').optional(),
+  fix: z.custom<NonNullable<Rule['fix']>>((v) => typeof v === 'function', 'must be a function ({ messageId, data, job, target }) => { summary, commands }').optional(),
 });
 
 /**

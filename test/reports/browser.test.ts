@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -97,7 +98,7 @@ describe('HTML report in Chromium', () => {
     // Only the page itself was loaded: no font, script, style or image from anywhere.
     expect(requests.filter((u) => !u.startsWith('file:'))).toEqual([]);
     const shot = await p.screenshot({ type: 'png' });
-    expect(shot.subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect(Buffer.from(shot).subarray(1, 4).toString('latin1')).toBe('PNG');
     expect(shot.length).toBeGreaterThan(20_000);
     await p.close();
     if (process.env.UPDATE_SCREENSHOT === '1') {

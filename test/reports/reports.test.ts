@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import AjvDraft04 from 'ajv-draft-04';
+import AjvDraft04Module from 'ajv-draft-04';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allRules } from '../../rules/index.js';
@@ -14,6 +14,9 @@ import { ruleInfos, type ReportInput } from '../../src/reports/report-input.js';
 import { writeReport } from '../../src/reports/write-report.js';
 import { runCli, sampleInputs } from '../support/cli-harness.js';
 import { aFinding, aSummary } from '../sinks/finding-builder.js';
+
+// ajv-draft-04 is CommonJS: its class is the module's `default`.
+const AjvDraft04 = AjvDraft04Module.default;
 
 // The SARIF 2.1.0 schema (rtm.5, the revision OASIS approved as 2.1.0), as @microsoft/jest-sarif ships it.
 const SARIF_SCHEMA = JSON.parse(readFileSync(new URL('../support/sarif/sarif-2.1.0-rtm.5.json', import.meta.url), 'utf8')) as object;

@@ -50,7 +50,12 @@ export function truncate(text: string, width: number): string {
   if (width === 1) return '…';
   // Every character of these is one UTF-16 unit and one column.
   if (ONE_COLUMN.test(text)) return `${text.slice(0, width - 1)}…`;
-  return `${sliceAnsi(text, 0, width - 1)}…`;
+  // slice-ansi and string-width may disagree on a wide or combining character at the cut:
+  // the measure decides, one column less at a time.
+  let end = width - 1;
+  let cut = sliceAnsi(text, 0, end);
+  while (end > 0 && displayWidth(cut) > width - 1) cut = sliceAnsi(text, 0, --end);
+  return `${cut}…`;
 }
 
 /** Pads text with spaces to `width` columns (by display width). */

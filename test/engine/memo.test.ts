@@ -48,7 +48,7 @@ describe('results remembered per target and memo key', () => {
       'token-sa-exists-and-enabled',
       'token-sa-not-default-compute',
     ]);
-    const afresh = await findings(allRules.map((r): Rule => ({ meta: r.meta, evaluate: r.evaluate })));
+    const afresh = await findings(allRules.map((r): Rule => ({ meta: r.meta, evaluate: r.evaluate, ...(r.fix ? { fix: r.fix } : {}) })));
     expect(withMemo.length).toBeGreaterThan(4000 * 6);
     expect(withMemo).toEqual(afresh);
   });

@@ -95,6 +95,16 @@ describe('HTML report in Chromium', () => {
     await p.type('#q', 'ghost@acme-prod');
     expect(await visibleRows(p)).toHaveLength(findings.filter((f) => JSON.stringify(f).includes('ghost@acme-prod') && f.message.includes('ghost@acme-prod')).length);
 
+    // Sorting by severity puts the rows in rank order, either way round.
+    await p.$eval('#q', (e) => ((e as HTMLInputElement).value = ''));
+    await p.evaluate(() => document.getElementById('q')!.dispatchEvent(new Event('input')));
+    await p.click('th button[data-sort="rank"]');
+    const ranks = await p.$$eval('tbody tr.finding', (rows) => rows.map((r) => Number((r as HTMLElement).dataset.rank)));
+    expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+    await p.click('th button[data-sort="rank"]');
+    const reversed = await p.$$eval('tbody tr.finding', (rows) => rows.map((r) => Number((r as HTMLElement).dataset.rank)));
+    expect(reversed).toEqual([...ranks].sort((a, b) => b - a));
+
     // Only the page itself was loaded: no font, script, style or image from anywhere.
     expect(requests.filter((u) => !u.startsWith('file:'))).toEqual([]);
     const shot = await p.screenshot({ type: 'png' });

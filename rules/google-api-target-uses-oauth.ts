@@ -1,6 +1,7 @@
 import { defineRule } from '../src/engine/define-rule.js';
 import { jobAuthorization } from '../src/engine/job-authorization.js';
 import { DEFAULT_OAUTH_SCOPE } from '../src/engine/remedy.js';
+import { createDedicatedAccount, dedicatedAccountEmail, jobOauthTerraform, setOauthToken } from '../src/fixes/gcloud-fixes.js';
 
 export default defineRule({
   meta: {
@@ -47,6 +48,17 @@ export default defineRule({
     return {
       change: { kind: 'job-token', job: job.name, before, after: { type: 'oauth', serviceAccountEmail: before.serviceAccountEmail, scope: DEFAULT_OAUTH_SCOPE } },
       why: `send an OAuth access token (cloud-platform scope) as ${before.serviceAccountEmail}, the account of its OIDC token`,
+    };
+  },
+  fix({ messageId, evidence, job, data }) {
+    const oidcAccount = messageId === 'oidcToGoogleApi' && typeof evidence.oidcServiceAccount === 'string' ? evidence.oidcServiceAccount : undefined;
+    const account = oidcAccount ?? dedicatedAccountEmail(job.projectId);
+    return {
+      summary: oidcAccount
+        ? `Replace the OIDC token with an OAuth token (cloud-platform scope) for the same account ${account}; ${data.host} accepts only OAuth access tokens.`
+        : `Send an OAuth token (cloud-platform scope) as a new account ${account}, and grant it the role the ${data.host} call needs.`,
+      commands: [...(oidcAccount ? [] : [createDedicatedAccount(job.projectId)]), setOauthToken(job, account)],
+      terraform: jobOauthTerraform(job, account),
     };
   },
 });

@@ -3,6 +3,7 @@ import { publicAccess, targetLabel } from '../src/engine/predicates.js';
 import { SERVERLESS_TARGET_KINDS } from '../src/model/types.js';
 import { canonicalAudience } from '../src/engine/audiences.js';
 import { jobAuthorization } from '../src/engine/job-authorization.js';
+import { acceptedAudience, createDedicatedAccount, dedicatedAccountEmail, invokerGrant, jobOidcTerraform, setOidcToken } from '../src/fixes/gcloud-fixes.js';
 
 export default defineRule({
   meta: {
@@ -75,6 +76,26 @@ export default defineRule({
     return {
       change: { kind: 'job-token', job: job.name, before, after: { type: 'oidc', serviceAccountEmail: account, audience } },
       why: `send an OIDC token as ${account}${named ? ' (the account of its OAuth token)' : ' (the invoker account named for its project)'} with audience ${audience}`,
+    };
+  },
+  fix({ messageId, evidence, job, target }) {
+    // An OAuth token's account is kept: it is the identity the job's owner chose.
+    const oauthAccount = messageId === 'oauthToken' && typeof evidence.oauthServiceAccount === 'string' ? evidence.oauthServiceAccount : undefined;
+    const account = oauthAccount ?? dedicatedAccountEmail(job.projectId);
+    const audience = acceptedAudience(target) ?? job.http?.uri;
+    const grant = invokerGrant(target, `serviceAccount:${account}`);
+    const commands = [
+      ...(oauthAccount ? [] : [createDedicatedAccount(job.projectId)]),
+      ...(grant ? [grant.command] : []),
+      setOidcToken(job, account, audience),
+    ];
+    const who = oauthAccount ? `its OAuth token's account ${account}` : `a new account ${account} that holds only the invoker role`;
+    return {
+      summary:
+        `Send an OIDC token as ${who}, with the audience ${audience}` +
+        (grant ? `, and grant that account ${grant.what}.` : '; the target is not in the inventory: grant the account its invoker role there.'),
+      commands,
+      terraform: [jobOidcTerraform(job, account, audience), ...(grant ? [grant.terraform] : [])].join('\n\n'),
     };
   },
 });

@@ -1,6 +1,8 @@
 import { defineRule, type RuleResult } from '../src/engine/define-rule.js';
 import type { Inventory } from '../src/model/inventory.js';
 import type { CloudFunction, RunService, ScheduledJob, Target } from '../src/model/types.js';
+import { describeJob, runServiceOf } from '../src/fixes/gcloud-fixes.js';
+import { gcloud } from '../src/fixes/shell.js';
 
 type M =
   | 'admitsAll'
@@ -84,6 +86,33 @@ export default defineRule<M>({
   memoKey: (job) => job.projectId,
   evaluate(job, { inventory, target }) {
     return judge(inventory, target, job);
+  },
+  fix({ messageId, job, target }) {
+    const service = runServiceOf(target);
+    const exposure =
+      'Setting ingress to all exposes the service URL to the internet: every request then reaches it, and only IAM ' +
+      '(roles/run.invoker) and the service itself stand between it and the caller; do that only if the service requires authentication.';
+    const read = service
+      ? gcloud(['run', 'services', 'describe', service.name], { region: service.region, project: service.project, format: 'value(metadata.annotations."run.googleapis.com/ingress")' })
+      : describeJob(job);
+    switch (messageId) {
+      case 'otherOrganization':
+        return {
+          summary:
+            `Recreate the job in the target's project (${service?.project ?? 'the target project'}), where Scheduler's requests count as internal. ` + exposure,
+          commands: [describeJob(job), ...(service ? [gcloud(['run', 'services', 'update', service.name], { region: service.region, project: service.project, ingress: 'all' })] : [])],
+        };
+      case 'perimeterUnknown':
+        return {
+          summary: `Confirm that projects/${job.projectId} and the target's project are in one VPC Service Controls perimeter; otherwise recreate the job in the target's project.`,
+          commands: [read, gcloud(['access-context-manager', 'perimeters', 'list'], { format: 'value(name,status.resources)' })],
+        };
+      default:
+        return {
+          summary: "Check the target's ingress setting and where the job runs: Scheduler counts as internal only from the target's own project or perimeter, and on the run.app URL.",
+          commands: [read],
+        };
+    }
   },
 });
 

@@ -1,5 +1,6 @@
 import { defineRule, type RuleResult } from '../src/engine/define-rule.js';
 import { RPC_CODE_NAMES } from '../src/engine/predicates.js';
+import { gcloud } from '../src/fixes/shell.js';
 
 /** Configuration rules whose failures explain a 401/403; the last attempt's status joins their findings. */
 export const CONFIG_RULES_EXPLAINING_AUTH_FAILURES = [
@@ -111,6 +112,13 @@ export default defineRule<M>({
         joinRulesDidNotRunMessageId: 'authFailedUnexplained',
       },
     ];
+  },
+  fix({ job }) {
+    const filter = `resource.type="cloud_scheduler_job" AND resource.labels.job_id="${job.jobId}" AND resource.labels.location="${job.location}"`;
+    return {
+      summary: "Read the job's recent execution logs for the refusal's detail, then check the target's IAM, ingress and any IAM deny policy.",
+      commands: [gcloud(['logging', 'read', filter], { project: job.projectId, limit: '10', freshness: '7d' })],
+    };
   },
 });
 

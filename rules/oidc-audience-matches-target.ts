@@ -7,6 +7,8 @@ import {
 import type { Inventory } from '../src/model/inventory.js';
 import { parseHttpUrl } from '../src/model/url.js';
 import { SERVERLESS_TARGET_KINDS, type RunService, type Target } from '../src/model/types.js';
+import { acceptedAudience, describeJob, jobOidcTerraform, setOidcToken } from '../src/fixes/gcloud-fixes.js';
+import { gcloud } from '../src/fixes/shell.js';
 
 type M =
   | 'matches'
@@ -115,6 +117,29 @@ export default defineRule<M>({
     return {
       change: { kind: 'job-token', job: job.name, before, after: { ...before, audience } },
       why: `set the OIDC audience to ${audience}, the target's own URL, which it accepts`,
+    };
+  },
+  fix({ messageId, evidence, data, job, target }) {
+    const account = job.http?.oidcToken?.serviceAccountEmail ?? '';
+    if (messageId === 'targetUnknown') {
+      return {
+        summary: `The job calls ${String(data.target)}, which is not in the inventory: check the job's URI (a typo, a deleted service, or a project outside the scan), then scan again.`,
+        commands: [describeJob(job), gcloud(['run', 'services', 'list'], { project: job.projectId })],
+      };
+    }
+    if (messageId === 'runUrlsUnknown') {
+      const service = target.kind === 'cloud-run' ? target.service : target.kind === 'function-gen2' ? target.service : undefined;
+      return {
+        summary: `The inventory lists no URL for ${String(data.target)}: read the service's URLs and set one of them as the job's audience.`,
+        commands: service ? [gcloud(['run', 'services', 'describe', service.serviceName], { region: service.region, project: service.project, format: 'value(status.url)' })] : [describeJob(job)],
+      };
+    }
+    const accepted = Array.isArray(evidence.accepted) && typeof evidence.accepted[0] === 'string' ? evidence.accepted[0] : acceptedAudience(target);
+    if (!accepted) return undefined;
+    return {
+      summary: `Set the job's OIDC audience to ${accepted}, an audience the target accepts.`,
+      commands: [setOidcToken(job, account, accepted)],
+      terraform: jobOidcTerraform(job, account, accepted),
     };
   },
 });

@@ -3,6 +3,9 @@ import type { Inventory } from '../src/model/inventory.js';
 import type { AccessVerdict } from '../src/model/iam.js';
 import type { KnownPermission } from '../src/model/predefined-roles.js';
 import { SERVERLESS_TARGET_KINDS, type Target } from '../src/model/types.js';
+import { describeJob, invokerGrant } from '../src/fixes/gcloud-fixes.js';
+import { serviceAccountProject } from '../src/engine/predicates.js';
+import { gcloud } from '../src/fixes/shell.js';
 
 type M = 'granted' | 'iamCheckDisabled' | 'denied' | 'deniedGen2WrongRole' | 'unverifiable' | 'targetUnknown' | 'grantedViaGroup' | 'deniedGroupsChecked';
 
@@ -98,6 +101,43 @@ export default defineRule<M>({
         return { manual: 'the target is not in the inventory' };
     }
   },
+  fix({ messageId, data, job, target, inventory }) {
+    const sa = String(data.sa ?? job.http?.oidcToken?.serviceAccountEmail ?? '');
+    const grant = invokerGrant(target, `serviceAccount:${sa}`);
+    const project = serviceAccountProject(inventory, sa);
+    if (messageId !== 'targetUnknown' && !inventory.serviceAccount(sa) && project && inventory.coversServiceAccountsOf(project)) {
+      // Nothing can be granted to an account that does not exist: the job needs another account first.
+      return {
+        summary: `${sa} does not exist, so no role can be granted to it: point the job at an existing account (see the token-sa-exists-and-enabled finding), then grant that account ${grant ? grant.what : 'the invoker role'}.`,
+        commands: [describeJob(job)],
+      };
+    }
+    switch (messageId) {
+      case 'denied':
+      case 'deniedGen2WrongRole':
+        if (!grant) return undefined;
+        return {
+          summary:
+            `Grant ${sa} ${grant.what}.` +
+            (messageId === 'deniedGen2WrongRole' ? ' roles/cloudfunctions.invoker on a 2nd gen function does not let it call; remove that binding if nothing else needs it.' : ''),
+          commands: [grant.command],
+          terraform: grant.terraform,
+        };
+      case 'unverifiable':
+        return {
+          summary: `Confirm whether ${sa} can invoke the target through a group, domain, condition or custom role the inventory cannot show; if not, grant ${grant ? grant.what : 'it the invoker role'}.`,
+          commands: [...policyReads(target), ...(grant ? [grant.command] : [])],
+          ...(grant ? { terraform: grant.terraform } : {}),
+        };
+      case 'targetUnknown':
+        return {
+          summary: `The job calls ${String(data.target)}, which is not in the inventory: check the job's URI (a typo, a deleted service, or a project outside the scan), then scan again.`,
+          commands: [describeJob(job), gcloud(['run', 'services', 'list'], { project: job.projectId })],
+        };
+      default:
+        return undefined;
+    }
+  },
 });
 
 function judge(inventory: Inventory, target: Target, sa: string): RuleResult<M>[] {
@@ -175,4 +215,13 @@ function fromVerdict(verdict: AccessVerdict, sa: string, permission: string, tar
 function holdsFunctionsInvoker(inv: Inventory, member: string, functionAsset: string): boolean {
   const policy = inv.policy(functionAsset);
   return policy?.bindings.some((b) => b.role === 'roles/cloudfunctions.invoker' && b.members.some((m) => m.toLowerCase() === member.toLowerCase())) ?? false;
+}
+
+/** Commands that show the target's own IAM policy, to read grants the inventory could not confirm. */
+function policyReads(target: Target): string[] {
+  if (target.kind === 'function-gen1') {
+    return [gcloud(['functions', 'get-iam-policy', target.fn.functionName], { region: target.fn.region, project: target.fn.project })];
+  }
+  const service = target.kind === 'cloud-run' ? target.service : target.kind === 'function-gen2' ? target.service : undefined;
+  return service ? [gcloud(['run', 'services', 'get-iam-policy', service.serviceName], { region: service.region, project: service.project })] : [];
 }

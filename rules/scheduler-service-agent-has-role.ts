@@ -4,6 +4,8 @@ import { containerAssetName } from '../src/model/asset-types.js';
 import { SCHEDULER_SERVICE_AGENT_ROLE } from '../src/model/predefined-roles.js';
 import type { Inventory } from '../src/model/inventory.js';
 import type { ScheduledJob } from '../src/model/types.js';
+import { hcl } from '../src/fixes/gcloud-fixes.js';
+import { gcloud } from '../src/fixes/shell.js';
 
 type M = 'ok' | 'missingRole' | 'projectUnknown' | 'policyMissing';
 
@@ -53,6 +55,26 @@ export default defineRule<M>({
     if (!tokenOf(job)) return [];
     // The verdict depends only on the project and its ancestry: judge each project once per scan.
     return inventory.memo('scheduler-service-agent-has-role', job.ancestors ?? NO_ANCESTRY, job.projectId, () => judgeProject(job, inventory));
+  },
+  fix({ messageId, data, job }) {
+    const project = job.projectId;
+    const read = gcloud(['projects', 'get-iam-policy', project], {
+      flatten: 'bindings[].members',
+      filter: `bindings.role:${SCHEDULER_SERVICE_AGENT_ROLE}`,
+      format: 'value(bindings.members)',
+    });
+    if (messageId !== 'missingRole') {
+      return {
+        summary: `Check that the Cloud Scheduler service agent of ${project} holds ${SCHEDULER_SERVICE_AGENT_ROLE}; the inventory does not show ${messageId === 'projectUnknown' ? 'the project' : 'every policy above it'}.`,
+        commands: [read],
+      };
+    }
+    const member = `serviceAccount:${String(data.agent)}`;
+    return {
+      summary: `Grant ${SCHEDULER_SERVICE_AGENT_ROLE} on ${project} back to its Cloud Scheduler service agent ${String(data.agent)}.`,
+      commands: [gcloud(['projects', 'add-iam-policy-binding', project], { member, role: SCHEDULER_SERVICE_AGENT_ROLE })],
+      terraform: hcl('google_project_iam_member', 'scheduler_service_agent', { project, role: SCHEDULER_SERVICE_AGENT_ROLE, member }),
+    };
   },
 });
 

@@ -1,6 +1,8 @@
 import { defineRule, type RuleResult } from '../src/engine/define-rule.js';
 import { serviceAccountProject, tokenOf } from '../src/engine/predicates.js';
 import type { Inventory } from '../src/model/inventory.js';
+import { createDedicatedAccount, dedicatedAccountEmail, invokerGrant, setOauthToken, setOidcToken } from '../src/fixes/gcloud-fixes.js';
+import { gcloud } from '../src/fixes/shell.js';
 
 type M = 'ok' | 'disabled' | 'missing' | 'notCovered' | 'unreadable';
 
@@ -45,6 +47,41 @@ export default defineRule<M>({
   evaluate(job, { inventory }) {
     const token = tokenOf(job);
     return token ? judgeAccount(inventory, token.token.serviceAccountEmail) : [];
+  },
+  fix({ messageId, data, job, target }) {
+    const sa = String(data.sa);
+    const token = tokenOf(job);
+    const project = sa.endsWith('.iam.gserviceaccount.com') ? sa.slice(sa.indexOf('@') + 1, -'.iam.gserviceaccount.com'.length) : job.projectId;
+    switch (messageId) {
+      case 'disabled':
+        return {
+          summary: `Enable ${sa} (disabled accounts cannot mint tokens), or point the job at another enabled account.`,
+          commands: [gcloud(['iam', 'service-accounts', 'enable', sa], { project })],
+        };
+      case 'missing': {
+        // A missing account cannot be granted anything: the job needs another account.
+        const account = dedicatedAccountEmail(job.projectId);
+        const grant = token?.type === 'oidc' ? invokerGrant(target, `serviceAccount:${account}`) : undefined;
+        return {
+          summary:
+            `${sa} does not exist: point the job at an existing account. Proposed: a new account ${account}` +
+            (grant ? ` with ${grant.what}.` : '.') +
+            ' (An account deleted less than 30 days ago can be restored with `gcloud iam service-accounts undelete` and its unique id, from the audit logs.)',
+          commands: [
+            createDedicatedAccount(job.projectId),
+            ...(grant ? [grant.command] : []),
+            token?.type === 'oauth' ? setOauthToken(job, account) : setOidcToken(job, account, token?.type === 'oidc' ? token.token.audience : undefined),
+          ],
+        };
+      }
+      case 'notCovered':
+        return {
+          summary: `The inventory does not list the service accounts of ${String(data.project)}: check that ${sa} exists and is enabled.`,
+          commands: [gcloud(['iam', 'service-accounts', 'describe', sa], { project, format: 'value(email,disabled)' })],
+        };
+      default:
+        return undefined;
+    }
   },
 });
 

@@ -1,5 +1,6 @@
 import { defineRule } from '../src/engine/define-rule.js';
 import { isDefaultComputeServiceAccount, tokenOf } from '../src/engine/predicates.js';
+import { createDedicatedAccount, dedicatedAccountEmail, invokerGrant, setOauthToken, setOidcToken } from '../src/fixes/gcloud-fixes.js';
 
 export default defineRule({
   meta: {
@@ -38,5 +39,22 @@ export default defineRule({
     return isDefaultComputeServiceAccount(sa)
       ? [{ status: 'fail', messageId: 'defaultCompute', data: { sa }, cause: sa }]
       : [{ status: 'pass', messageId: 'ok', data: { sa } }];
+  },
+  fix({ job, target }) {
+    const token = tokenOf(job);
+    const account = dedicatedAccountEmail(job.projectId);
+    const grant = token?.type === 'oidc' ? invokerGrant(target, `serviceAccount:${account}`) : undefined;
+    return {
+      summary:
+        `Use a dedicated account ${account}` +
+        (grant ? ` holding only ${grant.what}` : ' holding only the role the call needs') +
+        ' instead of the default compute account, which holds Editor on the project in many organizations.',
+      commands: [
+        createDedicatedAccount(job.projectId),
+        ...(grant ? [grant.command] : []),
+        token?.type === 'oauth' ? setOauthToken(job, account) : setOidcToken(job, account, token?.type === 'oidc' ? token.token.audience : undefined),
+      ],
+      ...(grant ? { terraform: grant.terraform } : {}),
+    };
   },
 });

@@ -5,6 +5,8 @@ Usage:
   cronwarden rules [--rule-pack F]   list the rules
   cronwarden explain RULE_ID [--rule-pack F]
                                      print a rule's documentation and fixes
+  cronwarden report --findings FILE --format FMT --output FILE
+                                     an html, markdown, sarif or csv report from scan output
   cronwarden replay-spool FILE       publish undelivered Pub/Sub messages again
   cronwarden fix plan|apply|undo     plan, apply and undo fixes (see 'cronwarden fix --help')
   cronwarden --help | --version
@@ -38,9 +40,13 @@ Inventory (one of):
                                                                                   [CRONWARDEN_MAX_RECORD_SIZE]
 
 Output:
-  --format FMT          table | jsonl | json (default: table on a terminal, jsonl otherwise) [CRONWARDEN_FORMAT]
+  --format FMT          table | jsonl | json | html | markdown | sarif | csv
+                        (default: table on a terminal, jsonl otherwise)                     [CRONWARDEN_FORMAT]
   --output FILE         write findings to FILE instead of stdout                            [CRONWARDEN_OUTPUT]
   --include-passes      also emit passing results                                           [CRONWARDEN_INCLUDE_PASSES]
+  --min-severity SEV    show and emit only findings at least this severe (all are judged)   [CRONWARDEN_MIN_SEVERITY]
+  --group-by KEY        table groups: project | rule | none (default project)               [CRONWARDEN_GROUP_BY]
+  --wide                table: full messages, the fix and its commands                      [CRONWARDEN_WIDE]
   --fail-on SEVERITY    exit 1 when a failing finding has this severity or higher:
                         critical | high | medium | low | info | never (default: never)      [CRONWARDEN_FAIL_ON]
   --topic NAME          also publish findings to Pub/Sub topic projects/P/topics/T          [CRONWARDEN_TOPIC]
@@ -134,4 +140,23 @@ Unattended (cronwarden scan): --remediate off|plan|apply [CRONWARDEN_REMEDIATE] 
 
 Exit codes: 0 done, 2 usage or configuration error, 3 partial (scan gaps, records not
 published, stopped by SIGTERM), 5 at least one change failed.
+`;
+
+export const REPORT_HELP = `Usage: cronwarden report --findings FILE [--findings FILE...] --format FMT --output FILE [--rule-pack F]
+
+Writes a report from scan output: 'scan --format json' (findings and the summary: coverage gaps
+and partial-scan warnings are shown at the top) or 'scan --format jsonl' (findings only: the
+report then says that coverage and partial-scan information was not available).
+
+  --findings FILE   scan output to read (repeatable; findings of all files are merged)
+  --format FMT      html | markdown | sarif | csv
+                      html      one self-contained page: charts, filters, evidence, fix commands
+                      markdown  for tickets and pull-request comments, under 65,536 characters
+                      sarif     SARIF 2.1.0 for code-scanning uploads
+                      csv       one row per finding (RFC 4180)
+  --output FILE     where to write the report ('-' for stdout)
+  --rule-pack FILE  load a rule pack, for its rules' help text (repeatable)  [CRONWARDEN_RULE_PACKS]
+
+Exit 0 when the report was written from readable input, 3 when some findings or summaries could
+not be read (they are named on stderr and in the report), 2 on a usage error.
 `;

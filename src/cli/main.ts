@@ -18,13 +18,18 @@ import { isCloudLogger } from '../log/cloud-logger.js';
 import { cloudRunDefaults, prepareScanRuntime, reportFailure, writeNotice } from '../runtime/scan-runtime.js';
 import { installStopHandlers } from '../runtime/signals.js';
 import { CLI_EXIT_EMPTY_INVENTORY, isEmptyInventory, REMEDIATION_FAILED_EXIT } from '../runtime/exit-codes.js';
-import { JsonSink, JsonlSink, TableSink } from '../sinks/stream-sinks.js';
+import { JsonSink, JsonlSink } from '../sinks/stream-sinks.js';
+import { TableSink } from '../sinks/table-sink.js';
+import { MinSeveritySink } from '../sinks/min-severity-sink.js';
+import { terminalWidth, useColour } from '../text/terminal.js';
 import type { FindingSink } from '../sinks/sink.js';
 import { allRules, ruleById } from '../../rules/index.js';
 import type { Rule } from '../engine/define-rule.js';
 import { loadRulePacks, selectRules } from '../engine/rule-packs.js';
 import { VERSION } from '../version.js';
 import { MAIN_HELP, REPLAY_HELP, SCAN_HELP } from './help.js';
+import { isReportFormat, ruleInfos } from '../reports/report-input.js';
+import { ReportSink } from '../reports/report-sink.js';
 import { explainRule, listRules } from './rules-text.js';
 import { loadExceptions } from '../exceptions/load.js';
 import { ExceptionSet } from '../exceptions/exception-set.js';
@@ -88,6 +93,10 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         const { fixCommand } = await import('./fix-command.js');
         return await fixCommand(rest, { ...io, ...(io.remediationApis ? { apis: io.remediationApis } : {}) } as never);
       }
+      case 'report': {
+        const { reportCommand } = await import('./report-command.js');
+        return await reportCommand(rest, io);
+      }
       default:
         io.stderr.write(`cronwarden: unknown command "${command}"\n\n${MAIN_HELP}`);
         return EXIT.error;
@@ -134,6 +143,9 @@ function parseScanFlags(args: readonly string[]): { flags: Record<string, unknow
         output: { type: 'string' },
         'fail-on': { type: 'string' },
         'include-passes': { type: 'boolean' },
+        'min-severity': { type: 'string' },
+        'group-by': { type: 'string' },
+        wide: { type: 'boolean' },
         topic: { type: 'string' },
         'spool-path': { type: 'string' },
         'log-level': { type: 'string' },
@@ -185,6 +197,9 @@ function parseScanFlags(args: readonly string[]): { flags: Record<string, unknow
       output: v.output,
       failOn: v['fail-on'],
       includePasses: v['include-passes'],
+      minSeverity: v['min-severity'],
+      groupBy: v['group-by'],
+      wide: v.wide,
       topic: v.topic,
       spoolPath: v['spool-path'],
       logLevel: v['log-level'],
@@ -235,7 +250,7 @@ async function scanCommand(args: readonly string[], io: CliIo): Promise<number> 
   const lifecycle = stateLocation
     ? await startLifecycle(stateLocation, { logger, ...(runtime.scanOptions.jobFilter ? { ownsJob: runtime.scanOptions.jobFilter } : {}) })
     : undefined;
-  const { sinks, finish } = await createSinks(config, io, logger);
+  const { sinks, finish } = await createSinks(config, io, logger, rules, () => runtime.clearProgress());
   if (unattended) sinks.push(unattended.sink);
   let result: ScanResult;
   try {
@@ -371,7 +386,13 @@ async function createEvidence(config: ScanConfig, logger: Logger, env: NodeJS.Pr
   return steps;
 }
 
-async function createSinks(config: ScanConfig, io: CliIo, logger: Logger): Promise<{ sinks: FindingSink[]; finish: () => Promise<void> }> {
+async function createSinks(
+  config: ScanConfig,
+  io: CliIo,
+  logger: Logger,
+  rules: readonly Rule[],
+  beforeTable: () => void,
+): Promise<{ sinks: FindingSink[]; finish: () => Promise<void> }> {
   let out: Writable = io.stdout;
   let file: Writable | undefined;
   if (config.output) {
@@ -379,7 +400,13 @@ async function createSinks(config: ScanConfig, io: CliIo, logger: Logger): Promi
     out = file;
   }
   const sinks: FindingSink[] = [];
-  if (config.format === 'table') sinks.push(new TableSink(out, (io.stdout as { columns?: number }).columns ?? 160));
+  if (config.format === 'table') {
+    // A table written to a file is laid out as for a pipe: 80 columns, no colour unless forced.
+    const terminal = file ? {} : io.stdout;
+    const table = new TableSink(out, { width: terminalWidth(terminal), colour: useColour(terminal, io.env), groupBy: config.groupBy, wide: config.wide });
+    // The progress line (stderr) is erased before the table is printed on the same terminal.
+    sinks.push({ name: table.name, write: (f) => table.write(f), close: async () => (beforeTable(), table.close()) });
+  } else if (isReportFormat(config.format)) sinks.push(new ReportSink(out, config.format, ruleInfos(rules)));
   else if (config.format === 'json') sinks.push(new JsonSink(out));
   else if (!file && isCloudLogger(logger)) sinks.push(logger.findingSink(out));
   else sinks.push(new JsonlSink(out));
@@ -392,10 +419,11 @@ async function createSinks(config: ScanConfig, io: CliIo, logger: Logger): Promi
     const retry = config.exitMode === 'cloud-run' ? { totalTimeoutMs: 5_000, rpcTimeoutMs: 4_000 } : undefined;
     sinks.push(await createPubSubSink({ topic: config.topic, spoolPath: config.spoolPath, logger, ...(retry ? { retry } : {}) }));
   }
+  const filtered = config.minSeverity === 'info' ? sinks : sinks.map((s) => new MinSeveritySink(s, config.minSeverity));
   const finish = async (): Promise<void> => {
     if (file) await new Promise<void>((resolve, reject) => file!.end((err?: Error | null) => (err ? reject(err) : resolve())));
   };
-  return { sinks, finish };
+  return { sinks: filtered, finish };
 }
 
 function isEntryPoint(): boolean {

@@ -28,6 +28,9 @@ function byteSize(min: number, max: number, range: string) {
   });
 }
 
+/** Formats `scan --format` writes: streams of findings, and the reports (which need the summary). */
+export const OUTPUT_FORMATS = ['table', 'jsonl', 'json', 'html', 'markdown', 'sarif', 'csv'] as const;
+
 const ORG_ID = /^\d+$/;
 const FOLDER_ID = /^\d+$/;
 const PROJECT = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$|^\d+$/;
@@ -38,10 +41,13 @@ export const ScanConfigSchema = z
     orgs: z.array(z.string().regex(ORG_ID, 'an organization ID is a number, e.g. 123456789012')).default([]),
     folders: z.array(z.string().regex(FOLDER_ID, 'a folder ID is a number, e.g. 345678901234')).default([]),
     projects: z.array(z.string().regex(PROJECT, 'a project ID (6-30 lowercase letters, digits, hyphens) or number')).default([]),
-    format: z.enum(['table', 'jsonl', 'json']),
+    format: z.enum(OUTPUT_FORMATS),
     output: z.string().min(1).optional(),
     failOn: z.enum([...SEVERITIES, 'never']).default('never'),
     includePasses: z.boolean().default(false),
+    minSeverity: z.enum(SEVERITIES).default('info'),
+    groupBy: z.enum(['project', 'rule', 'none']).default('project'),
+    wide: z.boolean().default(false),
     topic: z
       .string()
       .regex(/^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/topics\/[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/, 'expected projects/PROJECT/topics/TOPIC')
@@ -105,6 +111,9 @@ export const ENV_VARS = {
   output: 'CRONWARDEN_OUTPUT',
   failOn: 'CRONWARDEN_FAIL_ON',
   includePasses: 'CRONWARDEN_INCLUDE_PASSES',
+  minSeverity: 'CRONWARDEN_MIN_SEVERITY',
+  groupBy: 'CRONWARDEN_GROUP_BY',
+  wide: 'CRONWARDEN_WIDE',
   topic: 'CRONWARDEN_TOPIC',
   spoolPath: 'CRONWARDEN_SPOOL_PATH',
   logLevel: 'CRONWARDEN_LOG_LEVEL',
@@ -136,7 +145,7 @@ export function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
     if (LIST_KEYS.has(key)) out[key] = splitList(raw);
-    else if (key === 'includePasses' || key === 'resolveGroups') out[key] = parseBool(raw, name);
+    else if (key === 'includePasses' || key === 'resolveGroups' || key === 'wide') out[key] = parseBool(raw, name);
     else out[key] = raw;
   }
   return out;

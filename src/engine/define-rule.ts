@@ -3,6 +3,7 @@ import type { Severity, Status } from '../findings/schema.js';
 import type { Inventory } from '../model/inventory.js';
 import type { ScheduledJob, Target, TargetKind } from '../model/types.js';
 import type { Remedy, RemedyOptions } from './remedy.js';
+import type { Fix, FixInput } from '../fixes/fix.js';
 
 export interface RuleDocs {
   description: string;
@@ -76,6 +77,11 @@ export interface Rule<M extends string = string> {
    * A million-job organization calls far fewer distinct targets with far fewer accounts.
    */
   memoKey?(job: ScheduledJob): string | undefined;
+  /**
+   * The fix for one non-passing result of this job: commands with the job's and target's values,
+   * advice that fits the cause (`messageId`). Undefined: the finding keeps the rule's summary.
+   */
+  fix?(input: FixInput<M>): Fix | undefined;
   /**
    * The fixer: for one failing result, the least change that makes the job work, as data
    * (see src/engine/remedy.ts), or why it stays manual. Pure, like `evaluate`; only rules that

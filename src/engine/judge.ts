@@ -5,6 +5,7 @@ import type { ScheduledJob, Target } from '../model/types.js';
 import { targetResource } from '../model/targets.js';
 import { RuleContractError } from '../errors.js';
 import { formatMessage, hasFixer, type Rule, type RuleContext, type RuleResult } from './define-rule.js';
+import type { Fix } from '../fixes/fix.js';
 
 export interface ScanIdentity {
   scanId: string;
@@ -59,7 +60,7 @@ export function judgeJob(
         result.joinTo && result.joinRulesDidNotRunMessageId && !rules.some((r) => result.joinTo!.includes(r.meta.id))
           ? result.joinRulesDidNotRunMessageId
           : result.messageId;
-      findings.push(toFinding(rule, result, job, target, scan, messageId));
+      findings.push(toFinding(rule, result, job, target, scan, inventory, messageId));
     }
   }
   return findings;
@@ -90,7 +91,38 @@ function joinEvidence(result: RuleResult, findings: Finding[]): boolean {
   return hosts.some((f) => f.status === 'fail');
 }
 
-function toFinding(rule: Rule, result: RuleResult, job: ScheduledJob, target: Target, scan: ScanIdentity, messageId = result.messageId): Finding {
+/** The rule's documentation link: the first web address among its sources. */
+const docsUrls = new WeakMap<Rule, string | null>();
+export function ruleDocsUrl(rule: Rule): string | undefined {
+  let url = docsUrls.get(rule);
+  if (url === undefined) {
+    url = rule.meta.docs.sources.map((s) => /^https?:\/\/\S+/.exec(s)?.[0]).find((u) => u !== undefined) ?? null;
+    docsUrls.set(rule, url);
+  }
+  return url ?? undefined;
+}
+
+/** Passes keep the rule's summary; other results get the rule's fix for this job and cause. */
+function remediation(rule: Rule, result: RuleResult, job: ScheduledJob, target: Target, inventory: Inventory, messageId: string): Finding['remediation'] {
+  // Only a failure is fixed automatically, and only by a rule that has a fixer.
+  const base = { summary: rule.meta.remediation.summary, automaticFix: result.status === 'fail' && hasFixer(rule) };
+  if (result.status === 'pass') return base;
+  const docsUrl = ruleDocsUrl(rule);
+  let fix: Fix | undefined;
+  try {
+    fix = rule.fix?.({ status: result.status, messageId, data: result.data ?? {}, evidence: result.evidence ?? {}, job, target, inventory });
+  } catch {
+    // A fix that cannot be built must not cost the finding: it keeps the rule's own summary.
+    fix = undefined;
+  }
+  return {
+    ...base,
+    ...(fix ? { summary: fix.summary, commands: fix.commands, ...(fix.terraform ? { terraform: fix.terraform } : {}) } : {}),
+    ...(docsUrl ? { docsUrl } : {}),
+  };
+}
+
+function toFinding(rule: Rule, result: RuleResult, job: ScheduledJob, target: Target, scan: ScanIdentity, inventory: Inventory, messageId = result.messageId): Finding {
   const template = rule.meta.messages[messageId as keyof typeof rule.meta.messages] as string;
   return {
     schemaVersion: FINDING_SCHEMA_VERSION,
@@ -110,8 +142,7 @@ function toFinding(rule: Rule, result: RuleResult, job: ScheduledJob, target: Ta
     },
     target: { kind: target.kind, resource: targetResource(target), url: targetUrl(target) },
     evidence: { ...(result.evidence ?? {}) },
-    // Only a failure is fixed, and only by a rule that has a fixer.
-    remediation: { summary: rule.meta.remediation.summary, automaticFix: result.status === 'fail' && hasFixer(rule) },
+    remediation: remediation(rule, result, job, target, inventory, messageId),
     observedAt: scan.observedAt,
   };
 }

@@ -33,6 +33,7 @@ export const RuleShapeSchema = z.object({
   evaluate: z.custom<Rule['evaluate']>((v) => typeof v === 'function', 'must be a function (job, ctx) => results'),
   memoKey: z.custom<NonNullable<Rule['memoKey']>>((v) => typeof v === 'function', 'must be a function (job) => string | undefined').optional(),
   remediate: z.custom<NonNullable<Rule['remediate']>>((v) => typeof v === 'function', 'must be a function (job, ctx, result, options) => remedy').optional(),
+  fix: z.custom<NonNullable<Rule['fix']>>((v) => typeof v === 'function', 'must be a function ({ messageId, data, job, target }) => { summary, commands }').optional(),
 }).refine((r) => r.meta.remediation.automatic === (r.remediate !== undefined), {
   path: ['meta', 'remediation', 'automatic'],
   message: 'true exactly when the rule has a remediate function (its fixer)',

@@ -58,6 +58,12 @@ export const FindingSchema = z
     remediation: z.object({
       summary: z.string().min(1),
       automaticFix: z.boolean(),
+      /** Shell commands for this job, every value filled in (fail and unverifiable findings). */
+      commands: z.array(z.string().min(1)).optional(),
+      /** Terraform for the same change, where the rule has one. */
+      terraform: z.string().min(1).optional(),
+      /** The rule's documentation. */
+      docsUrl: z.string().url().optional(),
     }),
     observedAt: z.iso.datetime(),
     /** With a state store (`--state`): new, open (seen by the previous scan too), reopened, or unknown (the state could not be read). */

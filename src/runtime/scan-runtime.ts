@@ -8,9 +8,10 @@ import { formatSummary } from '../cli/summary-text.js';
 import { readCloudRunTask, shardOptions, type CloudRunTask } from './cloud-run.js';
 import { cloudRunFailureExit, cloudRunScanExit, exitModeFromEnv, type ExitMode } from './exit-codes.js';
 import { createProgress, type Progress } from './progress.js';
+import { fitLines, terminalWidth } from '../text/terminal.js';
 
 export interface RuntimeIo {
-  stderr: Writable & { isTTY?: boolean };
+  stderr: Writable & { isTTY?: boolean; columns?: number };
   env: NodeJS.ProcessEnv;
   /** Aborted by SIGTERM/SIGINT: the scan stops taking jobs, flushes and reports itself interrupted. */
   signal?: AbortSignal;
@@ -50,7 +51,9 @@ export async function prepareScanRuntime(settings: RuntimeSettings, io: RuntimeI
   const scanId = randomUUID();
   const json = settings.logFormat === 'json';
   const progress: Progress | undefined = !json && settings.logLevel !== 'silent' ? createProgress(io.stderr) : undefined;
-  const write = (line: string): void => (progress ? progress.writeAbove(line) : void io.stderr.write(line));
+  // On a terminal every line fits its width: long lines wrap, indented, instead of overflowing.
+  const fit = (text: string): string => (io.stderr.isTTY ? fitLines(text, terminalWidth(io.stderr)) : text);
+  const write = (line: string): void => (progress ? progress.writeAbove(fit(line)) : void io.stderr.write(fit(line)));
   const logger = json
     ? await createCloudLogger({ level: settings.logLevel, write, labels: taskLabels(task, scanId) })
     : textLogger(settings.logLevel, write);
@@ -82,7 +85,7 @@ export async function prepareScanRuntime(settings: RuntimeSettings, io: RuntimeI
         let text = formatSummary(result.summary, result.sinkReports);
         if (result.interrupted) text += `  INTERRUPTED by ${interrupted.stopReason}: stopped taking jobs after ${result.summary.jobsScanned}; findings so far were flushed\n`;
         if (decision) text += `  exit ${code}${decision.retried ? ' (Cloud Run retries the task)' : ''}: ${decision.reason}\n`;
-        io.stderr.write(text);
+        io.stderr.write(fit(text));
       }
       return code;
     },

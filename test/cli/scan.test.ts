@@ -90,8 +90,9 @@ describe('cronwarden scan over the bundled sample', () => {
   });
 
   it('prints a table on a terminal by default', async () => {
-    const run = await runCli(['scan', ...sampleInputs()], {}, { tty: true });
-    expect(run.stdout.split('\n')[0]).toMatch(/^SEVERITY\s+STATUS\s+RULE\s+JOB\s+MESSAGE$/);
+    const run = await runCli(['scan', ...sampleInputs()], { NO_COLOR: '1' }, { tty: true });
+    expect(run.stdout.split('\n')[0]).toMatch(/^SEV\s+STAT\s+RULE\s+JOB\s+MESSAGE$/);
+    expect(run.stdout).toContain('project acme-prod');
   });
 
   it('takes its settings from the environment', async () => {

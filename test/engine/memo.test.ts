@@ -49,7 +49,7 @@ describe('results remembered per target and memo key', () => {
       'token-sa-exists-and-enabled',
       'token-sa-not-default-compute',
     ]);
-    const afresh = await findings(allRules.map((r): Rule => ({ meta: r.meta, evaluate: r.evaluate, ...(r.remediate ? { remediate: r.remediate } : {}) })));
+    const afresh = await findings(allRules.map((r): Rule => ({ meta: r.meta, evaluate: r.evaluate, ...(r.remediate ? { remediate: r.remediate } : {}), ...(r.fix ? { fix: r.fix } : {}) })));
     expect(withMemo.length).toBeGreaterThan(4000 * 6);
     expect(withMemo).toEqual(afresh);
   });

@@ -8,6 +8,7 @@ import tokenSaNotDefaultCompute from './token-sa-not-default-compute.js';
 import schedulerServiceAgentHasRole from './scheduler-service-agent-has-role.js';
 import ingressAdmitsScheduler from './ingress-admits-scheduler.js';
 import lastAttemptAuthorized from './last-attempt-authorized.js';
+import jobUriHasNoCredential from './job-uri-has-no-credential.js';
 
 /**
  * The explicit registry, in evaluation order. `last-attempt-authorized` runs last: it joins its
@@ -22,6 +23,7 @@ export const allRules: readonly Rule[] = [
   tokenSaNotDefaultCompute,
   schedulerServiceAgentHasRole,
   ingressAdmitsScheduler,
+  jobUriHasNoCredential,
   lastAttemptAuthorized,
 ] as Rule[];
 

@@ -1,5 +1,6 @@
 import type { ScanSummary } from '../scan/summary.js';
 import type { SinkReport } from '../sinks/sink.js';
+import { terminalText } from '../log/logger.js';
 
 /** The summary for people, on stderr. */
 export function formatSummary(s: ScanSummary, sinks: readonly SinkReport[]): string {
@@ -35,5 +36,6 @@ export function formatSummary(s: ScanSummary, sinks: readonly SinkReport[]): str
     for (const n of r.notes ?? []) lines.push(`  ${r.sink}: ${n}`);
   }
   if (s.partial) lines.push('  result: PARTIAL — some of the organization was not judged; see above');
-  return `${lines.join('\n')}\n`;
+  // Scopes, reasons and problems quote the inventory: each line is made safe for a terminal.
+  return `${lines.map((l) => terminalText(l, 4000)).join('\n')}\n`;
 }

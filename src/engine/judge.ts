@@ -5,6 +5,7 @@ import type { ScheduledJob, Target } from '../model/types.js';
 import { targetResource } from '../model/targets.js';
 import { RuleContractError } from '../errors.js';
 import { formatMessage, type Rule, type RuleContext, type RuleResult } from './define-rule.js';
+import { redactDeep, redactText, redactUrl } from '../text/redact-secrets.js';
 
 export interface ScanIdentity {
   scanId: string;
@@ -82,11 +83,19 @@ function evaluate(rule: Rule, job: ScheduledJob, ctx: RuleContext, remembered: M
  */
 function joinEvidence(result: RuleResult, findings: Finding[]): boolean {
   const hosts = findings.filter((f) => f.status !== 'pass' && result.joinTo!.includes(f.ruleId));
-  for (const f of hosts) Object.assign(f.evidence, result.evidence);
+  if (hosts.length > 0) {
+    const evidence = redactDeep(result.evidence ?? {});
+    for (const f of hosts) Object.assign(f.evidence, evidence);
+  }
   return hosts.some((f) => f.status === 'fail');
 }
 
+/**
+ * A finding is what every sink writes (stdout, files, Pub/Sub, the spool, log entries): the
+ * credentials a job's URI or last status may hold are redacted here, once, for all of them.
+ */
 function toFinding(rule: Rule, result: RuleResult, job: ScheduledJob, target: Target, scan: ScanIdentity): Finding {
+  const url = targetUrl(target);
   const template = rule.meta.messages[result.messageId as keyof typeof rule.meta.messages] as string;
   return {
     schemaVersion: FINDING_SCHEMA_VERSION,
@@ -96,16 +105,16 @@ function toFinding(rule: Rule, result: RuleResult, job: ScheduledJob, target: Ta
     status: result.status,
     severity: result.status === 'pass' ? 'info' : (result.severity ?? rule.meta.severity),
     title: rule.meta.title,
-    message: formatMessage(template, result.data),
+    message: redactText(formatMessage(template, result.data)),
     job: {
       name: job.name,
       project: job.projectId,
       location: job.location,
       state: job.state,
-      uri: job.http?.uri ?? null,
+      uri: job.http ? redactUrl(job.http.uri) : null,
     },
-    target: { kind: target.kind, resource: targetResource(target), url: targetUrl(target) },
-    evidence: { ...(result.evidence ?? {}) },
+    target: { kind: target.kind, resource: targetResource(target), url: url === null ? null : redactUrl(url) },
+    evidence: { ...redactDeep(result.evidence ?? {}) },
     remediation: { summary: rule.meta.remediation.summary, automaticFix: rule.meta.remediation.automatic },
     observedAt: scan.observedAt,
   };

@@ -10,6 +10,7 @@ import type { FindingSink, SinkReport } from '../sinks/sink.js';
 import type { Logger } from '../log/logger.js';
 import type { ScanSummary } from './summary.js';
 import { VERSION } from '../version.js';
+import { redactText } from '../text/redact-secrets.js';
 
 export interface ScanOptions {
   source: AssetSource;
@@ -37,6 +38,11 @@ export interface ScanResult {
 }
 
 const MAX_PROBLEMS_IN_SUMMARY = 100;
+/**
+ * Unreadable records logged one by one; past this many they are only counted (the summary has
+ * the total). A hostile or broken file of a million bad lines must not become a million warnings.
+ */
+export const MAX_PROBLEM_WARNINGS = 100;
 
 /** inventory → model → rules → findings → sinks, once. */
 export async function runScan(opts: ScanOptions): Promise<ScanResult> {
@@ -45,10 +51,14 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
   const scanId = opts.scanId ?? randomUUID();
   const problems: InputProblem[] = [];
   let problemCount = 0;
-  const noteProblem = (p: InputProblem): void => {
+  const noteProblem = (raw: InputProblem): void => {
     problemCount++;
+    if (problems.length >= MAX_PROBLEMS_IN_SUMMARY && problemCount > MAX_PROBLEM_WARNINGS + 1) return;
+    // Messages quote the input (a JSON parse error quotes the raw line): credentials go here, once.
+    const p = { ...raw, message: redactText(raw.message) };
     if (problems.length < MAX_PROBLEMS_IN_SUMMARY) problems.push(p);
-    opts.logger.warn(`unreadable input at ${p.origin}: ${p.message}`);
+    if (problemCount <= MAX_PROBLEM_WARNINGS) opts.logger.warn(`unreadable input at ${p.origin}: ${p.message}`);
+    else opts.logger.warn(`more than ${MAX_PROBLEM_WARNINGS} unreadable records: the rest are counted, not logged (the summary has the total)`);
   };
 
   // Jobs outside this task's share are dropped as they are read, and a source that can defers

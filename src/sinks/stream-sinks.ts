@@ -3,6 +3,7 @@ import type { Finding } from '../findings/schema.js';
 import { severityRank } from '../findings/schema.js';
 import type { ScanSummary } from '../scan/summary.js';
 import type { FindingSink, SinkReport } from './sink.js';
+import { escapeJsonText } from '../text/escape-terminal.js';
 
 /** Writes with backpressure: resolves when the stream can take more. */
 function writeWithDrain(out: Writable, text: string): void | Promise<void> {
@@ -35,7 +36,8 @@ export class JsonlSink implements FindingSink {
   ) {}
   write(finding: Finding): void | Promise<void> {
     this.count++;
-    this.pending += `${JSON.stringify(finding)}\n`;
+    // Bidi and C1 characters from the inventory as \u escapes: the same JSON, safe to `cat`.
+    this.pending += `${escapeJsonText(JSON.stringify(finding))}\n`;
     if (this.pending.length < this.chunkChars) return;
     const text = this.pending;
     this.pending = '';
@@ -56,7 +58,7 @@ export class JsonSink implements FindingSink {
   write(finding: Finding): void | Promise<void> {
     const prefix = this.count === 0 ? '{"findings":[\n' : ',\n';
     this.count++;
-    return writeWithDrain(this.out, prefix + JSON.stringify(finding));
+    return writeWithDrain(this.out, prefix + escapeJsonText(JSON.stringify(finding)));
   }
   async close(summary: ScanSummary): Promise<SinkReport> {
     const head = this.count === 0 ? '{"findings":[' : '\n';

@@ -84,6 +84,7 @@ describe('judgeJob', () => {
       'token-sa-not-default-compute',
       'scheduler-service-agent-has-role',
       'ingress-admits-scheduler',
+      'job-uri-has-no-credential',
       'last-attempt-authorized',
     ]);
     for (const f of findings) expect(f.severity).toBe('info');

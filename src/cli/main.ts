@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { createWriteStream } from 'node:fs';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -16,6 +15,7 @@ import { cloudRunDefaults, prepareScanRuntime, reportFailure, writeNotice } from
 import { installStopHandlers } from '../runtime/signals.js';
 import { JsonSink, JsonlSink, TableSink } from '../sinks/stream-sinks.js';
 import type { FindingSink } from '../sinks/sink.js';
+import { GuardedOutput, guardedSink, openOutputFile } from '../sinks/guarded-output.js';
 import { allRules, ruleById } from '../../rules/index.js';
 import type { Rule } from '../engine/define-rule.js';
 import { loadRulePacks, selectRules } from '../engine/rule-packs.js';
@@ -165,12 +165,14 @@ async function scanCommand(args: readonly string[], io: CliIo): Promise<number> 
     return EXIT.ok;
   }
   const config = parseScanConfig(flags, io.env, { format: io.stdout.isTTY ? 'table' : 'jsonl', ...cloudRunDefaults(io.env) });
+  // Before anything is read: an output that cannot be opened is a configuration error.
+  const outputFile = config.output ? openOutputFile(config.output) : undefined;
   // Packs are loaded before anything is read or published: a broken pack is a configuration error.
   const rules = selectRules(await loadRulePacks(config.rulePacks, allRules), config.onlyRules, config.skipRules);
   const runtime = await prepareScanRuntime(config, io);
   const logger = runtime.logger;
   const source = await createSource(config, logger, io.env);
-  const { sinks, finish } = await createSinks(config, io, logger);
+  const { sinks, finish } = await createSinks(config, io, logger, outputFile);
   let result: ScanResult;
   try {
     result = await runScan({ source, rules, sinks, logger, includePasses: config.includePasses, ...runtime.scanOptions });
@@ -235,18 +237,20 @@ async function createSource(config: ScanConfig, logger: Logger, env: NodeJS.Proc
   });
 }
 
-async function createSinks(config: ScanConfig, io: CliIo, logger: Logger): Promise<{ sinks: FindingSink[]; finish: () => Promise<void> }> {
-  let out: Writable = io.stdout;
-  let file: Writable | undefined;
-  if (config.output) {
-    file = createWriteStream(config.output);
-    out = file;
-  }
+async function createSinks(
+  config: ScanConfig,
+  io: CliIo,
+  logger: Logger,
+  file: Writable | undefined,
+): Promise<{ sinks: FindingSink[]; finish: () => Promise<void> }> {
+  const out = new GuardedOutput(file ?? io.stdout, file ? `--output ${config.output}` : 'stdout', logger, file !== undefined);
   const sinks: FindingSink[] = [];
-  if (config.format === 'table') sinks.push(new TableSink(out, (io.stdout as { columns?: number }).columns ?? 160));
-  else if (config.format === 'json') sinks.push(new JsonSink(out));
-  else if (!file && isCloudLogger(logger)) sinks.push(logger.findingSink(out));
-  else sinks.push(new JsonlSink(out));
+  let stream: FindingSink;
+  if (config.format === 'table') stream = new TableSink(out, (io.stdout as { columns?: number }).columns ?? 160);
+  else if (config.format === 'json') stream = new JsonSink(out);
+  else if (!file && isCloudLogger(logger)) stream = logger.findingSink(out);
+  else stream = new JsonlSink(out);
+  sinks.push(guardedSink(stream, out));
   if (config.topic) {
     const { createPubSubSink } = await import('../sinks/pubsub-sink.js');
     // A Cloud Run task has 10 s between SIGTERM and SIGKILL, and a retried task publishes every
@@ -256,9 +260,8 @@ async function createSinks(config: ScanConfig, io: CliIo, logger: Logger): Promi
     const retry = config.exitMode === 'cloud-run' ? { totalTimeoutMs: 5_000, rpcTimeoutMs: 4_000 } : undefined;
     sinks.push(await createPubSubSink({ topic: config.topic, spoolPath: config.spoolPath, logger, ...(retry ? { retry } : {}) }));
   }
-  const finish = async (): Promise<void> => {
-    if (file) await new Promise<void>((resolve, reject) => file!.end((err?: Error | null) => (err ? reject(err) : resolve())));
-  };
+  // Normally ended by its sink's close; this covers a run that threw before closing its sinks.
+  const finish = (): Promise<void> => out.finish();
   return { sinks, finish };
 }
 
@@ -273,6 +276,12 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
+  // A reader that closed its end (`cronwarden rules | head`) is no error: nothing more to say.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+    });
+  }
   const stop = new AbortController();
   const uninstall = installStopHandlers(stop, {
     onStop: (signal) => writeNotice(defaultIo(), 'WARNING', `${signal}: taking no new jobs; flushing findings`),

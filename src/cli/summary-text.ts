@@ -31,6 +31,9 @@ export function formatSummary(s: ScanSummary, sinks: readonly SinkReport[]): str
     for (const g of s.coverageGaps.slice(0, 10)) lines.push(`    ${g.scope}: ${g.reason}`);
     if (s.coverageGaps.length > 10) lines.push(`    … ${s.coverageGaps.length - 10} more`);
   }
+  for (const e of s.ruleErrors ?? []) {
+    lines.push(`  RULE ERROR ${e.ruleId}: no verdict on ${e.jobs} job(s); first on ${e.firstJob}: ${e.firstError}`);
+  }
   for (const r of sinks) {
     if (r.failed > 0) lines.push(`  UNDELIVERED via ${r.sink}: ${r.failed}${r.spoolPath ? ` (kept in ${r.spoolPath})` : ''}`);
     for (const n of r.notes ?? []) lines.push(`  ${r.sink}: ${n}`);

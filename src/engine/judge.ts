@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { FINDING_SCHEMA_VERSION, type Finding } from '../findings/schema.js';
+import { FINDING_SCHEMA_VERSION, SEVERITIES, STATUSES, type Finding } from '../findings/schema.js';
 import type { Inventory } from '../model/inventory.js';
 import type { ScheduledJob, Target } from '../model/types.js';
 import { targetResource } from '../model/targets.js';
@@ -26,6 +26,11 @@ export interface JudgeOptions {
   includePasses?: boolean;
   /** Told of each passing result that is not built into a finding, by the rule's index in `rules`. */
   onPass?: (ruleIndex: number) => void;
+  /**
+   * Told when a rule throws or returns a result outside the contract: that rule has no verdict
+   * for this job, and the job's other rules still run. Without it, the error is thrown.
+   */
+  onRuleError?: (rule: Rule, job: ScheduledJob, error: RuleContractError) => void;
 }
 
 /**
@@ -47,10 +52,16 @@ export function judgeJob(
   for (let i = 0; i < rules.length; i++) {
     const rule = rules[i]!;
     if (rule.meta.appliesTo !== 'all' && !rule.meta.appliesTo.includes(target.kind)) continue;
-    for (const result of evaluate(rule, job, ctx, entry.results)) {
-      if (!(result.messageId in rule.meta.messages)) {
-        throw new RuleContractError('UNKNOWN_MESSAGE_ID', `rule ${rule.meta.id} returned unknown messageId "${result.messageId}"`);
-      }
+    let results: readonly RuleResult[];
+    try {
+      results = evaluate(rule, job, ctx, entry.results);
+    } catch (err) {
+      const error = err instanceof RuleContractError ? err : new RuleContractError('RULE_THREW', `rule ${rule.meta.id} threw: ${describeThrown(err)}`, { cause: err });
+      if (!options.onRuleError) throw error;
+      options.onRuleError(rule, job, error);
+      continue;
+    }
+    for (const result of results) {
       if (result.joinTo && joinEvidence(result, findings)) continue;
       if (result.status === 'pass' && !includePasses) {
         options.onPass?.(i);
@@ -62,18 +73,60 @@ export function judgeJob(
   return findings;
 }
 
-/** A rule's results for a job: remembered per target and `memoKey` when the rule declares one. */
+/**
+ * A rule's results for a job, checked against the contract: remembered per target and `memoKey`
+ * when the rule declares one (so each distinct evaluation is checked once).
+ */
 function evaluate(rule: Rule, job: ScheduledJob, ctx: RuleContext, remembered: Map<object, Map<string, unknown>>): readonly RuleResult[] {
   const key = rule.memoKey?.(job);
-  if (key === undefined) return rule.evaluate(job, ctx);
+  if (key === undefined) return checkResults(rule, rule.evaluate(job, ctx));
   let byKey = remembered.get(rule);
   if (!byKey) remembered.set(rule, (byKey = new Map()));
   let results = byKey.get(key) as readonly RuleResult[] | undefined;
   if (!results) {
-    results = rule.evaluate(job, ctx);
+    results = checkResults(rule, rule.evaluate(job, ctx));
     byKey.set(key, results);
   }
   return results;
+}
+
+const STATUS_SET = new Set<unknown>(STATUSES);
+const SEVERITY_SET = new Set<unknown>(SEVERITIES);
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Rules from packs are outside code: a result with status `bogus` or severity `ultra` would
+ * become a finding the schema refuses, published all the same. Checked by hand, not by zod:
+ * this runs for every distinct evaluation of a million-job scan.
+ */
+function checkResults(rule: Rule, results: unknown): readonly RuleResult[] {
+  const bad = (what: string): never => {
+    throw new RuleContractError('BAD_RESULT', `rule ${rule.meta.id} returned ${what}`);
+  };
+  if (!Array.isArray(results)) return bad(`${describeThrown(results)} instead of an array of results`);
+  for (const r of results as unknown[]) {
+    if (!isPlainObject(r)) return bad(`a result that is not an object (${describeThrown(r)})`);
+    if (!STATUS_SET.has(r.status)) bad(`status ${JSON.stringify(r.status)} (expected ${STATUSES.join(', ')})`);
+    if (typeof r.messageId !== 'string' || !Object.hasOwn(rule.meta.messages, r.messageId)) bad(`unknown messageId ${JSON.stringify(r.messageId)}`);
+    if (r.severity !== undefined && !SEVERITY_SET.has(r.severity)) bad(`severity ${JSON.stringify(r.severity)} (expected ${SEVERITIES.join(', ')})`);
+    if (r.cause !== undefined && typeof r.cause !== 'string') bad('a cause that is not a string');
+    if (r.evidence !== undefined && !isPlainObject(r.evidence)) bad('evidence that is not an object');
+    if (r.data !== undefined) {
+      if (!isPlainObject(r.data)) bad('message data that is not an object');
+      for (const v of Object.values(r.data as Record<string, unknown>)) if (typeof v !== 'string' && typeof v !== 'number') bad('message data values other than strings and numbers');
+    }
+    if (r.joinTo !== undefined && !(Array.isArray(r.joinTo) && r.joinTo.every((id) => typeof id === 'string'))) bad('joinTo that is not a list of rule ids');
+  }
+  return results as readonly RuleResult[];
+}
+
+function describeThrown(value: unknown): string {
+  if (value instanceof Error) return `${value.name}: ${value.message}`;
+  try {
+    return String(JSON.stringify(value) ?? value).slice(0, 200);
+  } catch {
+    return typeof value;
+  }
 }
 
 /**

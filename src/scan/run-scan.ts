@@ -8,7 +8,7 @@ import { judgeJob } from '../engine/judge.js';
 import type { Finding, Severity, Status } from '../findings/schema.js';
 import type { FindingSink, SinkReport } from '../sinks/sink.js';
 import type { Logger } from '../log/logger.js';
-import type { ScanSummary } from './summary.js';
+import type { RuleErrorCount, ScanSummary } from './summary.js';
 import { VERSION } from '../version.js';
 import { redactText } from '../text/redact-secrets.js';
 
@@ -91,6 +91,20 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
   };
   if (opts.shard) summary.shard = opts.shard;
 
+  // A rule that throws (or breaks its contract) is that rule's error, not the input's: named once
+  // in the log, counted per job, and the job's other rules still run.
+  const ruleErrors = new Map<string, RuleErrorCount>();
+  const onRuleError = (rule: Rule, job: ScheduledJob, error: Error): void => {
+    const seen = ruleErrors.get(rule.meta.id);
+    if (seen) {
+      seen.jobs++;
+      return;
+    }
+    const firstError = redactText(error.message);
+    ruleErrors.set(rule.meta.id, { ruleId: rule.meta.id, jobs: 1, firstJob: job.name, firstError });
+    opts.logger.error(`rule error: ${firstError} (job ${job.name}); that rule has no verdict for the jobs it fails on, the run is partial`);
+  };
+
   // Passes are most results and are only counted: by rule index here, into the summary at the end.
   const passesByRule = new Array<number>(opts.rules.length).fill(0);
   const countPass = (ruleIndex: number): void => {
@@ -122,7 +136,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
       return false;
     }
     summary.jobsScanned++;
-    const judged = judgeJob(job, inventory, opts.rules, { scanId, observedAt }, { includePasses: opts.includePasses ?? false, onPass: countPass });
+    const judged = judgeJob(job, inventory, opts.rules, { scanId, observedAt }, { includePasses: opts.includePasses ?? false, onPass: countPass, onRuleError });
     let waits: Promise<void>[] | undefined;
     for (const finding of judged) {
       countFinding(summary, finding);
@@ -166,7 +180,8 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
   for (const scope of [...inventory.unknownAncestry].sort()) {
     summary.coverageGaps.push({ scope, reason: 'project or its folders/organization not in the inventory; inherited IAM could not be evaluated' });
   }
-  summary.partial = summary.unreadableRecords > 0 || summary.coverageGaps.length > 0 || interrupted;
+  summary.ruleErrors = [...ruleErrors.values()];
+  summary.partial = summary.unreadableRecords > 0 || summary.coverageGaps.length > 0 || interrupted || ruleErrors.size > 0;
   summary.durationMs = now().getTime() - started.getTime();
 
   const sinkReports: SinkReport[] = [];

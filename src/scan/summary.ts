@@ -24,8 +24,20 @@ export interface ScanSummary {
   /** The first problems, verbatim (file:line or asset, and what was wrong). */
   problems: InputProblem[];
   coverageGaps: CoverageGap[];
-  /** True when any input was unreadable or any scope/policy was not covered. */
+  /**
+   * Rules that threw or returned results outside the contract: per rule, on how many jobs, and
+   * the first job and error. Those jobs lack that rule's verdict, so the run is partial.
+   */
+  ruleErrors?: RuleErrorCount[];
+  /** True when any input was unreadable, any scope/policy was not covered, or a rule failed. */
   partial: boolean;
   /** Present with sharded Cloud Run tasks: this task's index and the task count. */
   shard?: { index: number; count: number };
+}
+
+export interface RuleErrorCount {
+  ruleId: string;
+  jobs: number;
+  firstJob: string;
+  firstError: string;
 }

@@ -5,7 +5,7 @@ Usage:
   cronwarden rules [--rule-pack F]   list the rules
   cronwarden explain RULE_ID [--rule-pack F]
                                      print a rule's documentation and fixes
-  cronwarden replay-spool FILE       publish undelivered Pub/Sub messages again
+  cronwarden replay-spool FILE|DIR   publish undelivered Pub/Sub messages again
   cronwarden --help | --version
 
 Run 'cronwarden scan --help' for the scan options. --rule-pack FILE (repeatable, or
@@ -36,7 +36,9 @@ Output:
   --fail-on SEVERITY    exit 1 when a failing finding has this severity or higher:
                         critical | high | medium | low | info | never (default: never)      [CRONWARDEN_FAIL_ON]
   --topic NAME          also publish findings to Pub/Sub topic projects/P/topics/T          [CRONWARDEN_TOPIC]
-  --spool-path FILE     where undeliverable Pub/Sub messages are kept                       [CRONWARDEN_SPOOL_PATH]
+  --spool-dir DIR       directory (created 0700) for one spool file per run of the Pub/Sub
+                        messages not delivered (default ./cronwarden-spool)                 [CRONWARDEN_SPOOL_DIR]
+  --spool-path FILE     this spool file instead (must not exist; created 0600)              [CRONWARDEN_SPOOL_PATH]
 
 API listing:
   --concurrency N       concurrent Cloud Asset API calls (default 8)                        [CRONWARDEN_CONCURRENCY]
@@ -62,10 +64,13 @@ Runtime:
 Findings go to stdout (or --output); logs and the summary go to stderr.
 `;
 
-export const REPLAY_HELP = `Usage: cronwarden replay-spool FILE [--topic projects/P/topics/T]
+export const REPLAY_HELP = `Usage: cronwarden replay-spool FILE|DIR [--topic projects/P/topics/T]
 
-Publishes every message of a spool file (written by 'scan --topic' for messages Pub/Sub did not
-take) again, with its data and attributes unchanged, to its own topic or to --topic. Messages that
-fail again, and lines that do not parse, go to FILE.remaining.jsonl; FILE is left as it is.
-Exit 0 when every message was delivered, 3 when some failed again, 2 on a usage error.
+Publishes every message of a spool file, or of every *.spool.jsonl file in a spool directory
+(written by 'scan --topic' for messages Pub/Sub did not take), again, with its data and attributes
+unchanged, to --topic or else to the topic in the file's header (never to a topic a line names).
+Each message is checked against the schema of its eventType first. Messages that fail again, and
+lines that do not validate (named by file and line), go to a new NAME.remaining-TIME.spool.jsonl
+beside the file; the file is then renamed NAME.spool.jsonl.replayed.
+Exit 0 when every message was delivered, 3 when some were not, 2 on a usage error.
 `;

@@ -13,6 +13,7 @@ import { runScan, type ScanResult } from '../scan/run-scan.js';
 import { isCloudLogger } from '../log/cloud-logger.js';
 import { cloudRunDefaults, prepareScanRuntime, reportFailure, writeNotice } from '../runtime/scan-runtime.js';
 import { installStopHandlers } from '../runtime/signals.js';
+import { runExitFlushes } from '../runtime/exit-flush.js';
 import { JsonSink, JsonlSink, TableSink } from '../sinks/stream-sinks.js';
 import type { FindingSink } from '../sinks/sink.js';
 import { GuardedOutput, guardedSink, openOutputFile } from '../sinks/guarded-output.js';
@@ -117,6 +118,7 @@ function parseScanFlags(args: readonly string[]): { flags: Record<string, unknow
         'fail-on': { type: 'string' },
         'include-passes': { type: 'boolean' },
         topic: { type: 'string' },
+        'spool-dir': { type: 'string' },
         'spool-path': { type: 'string' },
         'log-level': { type: 'string' },
         'log-format': { type: 'string' },
@@ -145,6 +147,7 @@ function parseScanFlags(args: readonly string[]): { flags: Record<string, unknow
       failOn: v['fail-on'],
       includePasses: v['include-passes'],
       topic: v.topic,
+      spoolDir: v['spool-dir'],
       spoolPath: v['spool-path'],
       logLevel: v['log-level'],
       logFormat: v['log-format'],
@@ -172,7 +175,7 @@ async function scanCommand(args: readonly string[], io: CliIo): Promise<number> 
   const runtime = await prepareScanRuntime(config, io);
   const logger = runtime.logger;
   const source = await createSource(config, logger, io.env);
-  const { sinks, finish } = await createSinks(config, io, logger, outputFile);
+  const { sinks, finish } = await createSinks(config, io, logger, outputFile, runtime.scanId);
   let result: ScanResult;
   try {
     result = await runScan({ source, rules, sinks, logger, includePasses: config.includePasses, ...runtime.scanOptions });
@@ -196,7 +199,7 @@ async function replaySpoolCommand(args: readonly string[], io: CliIo): Promise<n
     return EXIT.ok;
   }
   const [spoolPath, ...extra] = parsed.positionals;
-  if (!spoolPath || extra.length > 0) throw new ConfigurationError('BAD_FLAGS', `replay-spool takes one spool file\n${REPLAY_HELP}`);
+  if (!spoolPath || extra.length > 0) throw new ConfigurationError('BAD_FLAGS', `replay-spool takes one spool file or directory\n${REPLAY_HELP}`);
   const logger = textLogger('info', (line) => io.stderr.write(line));
   const { replaySpool } = await import('../sinks/pubsub-sink.js');
   const report = await replaySpool({ spoolPath, logger, ...(parsed.values.topic ? { topic: parsed.values.topic } : {}) });
@@ -242,6 +245,7 @@ async function createSinks(
   io: CliIo,
   logger: Logger,
   file: Writable | undefined,
+  scanId: string,
 ): Promise<{ sinks: FindingSink[]; finish: () => Promise<void> }> {
   const out = new GuardedOutput(file ?? io.stdout, file ? `--output ${config.output}` : 'stdout', logger, file !== undefined);
   const sinks: FindingSink[] = [];
@@ -258,7 +262,16 @@ async function createSinks(
     // delivered within 5 s is spooled and the exit code asks for a retry, instead of retrying
     // for a minute past the kill.
     const retry = config.exitMode === 'cloud-run' ? { totalTimeoutMs: 5_000, rpcTimeoutMs: 4_000 } : undefined;
-    sinks.push(await createPubSubSink({ topic: config.topic, spoolPath: config.spoolPath, logger, ...(retry ? { retry } : {}) }));
+    sinks.push(
+      await createPubSubSink({
+        topic: config.topic,
+        ...(config.spoolPath ? { spoolPath: config.spoolPath } : { spoolDir: config.spoolDir }),
+        scanId,
+        logger,
+        ...(io.signal ? { signal: io.signal } : {}),
+        ...(retry ? { retry } : {}),
+      }),
+    );
   }
   // Normally ended by its sink's close; this covers a run that threw before closing its sinks.
   const finish = (): Promise<void> => out.finish();
@@ -285,7 +298,11 @@ if (isEntryPoint()) {
   const stop = new AbortController();
   const uninstall = installStopHandlers(stop, {
     onStop: (signal) => writeNotice(defaultIo(), 'WARNING', `${signal}: taking no new jobs; flushing findings`),
-    onForcedExit: (signal, why) => writeNotice(defaultIo(), 'ERROR', `${signal}: exiting now (${why === 'second-signal' ? 'second signal' : 'grace period over'})`),
+    onForcedExit: (signal, why) => {
+      // Whatever Pub/Sub has not acknowledged yet is written to the spool before the exit.
+      runExitFlushes();
+      writeNotice(defaultIo(), 'ERROR', `${signal}: exiting now (${why === 'second-signal' ? 'second signal' : 'grace period over'})`);
+    },
   });
   main(process.argv.slice(2), { ...defaultIo(), signal: stop.signal }).then(
     (code) => {

@@ -22,7 +22,8 @@ export const ScanConfigSchema = z
       .string()
       .regex(/^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/topics\/[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/, 'expected projects/PROJECT/topics/TOPIC')
       .optional(),
-    spoolPath: z.string().min(1).default('cronwarden-undelivered.spool.jsonl'),
+    spoolDir: z.string().min(1).default('cronwarden-spool'),
+    spoolPath: z.string().min(1).optional(),
     logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     logFormat: z.enum(['text', 'json']).default('text'),
     exitMode: z.enum(['cli', 'cloud-run']).default('cli'),
@@ -56,6 +57,7 @@ export const ENV_VARS = {
   failOn: 'CRONWARDEN_FAIL_ON',
   includePasses: 'CRONWARDEN_INCLUDE_PASSES',
   topic: 'CRONWARDEN_TOPIC',
+  spoolDir: 'CRONWARDEN_SPOOL_DIR',
   spoolPath: 'CRONWARDEN_SPOOL_PATH',
   logLevel: 'CRONWARDEN_LOG_LEVEL',
   logFormat: 'CRONWARDEN_LOG_FORMAT',

@@ -308,6 +308,10 @@ if (isEntryPoint()) {
     (code) => {
       uninstall();
       process.exitCode = code;
+      // The run is over and reported: a client still closing connections to a server that does
+      // not answer (a frozen Pub/Sub) must not hold the process, nor turn its exit code into a
+      // signal's. Unreferenced, so a normal exit does not wait for it.
+      setTimeout(() => process.exit(code), 1_000).unref();
     },
     (err: unknown) => {
       process.stderr.write(`cronwarden: internal error: ${String(err)}\n`);

@@ -214,10 +214,19 @@ async function finish(delivery: Delivery, spool: Spool, pubsub: PubSub, topicNam
   return { sink: 'pubsub', delivered: delivery.delivered, failed: delivery.failed, spoolPath: spool.path, notes };
 }
 
-async function closeQuietly(pubsub: PubSub): Promise<void> {
-  try {
-    await pubsub.close();
-  } catch {
-    // Closing channels after a failed run is best effort; every publish has settled already.
-  }
+/**
+ * Closes the client; best effort after a failed run, since every publish has settled (or was
+ * spooled) already. Bounded: closing channels to a server that does not answer (frozen, or
+ * behind a dead network) can take as long as gRPC's own timeouts.
+ */
+async function closeQuietly(pubsub: PubSub, timeoutMs = 2_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    pubsub.close().catch(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+    }),
+  ]);
+  if (timer) clearTimeout(timer);
 }

@@ -14,8 +14,12 @@ CRONWARDEN_RULE_PACKS) adds the rules of an outside rule pack; see the README.
 Exit codes (--exit-mode cli, the default outside Cloud Run):
   0  scan complete; no failing finding at or above --fail-on
   1  failing findings at or above --fail-on
-  2  usage, configuration or internal error (nothing trustworthy was produced)
-  3  partial: unreadable input, a coverage gap, undelivered findings or an interrupted run
+  2  usage, configuration, credentials or internal error, or an --output that cannot be
+     opened (nothing trustworthy was produced)
+  3  partial: unreadable input, a coverage gap, undelivered findings, an interrupted run,
+     an output that failed mid-run, or a rule error
+  4  empty inventory: no Scheduler job at all was found
+  5  remediation: at least one change failed
 With --exit-mode cloud-run (the default in a Cloud Run job) only what a retry can fix exits
 non-zero: 75 transient failure, 70 internal error, 143 stopped by SIGTERM; all else exits 0.
 `;

@@ -13,6 +13,7 @@ import { runScan, type ScanResult } from '../scan/run-scan.js';
 import { isCloudLogger } from '../log/cloud-logger.js';
 import { cloudRunDefaults, prepareScanRuntime, reportFailure, writeNotice } from '../runtime/scan-runtime.js';
 import { installStopHandlers } from '../runtime/signals.js';
+import { CLI_EXIT } from '../runtime/exit-codes.js';
 import { runExitFlushes } from '../runtime/exit-flush.js';
 import { JsonSink, JsonlSink, TableSink } from '../sinks/stream-sinks.js';
 import type { FindingSink } from '../sinks/sink.js';
@@ -24,7 +25,8 @@ import { VERSION } from '../version.js';
 import { MAIN_HELP, REPLAY_HELP, SCAN_HELP } from './help.js';
 import { explainRule, listRules } from './rules-text.js';
 
-export const EXIT = { ok: 0, findings: 1, error: 2, partial: 3 } as const;
+/** The `cli` exit codes; the one table is EXIT_OUTCOMES in src/runtime/exit-codes.ts. */
+export const EXIT = CLI_EXIT;
 
 export interface CliIo {
   stdout: Writable & { isTTY?: boolean; columns?: number };

@@ -83,7 +83,9 @@ export async function createCloudLogger(opts: CloudLoggerOptions): Promise<Cloud
       const message =
         `scan ${summary.scanId}${shard}: ${summary.jobsScanned} jobs, ${st.fail ?? 0} fail, ${st.unverifiable ?? 0} unverifiable` +
         (summary.partial ? ', PARTIAL' : '');
-      opts.write(format(summary.partial ? 'WARNING' : 'INFO', message, { event: 'scan.completed', summary, sinks, ...extra }));
+      // Undelivered findings (a sink that failed) make the run partial as much as unread input.
+      const partial = summary.partial || sinks.some((s) => s.failed > 0);
+      opts.write(format(partial ? 'WARNING' : 'INFO', message, { event: 'scan.completed', summary, sinks, ...extra }));
     },
     findingSink(out) {
       return new FindingLogSink(out, (f) => format(findingSeverity(f), `${f.ruleId}: ${f.message}`, { event: 'finding', finding: f }));

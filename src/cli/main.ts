@@ -170,10 +170,11 @@ async function scanCommand(args: readonly string[], io: CliIo): Promise<number> 
     return EXIT.ok;
   }
   const config = parseScanConfig(flags, io.env, { format: io.stdout.isTTY ? 'table' : 'jsonl', ...cloudRunDefaults(io.env) });
-  // Before anything is read: an output that cannot be opened is a configuration error.
-  const outputFile = config.output ? openOutputFile(config.output) : undefined;
   // Packs are loaded before anything is read or published: a broken pack is a configuration error.
   const rules = selectRules(await loadRulePacks(config.rulePacks, allRules), config.onlyRules, config.skipRules);
+  // Before anything is read (and after the other settings, so a bad one leaves the file as it
+  // was): an output that cannot be opened is a configuration error.
+  const outputFile = config.output ? openOutputFile(config.output) : undefined;
   const runtime = await prepareScanRuntime(config, io);
   const logger = runtime.logger;
   const source = await createSource(config, logger, io.env);

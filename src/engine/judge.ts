@@ -148,8 +148,9 @@ function joinEvidence(result: RuleResult, findings: Finding[]): boolean {
  * credentials a job's URI or last status may hold are redacted here, once, for all of them.
  */
 function toFinding(rule: Rule, result: RuleResult, job: ScheduledJob, target: Target, scan: ScanIdentity): Finding {
-  const url = targetUrl(target);
-  const template = rule.meta.messages[result.messageId as keyof typeof rule.meta.messages] as string;
+  const { message, evidence } = resultText(rule, result);
+  let url = redactedUrls.get(target);
+  if (url === undefined) redactedUrls.set(target, (url = nullableUrl(targetUrl(target))));
   return {
     schemaVersion: FINDING_SCHEMA_VERSION,
     findingId: findingId(rule.meta.id, job.name, result),
@@ -158,7 +159,7 @@ function toFinding(rule: Rule, result: RuleResult, job: ScheduledJob, target: Ta
     status: result.status,
     severity: result.status === 'pass' ? 'info' : (result.severity ?? rule.meta.severity),
     title: rule.meta.title,
-    message: redactText(formatMessage(template, result.data)),
+    message,
     job: {
       name: job.name,
       project: job.projectId,
@@ -166,9 +167,31 @@ function toFinding(rule: Rule, result: RuleResult, job: ScheduledJob, target: Ta
       state: job.state,
       uri: job.http ? redactUrl(job.http.uri) : null,
     },
-    target: { kind: target.kind, resource: targetResource(target), url: url === null ? null : redactUrl(url) },
-    evidence: { ...redactDeep(result.evidence ?? {}) },
+    target: { kind: target.kind, resource: targetResource(target), url },
+    // A copy: joinEvidence adds to a finding's evidence, and the redacted one is shared.
+    evidence: { ...evidence },
     remediation: { summary: rule.meta.remediation.summary, automaticFix: rule.meta.remediation.automatic },
     observedAt: scan.observedAt,
   };
+}
+
+/**
+ * A result's message and evidence, formatted and redacted once: results remembered per target
+ * and memo key are the same object for every job that shares them.
+ */
+const resultTexts = new WeakMap<RuleResult, { message: string; evidence: Record<string, unknown> }>();
+const redactedUrls = new WeakMap<Target, string | null>();
+
+function resultText(rule: Rule, result: RuleResult): { message: string; evidence: Record<string, unknown> } {
+  let text = resultTexts.get(result);
+  if (!text) {
+    const template = rule.meta.messages[result.messageId as keyof typeof rule.meta.messages] as string;
+    text = { message: redactText(formatMessage(template, result.data)), evidence: redactDeep(result.evidence ?? {}) };
+    resultTexts.set(result, text);
+  }
+  return text;
+}
+
+function nullableUrl(url: string | null): string | null {
+  return url === null ? null : redactUrl(url);
 }

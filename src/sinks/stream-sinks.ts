@@ -36,15 +36,15 @@ export class JsonlSink implements FindingSink {
   ) {}
   write(finding: Finding): void | Promise<void> {
     this.count++;
-    // Bidi and C1 characters from the inventory as \u escapes: the same JSON, safe to `cat`.
-    this.pending += `${escapeJsonText(JSON.stringify(finding))}\n`;
+    this.pending += `${JSON.stringify(finding)}\n`;
     if (this.pending.length < this.chunkChars) return;
-    const text = this.pending;
+    // Bidi and C1 characters from the inventory as \u escapes: the same JSON, safe to `cat`.
+    const text = escapeJsonText(this.pending);
     this.pending = '';
     return writeWithDrain(this.out, text);
   }
   async close(): Promise<SinkReport> {
-    if (this.pending !== '') await writeWithDrain(this.out, this.pending);
+    if (this.pending !== '') await writeWithDrain(this.out, escapeJsonText(this.pending));
     this.pending = '';
     return { sink: this.name, delivered: this.count, failed: 0 };
   }

@@ -57,8 +57,12 @@ export function credentialsInUrl(url: string): string[] {
  */
 const URL_PARTS = /^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)(?:([^/?#]*)@)?([^?#]*)(\?[^#]*)?(#.*)?$/s;
 
+/** Only a URL with one of these can hold user info or parameters. */
+const PLAIN_URL_HINT = /[@?#]/;
+
 /** One URL with its user info and the values of credential parameters replaced. */
 export function redactUrl(url: string): string {
+  if (!PLAIN_URL_HINT.test(url)) return url;
   const m = URL_PARTS.exec(url);
   if (!m) return url;
   const [, scheme, userinfo, rest, query, fragment] = m;
@@ -87,15 +91,24 @@ const TOKENS: [RegExp, string][] = [
   [/\bAIza[\w-]{30,}/g, REDACTED], // Google API keys
   [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g, REDACTED],
 ];
-/** Cheap test first: most text (a million findings' messages) holds none of these. */
-const MAYBE_SECRET = /[@=]|:\/\/|bearer|basic|ya29\.|1\/\/|eyJ|AIza|PRIVATE KEY/i;
+/**
+ * Cheap tests first, each guarding the work it would save: most text (a million findings'
+ * messages, most with a plain https URL or an account's e-mail in them) holds no secret.
+ * A URL is only taken apart when it has user info, a query or a fragment.
+ */
+const URL_HINT = /:\/\/[^\s/?#]*@|:\/\/[^\s]*[?#]/;
+const TOKEN_HINT = /bearer|basic|ya29\.|1\/\/|eyJ|AIza|PRIVATE KEY/i;
 
 /** Free text with URL credentials, credential parameters and token-shaped strings replaced. */
 export function redactText(text: string): string {
-  if (!MAYBE_SECRET.test(text)) return text;
-  let out = text.replace(URL_IN_TEXT, (url) => redactUrl(url));
-  out = out.replace(PARAM_IN_TEXT, (whole, name: string, value: string) => (value !== REDACTED_IN_URL && name.toLowerCase() !== 'code' && isSecretParamName(name) ? `${name}=${REDACTED}` : whole));
-  for (const [pattern, replacement] of TOKENS) out = out.replace(pattern, replacement);
+  let out = text;
+  if (out.includes('://') && URL_HINT.test(out)) out = out.replace(URL_IN_TEXT, (url) => redactUrl(url));
+  if (out.includes('=')) {
+    out = out.replace(PARAM_IN_TEXT, (whole, name: string, value: string) =>
+      value !== REDACTED_IN_URL && name.toLowerCase() !== 'code' && isSecretParamName(name) ? `${name}=${REDACTED}` : whole,
+    );
+  }
+  if (TOKEN_HINT.test(out)) for (const [pattern, replacement] of TOKENS) out = out.replace(pattern, replacement);
   return out;
 }
 

@@ -1,5 +1,10 @@
 import { defineRule } from '../src/engine/define-rule.js';
+import type { RuleResult } from '../src/engine/define-rule.js';
 import { credentialsInUrl, redactUrl } from '../src/text/redact-secrets.js';
+
+/** Only a URI with one of these can hold user info or parameters: most are judged by this test alone. */
+const MAY_HOLD_CREDENTIAL = /[@?#]/;
+const PASSED: readonly RuleResult<'ok' | 'credential'>[] = [{ status: 'pass', messageId: 'ok' }];
 
 export default defineRule({
   meta: {
@@ -45,13 +50,14 @@ export default defineRule({
     },
     remediation: { summary: 'Rotate the secret, remove it from the URI, and authenticate the call with an OIDC or OAuth token.', automatic: false },
   },
-  memoKey: (job) => `${job.http?.uri ?? ''}\n${job.appEngine?.relativeUri ?? ''}`,
+  // No memoKey: the test below is cheaper than remembering a result per URI.
   evaluate(job) {
     // An App Engine relative URI is a path and query: judged as one on a placeholder host.
     const uri = job.http?.uri ?? (job.appEngine?.relativeUri !== undefined ? `https://app-engine${job.appEngine.relativeUri}` : undefined);
     if (uri === undefined) return [];
+    if (!MAY_HOLD_CREDENTIAL.test(uri)) return PASSED;
     const where = credentialsInUrl(uri);
-    if (where.length === 0) return [{ status: 'pass', messageId: 'ok' }];
+    if (where.length === 0) return PASSED;
     const shown = job.http ? redactUrl(uri) : redactUrl(uri).slice('https://app-engine'.length);
     return [{ status: 'fail', messageId: 'credential', data: { uri: shown, where: where.join(', ') }, cause: where.join(',') }];
   },

@@ -50,7 +50,11 @@ export default defineRule({
     },
     remediation: { summary: 'Rotate the secret, remove it from the URI, and authenticate the call with an OIDC or OAuth token.', automatic: false },
   },
-  // No memoKey: the test below is cheaper than remembering a result per URI.
+  // A URI that may hold a credential is taken apart once; for the rest one test is cheaper than a memo.
+  memoKey: (job) => {
+    const uri = job.http?.uri ?? job.appEngine?.relativeUri;
+    return uri !== undefined && MAY_HOLD_CREDENTIAL.test(uri) ? `${job.http ? 'http' : 'app-engine'} ${uri}` : undefined;
+  },
   evaluate(job) {
     // An App Engine relative URI is a path and query: judged as one on a placeholder host.
     const uri = job.http?.uri ?? (job.appEngine?.relativeUri !== undefined ? `https://app-engine${job.appEngine.relativeUri}` : undefined);

@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
-import { FINDING_SCHEMA_VERSION, SEVERITIES, STATUSES, type Finding } from '../findings/schema.js';
+import { FINDING_SCHEMA_VERSION, type Finding } from '../findings/schema.js';
+import { describeThrown } from './rule-results.js';
 import type { Inventory } from '../model/inventory.js';
 import type { ScheduledJob, Target } from '../model/types.js';
 import { targetResource } from '../model/targets.js';
@@ -61,6 +62,13 @@ export function judgeJob(
       options.onRuleError(rule, job, error);
       continue;
     }
+    const unknown = results.find((r) => !Object.hasOwn(rule.meta.messages, r.messageId));
+    if (unknown) {
+      const error = new RuleContractError('UNKNOWN_MESSAGE_ID', `rule ${rule.meta.id} returned unknown messageId "${unknown.messageId}"`);
+      if (!options.onRuleError) throw error;
+      options.onRuleError(rule, job, error);
+      continue;
+    }
     for (const result of results) {
       if (result.joinTo && joinEvidence(result, findings)) continue;
       if (result.status === 'pass' && !includePasses) {
@@ -74,59 +82,20 @@ export function judgeJob(
 }
 
 /**
- * A rule's results for a job, checked against the contract: remembered per target and `memoKey`
- * when the rule declares one (so each distinct evaluation is checked once).
+ * A rule's results for a job: remembered per target and `memoKey` when the rule declares one.
+ * Rules from packs come here already wrapped in {@link checkedRule}.
  */
 function evaluate(rule: Rule, job: ScheduledJob, ctx: RuleContext, remembered: Map<object, Map<string, unknown>>): readonly RuleResult[] {
   const key = rule.memoKey?.(job);
-  if (key === undefined) return checkResults(rule, rule.evaluate(job, ctx));
+  if (key === undefined) return rule.evaluate(job, ctx);
   let byKey = remembered.get(rule);
   if (!byKey) remembered.set(rule, (byKey = new Map()));
   let results = byKey.get(key) as readonly RuleResult[] | undefined;
   if (!results) {
-    results = checkResults(rule, rule.evaluate(job, ctx));
+    results = rule.evaluate(job, ctx);
     byKey.set(key, results);
   }
   return results;
-}
-
-const STATUS_SET = new Set<unknown>(STATUSES);
-const SEVERITY_SET = new Set<unknown>(SEVERITIES);
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/**
- * Rules from packs are outside code: a result with status `bogus` or severity `ultra` would
- * become a finding the schema refuses, published all the same. Checked by hand, not by zod:
- * this runs for every distinct evaluation of a million-job scan.
- */
-function checkResults(rule: Rule, results: unknown): readonly RuleResult[] {
-  const bad = (what: string): never => {
-    throw new RuleContractError('BAD_RESULT', `rule ${rule.meta.id} returned ${what}`);
-  };
-  if (!Array.isArray(results)) return bad(`${describeThrown(results)} instead of an array of results`);
-  for (const r of results as unknown[]) {
-    if (!isPlainObject(r)) return bad(`a result that is not an object (${describeThrown(r)})`);
-    if (!STATUS_SET.has(r.status)) bad(`status ${JSON.stringify(r.status)} (expected ${STATUSES.join(', ')})`);
-    if (typeof r.messageId !== 'string' || !Object.hasOwn(rule.meta.messages, r.messageId)) bad(`unknown messageId ${JSON.stringify(r.messageId)}`);
-    if (r.severity !== undefined && !SEVERITY_SET.has(r.severity)) bad(`severity ${JSON.stringify(r.severity)} (expected ${SEVERITIES.join(', ')})`);
-    if (r.cause !== undefined && typeof r.cause !== 'string') bad('a cause that is not a string');
-    if (r.evidence !== undefined && !isPlainObject(r.evidence)) bad('evidence that is not an object');
-    if (r.data !== undefined) {
-      if (!isPlainObject(r.data)) bad('message data that is not an object');
-      for (const v of Object.values(r.data as Record<string, unknown>)) if (typeof v !== 'string' && typeof v !== 'number') bad('message data values other than strings and numbers');
-    }
-    if (r.joinTo !== undefined && !(Array.isArray(r.joinTo) && r.joinTo.every((id) => typeof id === 'string'))) bad('joinTo that is not a list of rule ids');
-  }
-  return results as readonly RuleResult[];
-}
-
-function describeThrown(value: unknown): string {
-  if (value instanceof Error) return `${value.name}: ${value.message}`;
-  try {
-    return String(JSON.stringify(value) ?? value).slice(0, 200);
-  } catch {
-    return typeof value;
-  }
 }
 
 /**
@@ -165,7 +134,7 @@ function toFinding(rule: Rule, result: RuleResult, job: ScheduledJob, target: Ta
       project: job.projectId,
       location: job.location,
       state: job.state,
-      uri: job.http ? redactUrl(job.http.uri) : null,
+      uri: redactedJobUri(job),
     },
     target: { kind: target.kind, resource: targetResource(target), url },
     // A copy: joinEvidence adds to a finding's evidence, and the redacted one is shared.
@@ -194,4 +163,15 @@ function resultText(rule: Rule, result: RuleResult): { message: string; evidence
 
 function nullableUrl(url: string | null): string | null {
   return url === null ? null : redactUrl(url);
+}
+
+/** The job's URI redacted, for all of its findings: the last job's is kept (findings come job by job). */
+let lastJob: ScheduledJob | undefined;
+let lastJobUri: string | null = null;
+function redactedJobUri(job: ScheduledJob): string | null {
+  if (job !== lastJob) {
+    lastJob = job;
+    lastJobUri = job.http ? redactUrl(job.http.uri) : null;
+  }
+  return lastJobUri;
 }

@@ -43,6 +43,7 @@ describe('results remembered per target and memo key', () => {
     expect(memoizing.map((r) => r.meta.id).sort()).toEqual([
       'http-target-uses-oidc',
       'ingress-admits-scheduler',
+      'job-uri-has-no-credential',
       'oidc-audience-matches-target',
       'oidc-sa-can-invoke-target',
       'token-sa-exists-and-enabled',

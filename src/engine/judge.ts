@@ -62,7 +62,8 @@ export function judgeJob(
       options.onRuleError(rule, job, error);
       continue;
     }
-    const unknown = results.find((r) => !Object.hasOwn(rule.meta.messages, r.messageId));
+    let unknown: RuleResult | undefined;
+    for (const r of results) if (!(r.messageId in rule.meta.messages)) unknown = r;
     if (unknown) {
       const error = new RuleContractError('UNKNOWN_MESSAGE_ID', `rule ${rule.meta.id} returned unknown messageId "${unknown.messageId}"`);
       if (!options.onRuleError) throw error;
@@ -75,7 +76,7 @@ export function judgeJob(
         options.onPass?.(i);
         continue;
       }
-      findings.push(toFinding(rule, result, job, target, scan));
+      findings.push(toFinding(rule, result, job, target, scan, shared));
     }
   }
   return findings;
@@ -85,8 +86,12 @@ export function judgeJob(
  * A rule's results for a job: remembered per target and `memoKey` when the rule declares one.
  * Rules from packs come here already wrapped in {@link checkedRule}.
  */
+/** Whether the results {@link evaluate} returned last are remembered, so shared with other jobs. */
+let shared = false;
+
 function evaluate(rule: Rule, job: ScheduledJob, ctx: RuleContext, remembered: Map<object, Map<string, unknown>>): readonly RuleResult[] {
   const key = rule.memoKey?.(job);
+  shared = key !== undefined;
   if (key === undefined) return rule.evaluate(job, ctx);
   let byKey = remembered.get(rule);
   if (!byKey) remembered.set(rule, (byKey = new Map()));
@@ -116,8 +121,8 @@ function joinEvidence(result: RuleResult, findings: Finding[]): boolean {
  * A finding is what every sink writes (stdout, files, Pub/Sub, the spool, log entries): the
  * credentials a job's URI or last status may hold are redacted here, once, for all of them.
  */
-function toFinding(rule: Rule, result: RuleResult, job: ScheduledJob, target: Target, scan: ScanIdentity): Finding {
-  const { message, evidence } = resultText(rule, result);
+function toFinding(rule: Rule, result: RuleResult, job: ScheduledJob, target: Target, scan: ScanIdentity, sharedResult: boolean): Finding {
+  const { message, evidence } = sharedResult ? resultText(rule, result) : formatResult(rule, result);
   let url = redactedUrls.get(target);
   if (url === undefined) redactedUrls.set(target, (url = nullableUrl(targetUrl(target))));
   return {
@@ -153,12 +158,14 @@ const redactedUrls = new WeakMap<Target, string | null>();
 
 function resultText(rule: Rule, result: RuleResult): { message: string; evidence: Record<string, unknown> } {
   let text = resultTexts.get(result);
-  if (!text) {
-    const template = rule.meta.messages[result.messageId as keyof typeof rule.meta.messages] as string;
-    text = { message: redactText(formatMessage(template, result.data)), evidence: redactDeep(result.evidence ?? {}) };
-    resultTexts.set(result, text);
-  }
+  if (!text) resultTexts.set(result, (text = formatResult(rule, result)));
   return text;
+}
+
+/** Only remembered results are cached: a WeakMap entry per one-off result would cost the collector more than it saves. */
+function formatResult(rule: Rule, result: RuleResult): { message: string; evidence: Record<string, unknown> } {
+  const template = rule.meta.messages[result.messageId as keyof typeof rule.meta.messages] as string;
+  return { message: redactText(formatMessage(template, result.data)), evidence: redactDeep(result.evidence ?? {}) };
 }
 
 function nullableUrl(url: string | null): string | null {

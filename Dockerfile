@@ -39,9 +39,10 @@ LABEL org.opencontainers.image.title="cronwarden" \
       org.opencontainers.image.description="Compliance scanner for Cloud Scheduler jobs that call Cloud Run and Cloud Functions" \
       org.opencontainers.image.licenses="Apache-2.0"
 ENV NODE_ENV=production
-# /app is not writable by the runtime user; undeliverable Pub/Sub messages are kept in /tmp
-# (in memory on Cloud Run), and a retried task publishes them again anyway.
-ENV CRONWARDEN_SPOOL_PATH=/tmp/cronwarden-undelivered.spool.jsonl
+# /app is not writable by the runtime user; undeliverable Pub/Sub messages are kept in a 0700
+# directory the process creates under /tmp (itself world-writable, so not the spool directory),
+# one 0600 file per run; /tmp is in memory on Cloud Run, and a retried task publishes them again.
+ENV CRONWARDEN_SPOOL_DIR=/tmp/cronwarden-spool
 WORKDIR /app
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src

@@ -10,6 +10,7 @@ import tokenSaInJobProject from './token-sa-in-job-project.js';
 import schedulerServiceAgentHasRole from './scheduler-service-agent-has-role.js';
 import ingressAdmitsScheduler from './ingress-admits-scheduler.js';
 import lastAttemptAuthorized from './last-attempt-authorized.js';
+import jobUriHasNoCredential from './job-uri-has-no-credential.js';
 
 /**
  * The explicit registry, in evaluation order. `last-attempt-authorized` runs last: it joins its
@@ -26,6 +27,7 @@ export const allRules: readonly Rule[] = [
   tokenSaInJobProject,
   schedulerServiceAgentHasRole,
   ingressAdmitsScheduler,
+  jobUriHasNoCredential,
   lastAttemptAuthorized,
 ] as Rule[];
 

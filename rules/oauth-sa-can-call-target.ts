@@ -3,6 +3,8 @@ import type { Inventory } from '../src/model/inventory.js';
 import type { AccessVerdict } from '../src/model/iam.js';
 import type { KnownPermission } from '../src/model/predefined-roles.js';
 import type { ApiCall, ScheduledJob } from '../src/model/types.js';
+import { describeJob } from '../src/fixes/gcloud-fixes.js';
+import { gcloud } from '../src/fixes/shell.js';
 
 type M = 'granted' | 'denied' | 'unverifiable' | 'targetUnknown';
 
@@ -46,7 +48,7 @@ export default defineRule<M>({
     },
     messages: {
       granted: '{{sa}} holds {{permission}} on {{target}} through {{via}}.',
-      denied: '{{sa}} holds {{permission}} on {{target}} through no policy in the inventory ({{checked}}): calls get 403.',
+      denied: '{{sa}} does not hold {{permission}} on {{target}} in any policy in the inventory ({{checked}}): calls get 403.',
       unverifiable: 'Whether {{sa}} holds {{permission}} on {{target}} cannot be confirmed: {{reasons}}.',
       targetUnknown: 'The {{what}} {{target}} is not in the inventory; who may run it is unknown.',
     },
@@ -61,6 +63,29 @@ export default defineRule<M>({
     const method = job.http!.httpMethod ?? 'POST';
     if (method !== 'POST' && method !== 'HTTP_METHOD_UNSPECIFIED') return [];
     return judge(inventory, target.call, sa, job);
+  },
+  fix({ messageId, data, job }) {
+    const sa = String(data.sa ?? job.http?.oauthToken?.serviceAccountEmail ?? '');
+    const target = String(data.target ?? '');
+    const m = /^projects\/([^/]+)\/locations\/([^/]+)\/(jobs|workflows)\/([^/]+)$/.exec(target);
+    if (messageId === 'targetUnknown' || !m) {
+      return { summary: `The job calls ${target}, which is not in the inventory: check the job's URI (a typo, a deleted job or workflow, a project outside the scan), then scan again.`, commands: [describeJob(job)] };
+    }
+    const [, project, region, kind, name] = m as unknown as [string, string, string, string, string];
+    const member = `serviceAccount:${sa}`;
+    if (kind === 'jobs') {
+      const role = data.permission === 'run.jobs.runWithOverrides' ? 'roles/run.jobsExecutorWithOverrides' : 'roles/run.invoker';
+      return {
+        summary: `Grant ${sa} ${role} on the Cloud Run job ${name} (the job only; no project-wide grant).`,
+        commands: [gcloud(['run', 'jobs', 'add-iam-policy-binding', name], { region, project, member, role })],
+        terraform: `resource "google_cloud_run_v2_job_iam_member" "scheduler" {\n  project  = "${project}"\n  location = "${region}"\n  name     = "${name}"\n  role     = "${role}"\n  member   = "${member}"\n}`,
+      };
+    }
+    // gcloud grants Workflows roles on the project only; the API also takes a policy per workflow.
+    return {
+      summary: `Grant ${sa} roles/workflows.invoker so that it may start executions of ${name}; gcloud grants it on project ${project}.`,
+      commands: [gcloud(['projects', 'add-iam-policy-binding', project], { member, role: 'roles/workflows.invoker', condition: 'None' })],
+    };
   },
 });
 

@@ -2,6 +2,8 @@ import { defineRule, type RuleResult } from '../src/engine/define-rule.js';
 import { tokenOf } from '../src/engine/predicates.js';
 import type { Inventory } from '../src/model/inventory.js';
 import { serviceAccountProjectFromEmail } from '../src/model/service-account-project.js';
+import { acceptedAudience, createDedicatedAccount, dedicatedAccountEmail, describeJob, setOauthToken, setOidcToken } from '../src/fixes/gcloud-fixes.js';
+import { gcloud } from '../src/fixes/shell.js';
 
 type M = 'sameProject' | 'otherProject' | 'projectUnknown';
 
@@ -47,6 +49,18 @@ export default defineRule<M>({
     // The verdict depends only on the account and the job's project: judge each pair once per scan.
     const sa = token.token.serviceAccountEmail;
     return inventory.memo('token-sa-in-job-project', job.ancestors ?? NO_ANCESTRY, `${job.projectId}|${sa}`, () => judge(inventory, sa, job.projectId));
+  },
+  fix({ messageId, data, job, target }) {
+    const sa = String(data.sa ?? '');
+    if (messageId !== 'otherProject') {
+      return { summary: `Find which project ${sa} belongs to; Scheduler uses only an account of the job's own project.`, commands: [describeJob(job), gcloud(['iam', 'service-accounts', 'describe', sa])] };
+    }
+    const account = dedicatedAccountEmail(job.projectId);
+    const oidc = job.http?.oidcToken !== undefined;
+    return {
+      summary: `Create an account in the job's project ${job.projectId} (${account}), give it the role the call needs, and point the job's token at it instead of ${sa}.`,
+      commands: [createDedicatedAccount(job.projectId), oidc ? setOidcToken(job, account, job.http?.oidcToken?.audience ?? acceptedAudience(target)) : setOauthToken(job, account)],
+    };
   },
 });
 

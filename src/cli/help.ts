@@ -7,7 +7,7 @@ Usage:
                                      print a rule's documentation and fixes
   cronwarden report --findings FILE --format FMT --output FILE
                                      an html, markdown, sarif or csv report from scan output
-  cronwarden replay-spool FILE       publish undelivered Pub/Sub messages again
+  cronwarden replay-spool FILE|DIR   publish undelivered Pub/Sub messages again
   cronwarden fix plan|apply|undo     plan, apply and undo fixes (see 'cronwarden fix --help')
   cronwarden --help | --version
 
@@ -17,11 +17,13 @@ CRONWARDEN_RULE_PACKS) adds the rules of an outside rule pack; see the README.
 Exit codes (--exit-mode cli, the default outside Cloud Run):
   0  scan complete; no failing finding at or above --fail-on
   1  failing findings at or above --fail-on
-  2  usage, configuration or internal error (nothing trustworthy was produced)
-  3  partial: unreadable input, a coverage gap, undelivered findings or an interrupted run
-     or a state store (--state) that could not be read or written
-  4  empty inventory: no Scheduler job at all was found (nothing was judged)
-  5  fix apply / fix undo: at least one change failed
+  2  usage, configuration, credentials or internal error, or an --output that cannot be
+     opened (nothing trustworthy was produced)
+  3  partial: unreadable input, a coverage gap, undelivered findings, an interrupted run,
+     an output that failed mid-run, a rule error, or a state store (--state) that could
+     not be read or written
+  4  empty inventory: no Scheduler job at all was found
+  5  remediation: at least one change failed
 With --exit-mode cloud-run (the default in a Cloud Run job) only what a retry can fix exits
 non-zero: 75 transient failure, 70 internal error, 143 stopped by SIGTERM; all else exits 0.
 `;
@@ -50,7 +52,9 @@ Output:
   --fail-on SEVERITY    exit 1 when a failing finding has this severity or higher:
                         critical | high | medium | low | info | never (default: never)      [CRONWARDEN_FAIL_ON]
   --topic NAME          also publish findings to Pub/Sub topic projects/P/topics/T          [CRONWARDEN_TOPIC]
-  --spool-path FILE     where undeliverable Pub/Sub messages are kept                       [CRONWARDEN_SPOOL_PATH]
+  --spool-dir DIR       directory (created 0700) for one spool file per run of the Pub/Sub
+                        messages not delivered (default ./cronwarden-spool)                 [CRONWARDEN_SPOOL_DIR]
+  --spool-path FILE     this spool file instead (must not exist; created 0600)              [CRONWARDEN_SPOOL_PATH]
 
 API listing:
   --concurrency N       concurrent Cloud Asset API calls (default 8)                        [CRONWARDEN_CONCURRENCY]
@@ -102,12 +106,15 @@ Runtime:
 Findings go to stdout (or --output); logs and the summary go to stderr.
 `;
 
-export const REPLAY_HELP = `Usage: cronwarden replay-spool FILE [--topic projects/P/topics/T]
+export const REPLAY_HELP = `Usage: cronwarden replay-spool FILE|DIR [--topic projects/P/topics/T]
 
-Publishes every message of a spool file (written by 'scan --topic' for messages Pub/Sub did not
-take) again, with its data and attributes unchanged, to its own topic or to --topic. Messages that
-fail again, and lines that do not parse, go to FILE.remaining.jsonl; FILE is left as it is.
-Exit 0 when every message was delivered, 3 when some failed again, 2 on a usage error.
+Publishes every message of a spool file, or of every *.spool.jsonl file in a spool directory
+(written by 'scan --topic' for messages Pub/Sub did not take), again, with its data and attributes
+unchanged, to --topic or else to the topic in the file's header (never to a topic a line names).
+Each message is checked against the schema of its eventType first. Messages that fail again, and
+lines that do not validate (named by file and line), go to a new NAME.remaining-TIME.spool.jsonl
+beside the file; the file is then renamed NAME.spool.jsonl.replayed.
+Exit 0 when every message was delivered, 3 when some were not, 2 on a usage error.
 `;
 
 export const FIX_HELP = `Usage:

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -17,12 +16,14 @@ import { runScan, type ScanResult } from '../scan/run-scan.js';
 import { isCloudLogger } from '../log/cloud-logger.js';
 import { cloudRunDefaults, prepareScanRuntime, reportFailure, writeNotice } from '../runtime/scan-runtime.js';
 import { installStopHandlers } from '../runtime/signals.js';
-import { CLI_EXIT_EMPTY_INVENTORY, isEmptyInventory, REMEDIATION_FAILED_EXIT } from '../runtime/exit-codes.js';
+import { CLI_EXIT, isEmptyInventory } from '../runtime/exit-codes.js';
+import { runExitFlushes } from '../runtime/exit-flush.js';
 import { JsonSink, JsonlSink } from '../sinks/stream-sinks.js';
 import { TableSink } from '../sinks/table-sink.js';
 import { MinSeveritySink } from '../sinks/min-severity-sink.js';
 import { terminalWidth, useColour } from '../text/terminal.js';
 import type { FindingSink } from '../sinks/sink.js';
+import { GuardedOutput, guardedSink, openOutputFile } from '../sinks/guarded-output.js';
 import { allRules, ruleById } from '../../rules/index.js';
 import type { Rule } from '../engine/define-rule.js';
 import { loadRulePacks, selectRules } from '../engine/rule-packs.js';
@@ -36,9 +37,8 @@ import { ExceptionSet } from '../exceptions/exception-set.js';
 import { parseStateLocation } from '../lifecycle/store.js';
 import { startLifecycle } from '../lifecycle/start.js';
 
-export const EXIT = { ok: 0, findings: 1, error: 2, partial: 3, emptyInventory: CLI_EXIT_EMPTY_INVENTORY } as const;
-/** `fix apply`, `fix undo` and unattended remediation: at least one change failed. */
-export const EXIT_REMEDIATION_FAILED = REMEDIATION_FAILED_EXIT;
+/** The `cli` exit codes; the one table is EXIT_OUTCOMES in src/runtime/exit-codes.ts. */
+export const EXIT = CLI_EXIT;
 
 export interface CliIo {
   stdout: Writable & { isTTY?: boolean; columns?: number };
@@ -147,6 +147,7 @@ function parseScanFlags(args: readonly string[]): { flags: Record<string, unknow
         'group-by': { type: 'string' },
         wide: { type: 'boolean' },
         topic: { type: 'string' },
+        'spool-dir': { type: 'string' },
         'spool-path': { type: 'string' },
         'log-level': { type: 'string' },
         'log-format': { type: 'string' },
@@ -201,6 +202,7 @@ function parseScanFlags(args: readonly string[]): { flags: Record<string, unknow
       groupBy: v['group-by'],
       wide: v.wide,
       topic: v.topic,
+      spoolDir: v['spool-dir'],
       spoolPath: v['spool-path'],
       logLevel: v['log-level'],
       logFormat: v['log-format'],
@@ -242,6 +244,9 @@ async function scanCommand(args: readonly string[], io: CliIo): Promise<number> 
   // The exceptions file and the state location are checked before anything is read or published.
   const exceptions = config.exceptions ? await openExceptions(config.exceptions, loadedRules, config.exceptionsMaxDays) : undefined;
   const stateLocation = config.state ? parseStateLocation(config.state) : undefined;
+  // Before anything is read (and after the other settings, so a bad one leaves the file as it
+  // was): an output that cannot be opened is a configuration error.
+  const outputFile = config.output ? openOutputFile(config.output) : undefined;
   const runtime = await prepareScanRuntime(config, io);
   const logger = runtime.logger;
   const scanned = await createSource(config, logger, io.env);
@@ -250,7 +255,7 @@ async function scanCommand(args: readonly string[], io: CliIo): Promise<number> 
   const lifecycle = stateLocation
     ? await startLifecycle(stateLocation, { logger, ...(runtime.scanOptions.jobFilter ? { ownsJob: runtime.scanOptions.jobFilter } : {}) })
     : undefined;
-  const { sinks, finish } = await createSinks(config, io, logger, rules, () => runtime.clearProgress());
+  const { sinks, finish } = await createSinks(config, io, logger, outputFile, runtime.scanId, rules, () => runtime.clearProgress());
   if (unattended) sinks.push(unattended.sink);
   let result: ScanResult;
   try {
@@ -282,7 +287,7 @@ async function scanCommand(args: readonly string[], io: CliIo): Promise<number> 
       actor: actorOf(io.env),
       taskAttempt: Number(io.env.CLOUD_RUN_TASK_ATTEMPT ?? 0) || 0,
     });
-    if (outcome.failed > 0) code = EXIT_REMEDIATION_FAILED;
+    if (outcome.failed > 0) code = EXIT.remediationFailed;
   }
   return runtime.finish(result, code);
 }
@@ -300,7 +305,7 @@ async function replaySpoolCommand(args: readonly string[], io: CliIo): Promise<n
     return EXIT.ok;
   }
   const [spoolPath, ...extra] = parsed.positionals;
-  if (!spoolPath || extra.length > 0) throw new ConfigurationError('BAD_FLAGS', `replay-spool takes one spool file\n${REPLAY_HELP}`);
+  if (!spoolPath || extra.length > 0) throw new ConfigurationError('BAD_FLAGS', `replay-spool takes one spool file or directory\n${REPLAY_HELP}`);
   await stat(spoolPath).catch((err: NodeJS.ErrnoException) => {
     throw new ConfigurationError('SPOOL_NOT_FOUND', `spool file ${spoolPath}: ${err.code === 'ENOENT' ? 'file not found' : err.code === 'EACCES' ? 'permission denied' : err.message}`);
   });
@@ -390,26 +395,25 @@ async function createSinks(
   config: ScanConfig,
   io: CliIo,
   logger: Logger,
+  file: Writable | undefined,
+  scanId: string,
   rules: readonly Rule[],
   beforeTable: () => void,
 ): Promise<{ sinks: FindingSink[]; finish: () => Promise<void> }> {
-  let out: Writable = io.stdout;
-  let file: Writable | undefined;
-  if (config.output) {
-    file = createWriteStream(config.output);
-    out = file;
-  }
+  const out = new GuardedOutput(file ?? io.stdout, file ? `--output ${config.output}` : 'stdout', logger, file !== undefined);
   const sinks: FindingSink[] = [];
+  let stream: FindingSink;
   if (config.format === 'table') {
     // A table written to a file is laid out as for a pipe: 80 columns, no colour unless forced.
     const terminal = file ? {} : io.stdout;
     const table = new TableSink(out, { width: terminalWidth(terminal), colour: useColour(terminal, io.env), groupBy: config.groupBy, wide: config.wide });
     // The progress line (stderr) is erased before the table is printed on the same terminal.
-    sinks.push({ name: table.name, write: (f) => table.write(f), close: async () => (beforeTable(), table.close()) });
-  } else if (isReportFormat(config.format)) sinks.push(new ReportSink(out, config.format, ruleInfos(rules)));
-  else if (config.format === 'json') sinks.push(new JsonSink(out));
-  else if (!file && isCloudLogger(logger)) sinks.push(logger.findingSink(out));
-  else sinks.push(new JsonlSink(out));
+    stream = { name: table.name, write: (f) => table.write(f), close: async () => (beforeTable(), table.close()) };
+  } else if (isReportFormat(config.format)) stream = new ReportSink(out, config.format, ruleInfos(rules));
+  else if (config.format === 'json') stream = new JsonSink(out);
+  else if (!file && isCloudLogger(logger)) stream = logger.findingSink(out);
+  else stream = new JsonlSink(out);
+  sinks.push(guardedSink(stream, out));
   if (config.topic) {
     const { createPubSubSink } = await import('../sinks/pubsub-sink.js');
     // A Cloud Run task has 10 s between SIGTERM and SIGKILL, and a retried task publishes every
@@ -417,12 +421,20 @@ async function createSinks(
     // delivered within 5 s is spooled and the exit code asks for a retry, instead of retrying
     // for a minute past the kill.
     const retry = config.exitMode === 'cloud-run' ? { totalTimeoutMs: 5_000, rpcTimeoutMs: 4_000 } : undefined;
-    sinks.push(await createPubSubSink({ topic: config.topic, spoolPath: config.spoolPath, logger, ...(retry ? { retry } : {}) }));
+    sinks.push(
+      await createPubSubSink({
+        topic: config.topic,
+        ...(config.spoolPath ? { spoolPath: config.spoolPath } : { spoolDir: config.spoolDir }),
+        scanId,
+        logger,
+        ...(io.signal ? { signal: io.signal } : {}),
+        ...(retry ? { retry } : {}),
+      }),
+    );
   }
-  const filtered = config.minSeverity === 'info' ? sinks : sinks.map((s) => new MinSeveritySink(s, config.minSeverity));
-  const finish = async (): Promise<void> => {
-    if (file) await new Promise<void>((resolve, reject) => file!.end((err?: Error | null) => (err ? reject(err) : resolve())));
-  };
+  const filtered: FindingSink[] = config.minSeverity === 'info' ? sinks : sinks.map((s) => new MinSeveritySink(s, config.minSeverity));
+  // Normally ended by its sink's close; this covers a run that threw before closing its sinks.
+  const finish = (): Promise<void> => out.finish();
   return { sinks: filtered, finish };
 }
 
@@ -437,15 +449,29 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
+  // A reader that closed its end (`cronwarden rules | head`) is no error: nothing more to say.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+    });
+  }
   const stop = new AbortController();
   const uninstall = installStopHandlers(stop, {
     onStop: (signal) => writeNotice(defaultIo(), 'WARNING', `${signal}: taking no new jobs; flushing findings`),
-    onForcedExit: (signal, why) => writeNotice(defaultIo(), 'ERROR', `${signal}: exiting now (${why === 'second-signal' ? 'second signal' : 'grace period over'})`),
+    onForcedExit: (signal, why) => {
+      // Whatever Pub/Sub has not acknowledged yet is written to the spool before the exit.
+      runExitFlushes();
+      writeNotice(defaultIo(), 'ERROR', `${signal}: exiting now (${why === 'second-signal' ? 'second signal' : 'grace period over'})`);
+    },
   });
   main(process.argv.slice(2), { ...defaultIo(), signal: stop.signal }).then(
     (code) => {
       uninstall();
       process.exitCode = code;
+      // The run is over and reported: a client still closing connections to a server that does
+      // not answer (a frozen Pub/Sub) must not hold the process, nor turn its exit code into a
+      // signal's. Unreferenced, so a normal exit does not wait for it.
+      setTimeout(() => process.exit(code), 1_000).unref();
     },
     (err: unknown) => {
       process.stderr.write(`cronwarden: internal error: ${String(err)}\n`);

@@ -1,6 +1,7 @@
 import { escapeControl } from '../text/escape.js';
 import type { ScanSummary } from '../scan/summary.js';
 import type { SinkReport } from '../sinks/sink.js';
+import { terminalText } from '../log/logger.js';
 
 /** The summary for people, on stderr. */
 export function formatSummary(s: ScanSummary, sinks: readonly SinkReport[]): string {
@@ -55,10 +56,14 @@ export function formatSummary(s: ScanSummary, sinks: readonly SinkReport[]): str
     for (const g of s.coverageGaps.slice(0, 10)) lines.push(`    ${escapeControl(g.scope)}: ${escapeControl(g.reason)}`);
     if (s.coverageGaps.length > 10) lines.push(`    … ${s.coverageGaps.length - 10} more`);
   }
+  for (const e of s.ruleErrors ?? []) {
+    lines.push(`  RULE ERROR ${e.ruleId}: no verdict on ${e.jobs} job(s); first on ${e.firstJob}: ${e.firstError}`);
+  }
   for (const r of sinks) {
     if (r.failed > 0) lines.push(`  UNDELIVERED via ${r.sink}: ${r.failed}${r.spoolPath ? ` (kept in ${r.spoolPath})` : ''}`);
     for (const n of r.notes ?? []) lines.push(`  ${r.sink}: ${n}`);
   }
   if (s.partial) lines.push('  result: PARTIAL — some of the organization was not judged; see above');
-  return `${lines.join('\n')}\n`;
+  // Scopes, reasons and problems quote the inventory: each line is made safe for a terminal.
+  return `${lines.map((l) => terminalText(l, 4000)).join('\n')}\n`;
 }

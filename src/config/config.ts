@@ -52,7 +52,8 @@ export const ScanConfigSchema = z
       .string()
       .regex(/^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/topics\/[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/, 'expected projects/PROJECT/topics/TOPIC')
       .optional(),
-    spoolPath: z.string().min(1).default('cronwarden-undelivered.spool.jsonl'),
+    spoolDir: z.string().min(1).default('cronwarden-spool'),
+    spoolPath: z.string().min(1).optional(),
     logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     logFormat: z.enum(['text', 'json']).default('text'),
     exitMode: z.enum(['cli', 'cloud-run']).default('cli'),
@@ -115,6 +116,7 @@ export const ENV_VARS = {
   groupBy: 'CRONWARDEN_GROUP_BY',
   wide: 'CRONWARDEN_WIDE',
   topic: 'CRONWARDEN_TOPIC',
+  spoolDir: 'CRONWARDEN_SPOOL_DIR',
   spoolPath: 'CRONWARDEN_SPOOL_PATH',
   logLevel: 'CRONWARDEN_LOG_LEVEL',
   logFormat: 'CRONWARDEN_LOG_FORMAT',

@@ -1,11 +1,13 @@
 import { hash } from 'node:crypto';
 import { FINDING_SCHEMA_VERSION, type Finding } from '../findings/schema.js';
+import { describeThrown } from './rule-results.js';
 import type { Inventory } from '../model/inventory.js';
 import type { ScheduledJob, Target } from '../model/types.js';
 import { targetResource } from '../model/targets.js';
 import { RuleContractError } from '../errors.js';
 import { formatMessage, hasFixer, type Rule, type RuleContext, type RuleResult } from './define-rule.js';
 import type { Fix } from '../fixes/fix.js';
+import { redactDeep, redactText, redactUrl } from '../text/redact-secrets.js';
 
 export interface ScanIdentity {
   scanId: string;
@@ -26,6 +28,11 @@ export interface JudgeOptions {
   includePasses?: boolean;
   /** Told of each passing result that is not built into a finding, by the rule's index in `rules`. */
   onPass?: (ruleIndex: number) => void;
+  /**
+   * Told when a rule throws or returns a result outside the contract: that rule has no verdict
+   * for this job, and the job's other rules still run. Without it, the error is thrown.
+   */
+  onRuleError?: (rule: Rule, job: ScheduledJob, error: RuleContractError) => void;
 }
 
 /**
@@ -47,10 +54,26 @@ export function judgeJob(
   for (let i = 0; i < rules.length; i++) {
     const rule = rules[i]!;
     if (rule.meta.appliesTo !== 'all' && !rule.meta.appliesTo.includes(target.kind)) continue;
-    for (const result of evaluate(rule, job, ctx, entry.results)) {
-      if (!(result.messageId in rule.meta.messages) || (result.joinRulesDidNotRunMessageId !== undefined && !(result.joinRulesDidNotRunMessageId in rule.meta.messages))) {
-        throw new RuleContractError('UNKNOWN_MESSAGE_ID', `rule ${rule.meta.id} returned unknown messageId "${result.messageId}"`);
-      }
+    let results: readonly RuleResult[];
+    try {
+      results = evaluate(rule, job, ctx, entry.results);
+    } catch (err) {
+      const error = err instanceof RuleContractError ? err : new RuleContractError('RULE_THREW', `rule ${rule.meta.id} threw: ${describeThrown(err)}`, { cause: err });
+      if (!options.onRuleError) throw error;
+      options.onRuleError(rule, job, error);
+      continue;
+    }
+    let unknown: RuleResult | undefined;
+    for (const r of results) {
+      if (!(r.messageId in rule.meta.messages) || (r.joinRulesDidNotRunMessageId !== undefined && !(r.joinRulesDidNotRunMessageId in rule.meta.messages))) unknown = r;
+    }
+    if (unknown) {
+      const error = new RuleContractError('UNKNOWN_MESSAGE_ID', `rule ${rule.meta.id} returned unknown messageId "${unknown.messageId}"`);
+      if (!options.onRuleError) throw error;
+      options.onRuleError(rule, job, error);
+      continue;
+    }
+    for (const result of results) {
       if (result.joinTo && joinEvidence(result, findings)) continue;
       if (result.status === 'pass' && !includePasses) {
         options.onPass?.(i);
@@ -60,15 +83,22 @@ export function judgeJob(
         result.joinTo && result.joinRulesDidNotRunMessageId && !rules.some((r) => result.joinTo!.includes(r.meta.id))
           ? result.joinRulesDidNotRunMessageId
           : result.messageId;
-      findings.push(toFinding(rule, result, job, target, scan, inventory, messageId));
+      findings.push(toFinding(rule, result, job, target, scan, shared, inventory, messageId));
     }
   }
   return findings;
 }
 
-/** A rule's results for a job: remembered per target and `memoKey` when the rule declares one. */
+/**
+ * A rule's results for a job: remembered per target and `memoKey` when the rule declares one.
+ * Rules from packs come here already wrapped in {@link checkedRule}.
+ */
+/** Whether the results {@link evaluate} returned last are remembered, so shared with other jobs. */
+let shared = false;
+
 function evaluate(rule: Rule, job: ScheduledJob, ctx: RuleContext, remembered: Map<object, Map<string, unknown>>): readonly RuleResult[] {
   const key = rule.memoKey?.(job);
+  shared = key !== undefined;
   if (key === undefined) return rule.evaluate(job, ctx);
   let byKey = remembered.get(rule);
   if (!byKey) remembered.set(rule, (byKey = new Map()));
@@ -87,7 +117,10 @@ function evaluate(rule: Rule, job: ScheduledJob, ctx: RuleContext, remembered: M
  */
 function joinEvidence(result: RuleResult, findings: Finding[]): boolean {
   const hosts = findings.filter((f) => f.status !== 'pass' && result.joinTo!.includes(f.ruleId));
-  for (const f of hosts) Object.assign(f.evidence, result.evidence);
+  if (hosts.length > 0) {
+    const evidence = redactDeep(result.evidence ?? {});
+    for (const f of hosts) Object.assign(f.evidence, evidence);
+  }
   return hosts.some((f) => f.status === 'fail');
 }
 
@@ -115,15 +148,31 @@ function remediation(rule: Rule, result: RuleResult, job: ScheduledJob, target: 
     // A fix that cannot be built must not cost the finding: it keeps the rule's own summary.
     fix = undefined;
   }
+  // Commands carry the job's own values (its URI among them): redacted like everything else a sink writes.
   return {
     ...base,
-    ...(fix ? { summary: fix.summary, commands: fix.commands, ...(fix.terraform ? { terraform: fix.terraform } : {}) } : {}),
+    ...(fix ? { summary: redactText(fix.summary), commands: fix.commands.map(redactText), ...(fix.terraform ? { terraform: redactText(fix.terraform) } : {}) } : {}),
     ...(docsUrl ? { docsUrl } : {}),
   };
 }
 
-function toFinding(rule: Rule, result: RuleResult, job: ScheduledJob, target: Target, scan: ScanIdentity, inventory: Inventory, messageId = result.messageId): Finding {
-  const template = rule.meta.messages[messageId as keyof typeof rule.meta.messages] as string;
+/**
+ * A finding is what every sink writes (stdout, files, Pub/Sub, the spool, log entries): the
+ * credentials a job's URI or last status may hold are redacted here, once, for all of them.
+ */
+function toFinding(
+  rule: Rule,
+  result: RuleResult,
+  job: ScheduledJob,
+  target: Target,
+  scan: ScanIdentity,
+  sharedResult: boolean,
+  inventory: Inventory,
+  messageId = result.messageId,
+): Finding {
+  const { message, evidence } = messageId !== result.messageId ? formatResult(rule, result, messageId) : sharedResult ? resultText(rule, result) : formatResult(rule, result);
+  let url = redactedUrls.get(target);
+  if (url === undefined) redactedUrls.set(target, (url = nullableUrl(targetUrl(target))));
   return {
     schemaVersion: FINDING_SCHEMA_VERSION,
     findingId: findingId(rule.meta.id, job.name, result),
@@ -132,17 +181,52 @@ function toFinding(rule: Rule, result: RuleResult, job: ScheduledJob, target: Ta
     status: result.status,
     severity: result.status === 'pass' ? 'info' : (result.severity ?? rule.meta.severity),
     title: rule.meta.title,
-    message: formatMessage(template, result.data),
+    message,
     job: {
       name: job.name,
       project: job.projectId,
       location: job.location,
       state: job.state,
-      uri: job.http?.uri ?? null,
+      uri: redactedJobUri(job),
     },
-    target: { kind: target.kind, resource: targetResource(target), url: targetUrl(target) },
-    evidence: { ...(result.evidence ?? {}) },
+    target: { kind: target.kind, resource: targetResource(target), url },
+    // A copy: joinEvidence adds to a finding's evidence, and the redacted one is shared.
+    evidence: { ...evidence },
     remediation: remediation(rule, result, job, target, inventory, messageId),
     observedAt: scan.observedAt,
   };
+}
+
+/**
+ * A result's message and evidence, formatted and redacted once: results remembered per target
+ * and memo key are the same object for every job that shares them.
+ */
+const resultTexts = new WeakMap<RuleResult, { message: string; evidence: Record<string, unknown> }>();
+const redactedUrls = new WeakMap<Target, string | null>();
+
+function resultText(rule: Rule, result: RuleResult): { message: string; evidence: Record<string, unknown> } {
+  let text = resultTexts.get(result);
+  if (!text) resultTexts.set(result, (text = formatResult(rule, result)));
+  return text;
+}
+
+/** Only remembered results are cached: a WeakMap entry per one-off result would cost the collector more than it saves. */
+function formatResult(rule: Rule, result: RuleResult, messageId = result.messageId): { message: string; evidence: Record<string, unknown> } {
+  const template = rule.meta.messages[messageId as keyof typeof rule.meta.messages] as string;
+  return { message: redactText(formatMessage(template, result.data)), evidence: redactDeep(result.evidence ?? {}) };
+}
+
+function nullableUrl(url: string | null): string | null {
+  return url === null ? null : redactUrl(url);
+}
+
+/** The job's URI redacted, for all of its findings: the last job's is kept (findings come job by job). */
+let lastJob: ScheduledJob | undefined;
+let lastJobUri: string | null = null;
+function redactedJobUri(job: ScheduledJob): string | null {
+  if (job !== lastJob) {
+    lastJob = job;
+    lastJobUri = job.http ? redactUrl(job.http.uri) : null;
+  }
+  return lastJobUri;
 }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ConfigurationError } from '../errors.js';
 import { SEVERITIES, TargetKindSchema } from '../findings/schema.js';
 import type { Rule } from './define-rule.js';
+import { checkedRule } from './rule-results.js';
 
 const text = z.string().trim().min(1);
 
@@ -92,7 +93,7 @@ export async function loadRulePacks(paths: readonly string[], builtIn: readonly 
       const earlier = origin.get(rule.meta.id);
       if (earlier) fail(`${label}: id "${rule.meta.id}" is already taken by ${earlier}`);
       origin.set(rule.meta.id, `rule pack ${path}`);
-      rules.push(rule);
+      rules.push(checkedRule(rule));
     });
   }
   return rules;

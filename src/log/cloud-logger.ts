@@ -5,6 +5,8 @@ import { RECORD_TYPE_RESOLVED, type ResolvedRecord } from '../lifecycle/resolved
 import type { ScanSummary } from '../scan/summary.js';
 import type { FindingSink, SinkReport } from '../sinks/sink.js';
 import type { LogFields, Logger, LogLevel } from './logger.js';
+import { REDACTED, redactText } from '../text/redact-secrets.js';
+import { escapeJsonText } from '../text/escape-terminal.js';
 
 /** Cloud Logging's LogSeverity names that this module writes. */
 export type LogSeverity = 'DEBUG' | 'INFO' | 'NOTICE' | 'WARNING' | 'ERROR' | 'CRITICAL';
@@ -61,7 +63,8 @@ export async function createCloudLogger(opts: CloudLoggerOptions): Promise<Cloud
       payload[RESERVED_KEYS.has(key) ? `${key}_` : key] = DATA_KEYS.has(key) ? redact(value, '', 0, false) : redact(value, key, 0);
     }
     const entry = new Entry({ severity, labels, timestamp: new Date() }, payload);
-    return `${JSON.stringify(entry.toStructuredJSON(undefined, false))}\n`;
+    // Lossless \u escapes for bidi and C1 characters: the line is read in terminals and consoles too.
+    return `${escapeJsonText(JSON.stringify(entry.toStructuredJSON(undefined, false)))}\n`;
   };
   const threshold = LEVEL_ORDER[opts.level];
   const at = (level: Exclude<LogLevel, 'silent'>, severity: LogSeverity) => (message: string, fields?: LogFields) => {
@@ -81,7 +84,9 @@ export async function createCloudLogger(opts: CloudLoggerOptions): Promise<Cloud
       const message =
         `scan ${summary.scanId}${shard}: ${summary.jobsScanned} jobs, ${st.fail ?? 0} fail, ${st.unverifiable ?? 0} unverifiable` +
         (summary.partial ? ', PARTIAL' : '');
-      opts.write(format(summary.partial ? 'WARNING' : 'INFO', message, { event: 'scan.completed', summary, sinks, ...extra }));
+      // Undelivered findings (a sink that failed) make the run partial as much as unread input.
+      const partial = summary.partial || sinks.some((s) => s.failed > 0);
+      opts.write(format(partial ? 'WARNING' : 'INFO', message, { event: 'scan.completed', summary, sinks, ...extra }));
     },
     findingSink(out) {
       return new FindingLogSink(
@@ -157,21 +162,7 @@ class FindingLogSink implements FindingSink {
 const SECRET_KEY = /token|secret|password|passwd|authorization|credential|private_?key|api_?key|cookie|assertion/i;
 /** Fields whose names contain "token" but hold no secret: the scanner reports who a token is for. */
 const NOT_SECRET_KEYS = new Set(['oidcToken', 'oauthToken']);
-const SECRET_TEXT = [
-  /\bya29\.[\w.-]+/g, // Google OAuth access tokens
-  /\b1\/\/[\w.-]{20,}/g, // Google refresh tokens
-  /\beyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]{8,}/g, // JWTs (ID tokens, signed assertions)
-  /\bBearer\s+[\w.~+/=-]+/gi,
-  /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
-];
-export const REDACTED = '[REDACTED]';
-
-/** Replaces anything that looks like a credential in free text. */
-export function redactText(text: string): string {
-  let out = text;
-  for (const pattern of SECRET_TEXT) out = out.replace(pattern, REDACTED);
-  return out;
-}
+export { REDACTED, redactText };
 
 /**
  * A copy of a log field with credentials removed: token-shaped strings always, and the values

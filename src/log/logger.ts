@@ -1,3 +1,6 @@
+import { escapeTerminal, truncateForLog } from '../text/escape-terminal.js';
+import { redactText } from '../text/redact-secrets.js';
+
 /** Structured fields on a log line. Never put a credential or a token in them. */
 export type LogFields = Record<string, unknown>;
 
@@ -16,7 +19,7 @@ export function textLogger(level: LogLevel = 'info', write: (line: string) => vo
   const emit = (lvl: Exclude<LogLevel, 'silent'>, message: string, fields?: LogFields): void => {
     if (ORDER[lvl] < ORDER[level]) return;
     const extra = fields && Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : '';
-    write(`cronwarden ${lvl}: ${message}${extra}\n`);
+    write(`cronwarden ${lvl}: ${terminalText(`${message}${extra}`)}\n`);
   };
   return {
     debug: (m, f) => emit('debug', m, f),
@@ -33,4 +36,13 @@ export function memoryLogger(): Logger & { lines: { level: string; message: stri
     lines.push(fields ? { level, message, fields } : { level, message });
   };
   return { lines, debug: push('debug'), info: push('info'), warn: push('warn'), error: push('error') };
+}
+
+/**
+ * Text from the inventory made fit for a terminal line: credentials redacted, control and bidi
+ * characters escaped (a newline cannot forge a line, ESC cannot clear the screen), and cut to a
+ * readable length.
+ */
+export function terminalText(text: string, max = 2000): string {
+  return escapeTerminal(truncateForLog(redactText(text), max));
 }

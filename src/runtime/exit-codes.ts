@@ -3,8 +3,63 @@ import type { ScanResult } from '../scan/run-scan.js';
 import type { CoverageGap } from '../inventory/source.js';
 import { isStopSignal, signalExitCode } from './signals.js';
 
+/** Exit codes of the `cli` mode: the README's "Exit codes" table, column CLI. */
+export const CLI_EXIT = {
+  /** Scan complete; no `fail` finding at or above `--fail-on`. */
+  ok: 0,
+  /** `fail` findings at or above `--fail-on`. */
+  findings: 1,
+  /** Usage, configuration, credentials or access error, or an output that cannot be opened: nothing trustworthy was produced. */
+  error: 2,
+  /** Partial: unreadable input, a coverage gap, undelivered findings, an interrupted run, an output that failed mid-run, a rule error. Outranks 1. */
+  partial: 3,
+  /** The inventory holds no Scheduler job at all: never mistaken for a clean scan. */
+  emptyInventory: 4,
+  /** Remediation: at least one change failed. */
+  remediationFailed: 5,
+} as const;
+
+/** What the logs say for an outcome: a phrase of the text summary or error, and the Cloud Logging entry. */
+export interface ExitOutcome {
+  id: string;
+  /** As the README's table words it. */
+  outcome: string;
+  cli: number;
+  cloudRun: number;
+  /** Whether Cloud Run retries the task (any non-zero exit). */
+  retried: boolean;
+  /** Text on stderr (`--log-format text`) that names this outcome. */
+  text: string;
+  /** The `event` and severity of the entry that ends a scan in Cloud Logging JSON (other commands log their own). */
+  entry?: { event: 'scan.completed' | 'scan.failed'; severity: 'INFO' | 'WARNING' | 'ERROR' | 'CRITICAL' };
+}
+
 /**
- * `cli`: the ESLint-style codes for people and CI (0 ok, 1 findings, 2 error, 3 partial).
+ * The one exit-code table. README.md's "Exit codes" table is this, row for row, and
+ * test/runtime/exit-code-table.test.ts runs each outcome it can and holds code, logs and README to it.
+ */
+export const EXIT_OUTCOMES: readonly ExitOutcome[] = [
+  { id: 'ok', outcome: 'scan complete; no `fail` finding at or above `--fail-on`', cli: 0, cloudRun: 0, retried: false, text: 'jobs scanned', entry: { event: 'scan.completed', severity: 'INFO' } },
+  { id: 'findings', outcome: '`fail` findings at or above `--fail-on` (in a Cloud Run task `--fail-on` does not apply)', cli: 1, cloudRun: 0, retried: false, text: 'non-passing by severity', entry: { event: 'scan.completed', severity: 'INFO' } },
+  { id: 'configuration', outcome: 'usage or configuration error: bad flag, variable, rule pack, spool directory', cli: 2, cloudRun: 0, retried: false, text: 'invalid configuration', entry: { event: 'scan.failed', severity: 'CRITICAL' } },
+  { id: 'output-unopenable', outcome: '`--output` cannot be opened (missing directory, a directory, no permission): found before anything is read', cli: 2, cloudRun: 0, retried: false, text: 'cannot be opened for writing', entry: { event: 'scan.failed', severity: 'CRITICAL' } },
+  { id: 'access-refused', outcome: 'credentials or access refused for good by a Google API before a result (PERMISSION_DENIED, UNAUTHENTICATED, NOT_FOUND…)', cli: 2, cloudRun: 0, retried: false, text: 'refused', entry: { event: 'scan.failed', severity: 'CRITICAL' } },
+  { id: 'credentials', outcome: 'no usable credentials: none found, the file missing or unreadable, the login expired; the message names the command that fixes it (75 in a task when the token service is only unreachable)', cli: 2, cloudRun: 0, retried: false, text: 'application-default login', entry: { event: 'scan.failed', severity: 'CRITICAL' } },
+  { id: 'access-every-scope', outcome: 'every scope refused before anything was judged: an access error naming `roles/cloudasset.viewer` on each scope (75 in a task when every scope was only unreachable)', cli: 2, cloudRun: 0, retried: false, text: 'no scope could be listed', entry: { event: 'scan.failed', severity: 'CRITICAL' } },
+  { id: 'internal', outcome: 'an unexpected (internal) error', cli: 2, cloudRun: 70, retried: true, text: 'internal error', entry: { event: 'scan.failed', severity: 'ERROR' } },
+  { id: 'partial-input', outcome: 'partial: unreadable input, or a permanent coverage gap (a policy not in the inventory, PERMISSION_DENIED on a scope)', cli: 3, cloudRun: 0, retried: false, text: 'PARTIAL', entry: { event: 'scan.completed', severity: 'WARNING' } },
+  { id: 'rule-error', outcome: 'partial: a rule threw or returned a result outside the contract', cli: 3, cloudRun: 0, retried: false, text: 'RULE ERROR', entry: { event: 'scan.completed', severity: 'WARNING' } },
+  { id: 'transient-gap', outcome: 'partial: a scope unreadable for a transient reason (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED…) past the retries', cli: 3, cloudRun: 75, retried: true, text: 'COVERAGE GAPS', entry: { event: 'scan.completed', severity: 'WARNING' } },
+  { id: 'undelivered', outcome: 'partial: findings Pub/Sub did not take (spooled)', cli: 3, cloudRun: 75, retried: true, text: 'UNDELIVERED via pubsub', entry: { event: 'scan.completed', severity: 'WARNING' } },
+  { id: 'output-failed', outcome: 'partial: the output failed mid-run (ENOSPC…); other sinks went on', cli: 3, cloudRun: 75, retried: true, text: 'cannot write', entry: { event: 'scan.completed', severity: 'WARNING' } },
+  { id: 'interrupted', outcome: 'partial: stopped by SIGTERM (SIGINT: 130 in a task) before every job was judged; unacknowledged findings spooled', cli: 3, cloudRun: 143, retried: true, text: 'INTERRUPTED by SIGTERM', entry: { event: 'scan.completed', severity: 'WARNING' } },
+  { id: 'state-problem', outcome: 'partial: the finding state (`--state`) could not be read or written; every finding is still reported (lifecycle `unknown` or not saved)', cli: 3, cloudRun: 0, retried: false, text: 'STATE PROBLEM', entry: { event: 'scan.completed', severity: 'WARNING' } },
+  { id: 'empty-inventory', outcome: 'empty inventory: no Scheduler job at all was found', cli: 4, cloudRun: 0, retried: false, text: 'no Scheduler job', entry: { event: 'scan.completed', severity: 'WARNING' } },
+  { id: 'remediation-failed', outcome: 'remediation: at least one change failed (fix apply/undo)', cli: 5, cloudRun: 0, retried: false, text: 'failed' },
+];
+
+/**
+ * `cli`: the ESLint-style codes for people and CI ({@link CLI_EXIT}).
  * `cloud-run`: Cloud Run retries a task on any non-zero exit, so only what a retry can fix
  * exits non-zero; everything else exits 0 and is reported in the logs and the summary.
  */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import { CronwardenError } from '../errors.js';
 import { createCloudLogger, isCloudLogger } from '../log/cloud-logger.js';
-import { textLogger, type Logger, type LogLevel } from '../log/logger.js';
+import { terminalText, textLogger, type Logger, type LogLevel } from '../log/logger.js';
 import type { ScanOptions, ScanResult } from '../scan/run-scan.js';
 import { formatSummary } from '../cli/summary-text.js';
 import { readCloudRunTask, shardOptions, type CloudRunTask } from './cloud-run.js';
@@ -128,7 +128,7 @@ export async function reportFailure(err: unknown, io: Pick<RuntimeIo, 'stderr' |
     const fields = { event: 'scan.failed', error, exitCode: code, ...(decision ? { retried: decision.retried, exitReason: decision.reason } : {}) };
     logger.log(err instanceof CronwardenError ? 'CRITICAL' : 'ERROR', `cronwarden: ${text}`, fields);
   } else {
-    io.stderr.write(`cronwarden: ${text}\n`);
+    io.stderr.write(`cronwarden: ${safeLines(text)}\n`);
     if (decision) io.stderr.write(`cronwarden: exit ${code}${decision.retried ? ' (Cloud Run retries the task)' : ''}: ${decision.reason}\n`);
   }
   return code;
@@ -147,6 +147,11 @@ export function writeNotice(io: Pick<RuntimeIo, 'stderr' | 'env'>, severity: 'WA
     );
     io.stderr.write(`${JSON.stringify({ severity, message: `cronwarden: ${message}`, logger: 'cronwarden', 'logging.googleapis.com/labels': labels })}\n`);
   } else {
-    io.stderr.write(`cronwarden: ${message}\n`);
+    io.stderr.write(`cronwarden: ${safeLines(message)}\n`);
   }
+}
+
+/** Each line of a multi-line message (a configuration error lists its issues) made safe for a terminal. */
+function safeLines(text: string): string {
+  return text.split('\n').map((line) => terminalText(line, 4000)).join('\n');
 }

@@ -10,7 +10,7 @@ import { judgeJob } from '../engine/judge.js';
 import type { Finding, Severity, Status } from '../findings/schema.js';
 import type { FindingSink, SinkReport } from '../sinks/sink.js';
 import type { Logger } from '../log/logger.js';
-import type { ScanSummary } from './summary.js';
+import type { RuleErrorCount, ScanSummary } from './summary.js';
 import type { ExceptionSet } from '../exceptions/exception-set.js';
 import type { LifecycleTracker } from '../lifecycle/tracker.js';
 import type { StateChanges, StoreStats } from '../lifecycle/state.js';
@@ -18,6 +18,7 @@ import { coverage } from './coverage.js';
 import { VERSION } from '../version.js';
 import type { EvidenceStep } from '../evidence/evidence.js';
 import { SettlePipeline } from './settle-pipeline.js';
+import { redactText } from '../text/redact-secrets.js';
 
 export interface ScanOptions {
   source: AssetSource;
@@ -62,6 +63,11 @@ export interface ScanResult {
 }
 
 const MAX_PROBLEMS_IN_SUMMARY = 100;
+/**
+ * Unreadable records logged one by one; past this many they are only counted (the summary has
+ * the total). A hostile or broken file of a million bad lines must not become a million warnings.
+ */
+export const MAX_PROBLEM_WARNINGS = 100;
 
 /** inventory → model → rules → findings → sinks, once. */
 export async function runScan(opts: ScanOptions): Promise<ScanResult> {
@@ -70,10 +76,14 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
   const scanId = opts.scanId ?? randomUUID();
   const problems: InputProblem[] = [];
   let problemCount = 0;
-  const noteProblem = (p: InputProblem): void => {
+  const noteProblem = (raw: InputProblem): void => {
     problemCount++;
+    if (problems.length >= MAX_PROBLEMS_IN_SUMMARY && problemCount > MAX_PROBLEM_WARNINGS + 1) return;
+    // Messages quote the input (a JSON parse error quotes the raw line): credentials go here, once.
+    const p = { ...raw, message: redactText(raw.message) };
     if (problems.length < MAX_PROBLEMS_IN_SUMMARY) problems.push(p);
-    opts.logger.warn(`unreadable input at ${p.origin}: ${p.message}`);
+    if (problemCount <= MAX_PROBLEM_WARNINGS) opts.logger.warn(`unreadable input at ${p.origin}: ${p.message}`);
+    else opts.logger.warn(`more than ${MAX_PROBLEM_WARNINGS} unreadable records: the rest are counted, not logged (the summary has the total)`);
   };
 
   const duplicates: DuplicateRecord[] = [];
@@ -128,6 +138,19 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
   const tracker = opts.lifecycle?.tracker;
   tracker?.startScan({ scanId, observedAt });
   const suppressedFails: Partial<Record<Severity, number>> = {};
+  // A rule that throws (or breaks its contract) is that rule's error, not the input's: named once
+  // in the log, counted per job, and the job's other rules still run.
+  const ruleErrors = new Map<string, RuleErrorCount>();
+  const onRuleError = (rule: Rule, job: ScheduledJob, error: Error): void => {
+    const seen = ruleErrors.get(rule.meta.id);
+    if (seen) {
+      seen.jobs++;
+      return;
+    }
+    const firstError = redactText(error.message);
+    ruleErrors.set(rule.meta.id, { ruleId: rule.meta.id, jobs: 1, firstJob: job.name, firstError });
+    opts.logger.error(`rule error: ${firstError} (job ${job.name}); that rule has no verdict for the jobs it fails on, the run is partial`);
+  };
 
   // Passes are most results and are only counted: by rule index here, into the summary at the end.
   const passesByRule = new Array<number>(opts.rules.length).fill(0);
@@ -161,7 +184,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
     }
     summary.jobsScanned++;
     for (const step of annotating) step.annotate!(job);
-    const judged = judgeJob(job, inventory, opts.rules, { scanId, observedAt }, { includePasses: opts.includePasses ?? false, onPass: countPass });
+    const judged = judgeJob(job, inventory, opts.rules, { scanId, observedAt }, { includePasses: opts.includePasses ?? false, onPass: countPass, onRuleError });
     tracker?.jobJudged(job.name);
     opts.onProgress?.(summary.jobsScanned, Math.max(expected, summary.jobsScanned));
     if (settling.length > 0) return pipeline.add(settleAll(job, judged), emit);
@@ -323,7 +346,9 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
       }
     }
   }
-  summary.partial = summary.unreadableRecords > 0 || summary.coverageGaps.length > 0 || interrupted || summary.lifecycle?.problem !== undefined;
+  summary.ruleErrors = [...ruleErrors.values()];
+  summary.partial =
+    summary.unreadableRecords > 0 || summary.coverageGaps.length > 0 || interrupted || ruleErrors.size > 0 || summary.lifecycle?.problem !== undefined;
   summary.durationMs = now().getTime() - started.getTime();
 
   const sinkReports: SinkReport[] = [];

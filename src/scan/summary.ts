@@ -27,7 +27,12 @@ export interface ScanSummary {
   /** The first problems, verbatim (file:line or asset, and what was wrong). */
   problems: InputProblem[];
   coverageGaps: CoverageGap[];
-  /** True when any input was unreadable or any scope/policy was not covered. */
+  /**
+   * Rules that threw or returned results outside the contract: per rule, on how many jobs, and
+   * the first job and error. Those jobs lack that rule's verdict, so the run is partial.
+   */
+  ruleErrors?: RuleErrorCount[];
+  /** True when any input was unreadable, any scope/policy was not covered, or a rule failed. */
   partial: boolean;
   /** Scheduler job records in the input, readable or not, before sharding: 0 means the input held no job at all. */
   jobsFound?: number;
@@ -52,4 +57,11 @@ export interface ScanSummary {
     /** Suppressed `fail` findings by severity: they do not count for --fail-on. */
     suppressedFails: Partial<Record<Severity, number>>;
   };
+}
+
+export interface RuleErrorCount {
+  ruleId: string;
+  jobs: number;
+  firstJob: string;
+  firstError: string;
 }

@@ -1,5 +1,6 @@
 import { severityRank, type Finding, type Severity } from '../findings/schema.js';
 import type { ScanSummary } from '../scan/summary.js';
+import type { ResolvedRecord } from '../lifecycle/resolved-record.js';
 import type { FindingSink, SinkReport } from './sink.js';
 
 /**
@@ -23,6 +24,16 @@ export class MinSeveritySink implements FindingSink {
       return;
     }
     return this.inner.write(finding);
+  }
+  // Resolutions are not findings: they pass, as do flushing and the undelivered ids (lifecycle).
+  writeResolved(record: ResolvedRecord): void | Promise<void> {
+    return this.inner.writeResolved?.(record);
+  }
+  async flush(): Promise<void> {
+    await this.inner.flush?.();
+  }
+  undelivered(): ReadonlySet<string> {
+    return this.inner.undelivered?.() ?? new Set();
   }
   async close(summary: ScanSummary): Promise<SinkReport> {
     const report = await this.inner.close(summary);

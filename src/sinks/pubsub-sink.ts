@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { PubSub, Topic } from '@google-cloud/pubsub';
 import { PublishError } from '../errors.js';
 import type { Finding } from '../findings/schema.js';
@@ -17,11 +18,13 @@ import {
 } from './pubsub/client.js';
 import { Delivery } from './pubsub/delivery.js';
 import { findingMessage, resolvedMessage, scanCompletedMessage } from './pubsub/message.js';
-import { readSpool, Spool } from './pubsub/spool.js';
+import { Spool } from './pubsub/spool.js';
+import { registerExitFlush } from '../runtime/exit-flush.js';
 import { parseTopicName } from './pubsub/topic-name.js';
 
 export { decodeFindingMessage, decodeMessage, findingMessage, resolvedMessage, scanCompletedMessage } from './pubsub/message.js';
-export type { SpoolRecord } from './pubsub/spool.js';
+export type { SpoolHeader, SpoolRecord } from './pubsub/spool.js';
+export { replaySpool, type ReplayOptions } from './pubsub/replay.js';
 
 export interface PubSubTuning {
   batching?: Partial<BatchingOptions>;
@@ -40,8 +43,22 @@ export interface PubSubTuning {
 export interface PubSubSinkOptions extends PubSubTuning {
   /** `projects/P/topics/T`. */
   topic: string;
-  /** JSONL file for messages that could not be delivered; created only if one fails. */
-  spoolPath: string;
+  /**
+   * Where messages that could not be delivered go: a new file per run in `spoolDir` (created
+   * 0700), or exactly `spoolPath` (which must not exist). The file is created 0600 up front and
+   * removed at the end if no message went to it.
+   */
+  spoolDir?: string;
+  spoolPath?: string;
+  /** Names the run's spool file and is recorded in its header. */
+  scanId?: string;
+  /**
+   * Aborted when the process is asked to stop (SIGTERM, SIGINT): publishing then gets
+   * `stopFlushMs` (default 2 s) to be acknowledged, and every message still unacknowledged is
+   * spooled, well within the stop's grace period.
+   */
+  signal?: AbortSignal;
+  stopFlushMs?: number;
   logger: Logger;
   /**
    * Check up front that the topic exists (default true). The check needs `pubsub.topics.get`,
@@ -71,10 +88,31 @@ export async function createPubSubSink(options: PubSubSinkOptions): Promise<Find
     await closeQuietly(pubsub);
     throw err;
   }
-  const spool = new Spool(options.spoolPath);
+  let spool: Spool;
+  try {
+    spool = openSpool(topicName.name, options);
+  } catch (err) {
+    await closeQuietly(pubsub);
+    throw err;
+  }
   const delivery = newDelivery(topic, topicName.name, spool, options);
   let findings = 0;
   let report: Promise<SinkReport> | undefined;
+  const stopReason = (): string =>
+    `not acknowledged by Pub/Sub before the scan stopped (${String(options.signal?.reason ?? 'stop requested')}); it may have been delivered as well`;
+  const spoolEverything = (): void => {
+    delivery.abandon(stopReason());
+    spool.flush();
+  };
+  // A forced exit (second signal, grace period over) spools what is still in flight first.
+  const unregister = registerExitFlush(spoolEverything);
+  let stopTimer: NodeJS.Timeout | undefined;
+  const onStop = (): void => {
+    stopTimer = setTimeout(spoolEverything, options.stopFlushMs ?? 2_000);
+    stopTimer.unref();
+  };
+  if (options.signal?.aborted) onStop();
+  else options.signal?.addEventListener('abort', onStop, { once: true });
 
   return {
     name: 'pubsub',
@@ -98,71 +136,22 @@ export async function createPubSubSink(options: PubSubSinkOptions): Promise<Find
         // consumers watch for.
         await delivery.publish(scanCompletedMessage(summary, counts), { ignorePause: true });
         await delivery.settle();
-        return finish(delivery, spool, pubsub, topicName.name, logger, `${findings} findings and the scan.completed event`);
+        if (stopTimer) clearTimeout(stopTimer);
+        options.signal?.removeEventListener('abort', onStop);
+        try {
+          return await finish(delivery, spool, pubsub, topicName.name, logger, `${findings} findings and the scan.completed event`);
+        } finally {
+          unregister();
+        }
       })();
       return report;
     },
   };
 }
 
-export interface ReplayOptions extends PubSubTuning {
-  /** The spool file to read. */
-  spoolPath: string;
-  /** Publish here instead of each record's own topic. */
-  topic?: string;
-  /** Where messages that fail again go (default: `<spoolPath>.remaining.jsonl`). */
-  remainingPath?: string;
-  logger: Logger;
-}
-
-/**
- * Publishes every record of a spool file again, unchanged (same data, same attributes, so
- * consumers de-duplicate replays as they do redeliveries). Records that fail again, and lines
- * that do not parse, go to a new spool file; the original is left as it is.
- */
-export async function replaySpool(options: ReplayOptions): Promise<SinkReport> {
-  const { logger } = options;
-  const remaining = new Spool(options.remainingPath ?? `${options.spoolPath}.remaining.jsonl`);
-  const retry = { ...DEFAULT_RETRY, ...options.retry };
-  const open = new Map<string, { pubsub: PubSub; delivery: Delivery }>();
-  let unreadable = 0;
-  let total = 0;
-  try {
-    for await (const entry of readSpool(options.spoolPath)) {
-      total++;
-      if (!entry.record) {
-        unreadable++;
-        logger.warn(`spool line ${entry.line} of ${options.spoolPath} is not a spool record; kept in ${remaining.path}`);
-        remaining.appendRaw(entry.raw);
-        continue;
-      }
-      const name = parseTopicName(options.topic ?? entry.record.topic).name;
-      let target = open.get(name);
-      if (!target) {
-        const { pubsub, topic } = await openTopic(name, clientOptions(parseTopicName(name).project, options), {
-          batching: { ...DEFAULT_BATCHING, ...options.batching },
-          retry,
-        });
-        target = { pubsub, delivery: newDelivery(topic, name, remaining, options) };
-        open.set(name, target);
-      }
-      const pending = target.delivery.publish({ data: Buffer.from(entry.record.data), attributes: entry.record.attributes });
-      if (pending) await pending;
-    }
-  } finally {
-    await Promise.all([...open.values()].map((t) => t.delivery.settle()));
-    await Promise.all([...open.values()].map((t) => closeQuietly(t.pubsub)));
-  }
-  const delivered = [...open.values()].reduce((n, t) => n + t.delivery.delivered, 0);
-  const failed = [...open.values()].reduce((n, t) => n + t.delivery.failed, 0) + unreadable;
-  const notes = [`replayed ${total} spooled messages from ${options.spoolPath}: ${delivered} delivered, ${failed} not`];
-  try {
-    await remaining.close();
-  } catch (err) {
-    notes.push(`could not write ${remaining.path}: ${rpcErrorInfo(err).message}`);
-  }
-  if (failed > 0) notes.push(`messages still undelivered are in ${remaining.path}`);
-  return { sink: 'pubsub-replay', delivered, failed, ...(failed > 0 ? { spoolPath: remaining.path } : {}), notes };
+function openSpool(topic: string, o: PubSubSinkOptions): Spool {
+  if (o.spoolPath) return Spool.create(o.spoolPath, { topic, ...(o.scanId ? { scanId: o.scanId } : {}) });
+  return Spool.inDirectory(o.spoolDir ?? 'cronwarden-spool', { topic, scanId: o.scanId ?? randomUUID() });
 }
 
 function clientOptions(project: string, o: PubSubTuning) {
@@ -232,12 +221,21 @@ async function finish(delivery: Delivery, spool: Spool, pubsub: PubSub, topicNam
   return { sink: 'pubsub', delivered: delivery.delivered, failed: delivery.failed, spoolPath: spool.path, notes };
 }
 
-async function closeQuietly(pubsub: PubSub): Promise<void> {
-  try {
-    await pubsub.close();
-  } catch {
-    // Closing channels after a failed run is best effort; every publish has settled already.
-  }
+/**
+ * Closes the client; best effort after a failed run, since every publish has settled (or was
+ * spooled) already. Bounded: closing channels to a server that does not answer (frozen, or
+ * behind a dead network) can take as long as gRPC's own timeouts.
+ */
+async function closeQuietly(pubsub: PubSub, timeoutMs = 2_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    pubsub.close().catch(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+    }),
+  ]);
+  if (timer) clearTimeout(timer);
 }
 
 /** A path as one shell word, so that the replay command in the notice can be pasted as is. */

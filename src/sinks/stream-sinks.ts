@@ -4,6 +4,7 @@ import type { ResolvedRecord } from '../lifecycle/resolved-record.js';
 import type { ScanSummary } from '../scan/summary.js';
 import type { FindingSink, SinkReport } from './sink.js';
 import { writeWithDrain } from './chunked-writer.js';
+import { escapeJsonText } from '../text/escape-terminal.js';
 
 /**
  * One finding per line. Lines are gathered into writes of about 64 KiB (a write per finding
@@ -21,7 +22,8 @@ export class JsonlSink implements FindingSink {
     this.count++;
     this.pending += `${JSON.stringify(finding)}\n`;
     if (this.pending.length < this.chunkChars) return;
-    const text = this.pending;
+    // Bidi and C1 characters from the inventory as \u escapes: the same JSON, safe to `cat`.
+    const text = escapeJsonText(this.pending);
     this.pending = '';
     return writeWithDrain(this.out, text);
   }
@@ -35,7 +37,7 @@ export class JsonlSink implements FindingSink {
     return writeWithDrain(this.out, text);
   }
   async close(): Promise<SinkReport> {
-    if (this.pending !== '') await writeWithDrain(this.out, this.pending);
+    if (this.pending !== '') await writeWithDrain(this.out, escapeJsonText(this.pending));
     this.pending = '';
     return { sink: this.name, delivered: this.count, failed: 0 };
   }
@@ -53,7 +55,7 @@ export class JsonSink implements FindingSink {
   write(finding: Finding): void | Promise<void> {
     const prefix = this.count === 0 ? '{"findings":[\n' : ',\n';
     this.count++;
-    return writeWithDrain(this.out, prefix + JSON.stringify(finding));
+    return writeWithDrain(this.out, prefix + escapeJsonText(JSON.stringify(finding)));
   }
   writeResolved(record: ResolvedRecord): void {
     (this.resolved ??= []).push(record);

@@ -39,6 +39,7 @@ describe('cronwarden scan over the bundled sample', () => {
       'billing-no-token http-target-uses-oidc fail high',
       'billing-paused-no-token http-target-uses-oidc fail high',
       'public-hook-no-token http-target-uses-oidc fail low',
+      'public-hook-no-token job-uri-has-no-credential fail high',
       'billing-wrong-audience oidc-audience-matches-target fail high',
       'billing-default-audience-path oidc-audience-matches-target unverifiable low',
       'cleanup-host-only-audience oidc-audience-matches-target fail high',

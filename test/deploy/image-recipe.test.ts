@@ -204,7 +204,7 @@ describe('the image recipe, replayed without Docker', () => {
     });
     const quoted = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
     const env = { ...baseEnv(), ...state.env, ...extra };
-    if (env.CRONWARDEN_SPOOL_PATH?.startsWith('/tmp/')) env.CRONWARDEN_SPOOL_PATH = join(work, 'spool.jsonl');
+    if (env.CRONWARDEN_SPOOL_DIR?.startsWith('/tmp/')) env.CRONWARDEN_SPOOL_DIR = join(work, 'spool');
     return run(quoted, join(state.root, state.workdir), env);
   }
 

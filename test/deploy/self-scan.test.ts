@@ -86,7 +86,7 @@ describe('the deploy recipe', () => {
     const records = recipeAssets(commands, SETTINGS).map((r) => (r.assetType === 'run.googleapis.com/Job' ? { ...r, iamPolicy: { bindings: [] } } : r));
     const { findings } = await scan(records);
     expect(findings.filter((f) => f.status === 'fail').map((f) => `${f.ruleId}: ${f.message}`)).toEqual([
-      expect.stringMatching(/^oauth-sa-can-call-target: cronwarden-trigger@cw-sec-tools\.iam\.gserviceaccount\.com holds run\.jobs\.run on projects\/cw-sec-tools\/locations\/europe-west1\/jobs\/cronwarden-scan through no policy/),
+      expect.stringMatching(/^oauth-sa-can-call-target: cronwarden-trigger@cw-sec-tools\.iam\.gserviceaccount\.com does not hold run\.jobs\.run on projects\/cw-sec-tools\/locations\/europe-west1\/jobs\/cronwarden-scan in any policy/),
     ]);
   });
 

@@ -86,6 +86,7 @@ describe('judgeJob', () => {
       'token-sa-in-job-project',
       'scheduler-service-agent-has-role',
       'ingress-admits-scheduler',
+      'job-uri-has-no-credential',
       'last-attempt-authorized',
     ]);
     for (const f of findings) expect(f.severity).toBe('info');

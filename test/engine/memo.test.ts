@@ -44,6 +44,7 @@ describe('results remembered per target and memo key', () => {
       'http-target-uses-oidc',
       'ingress-admits-scheduler',
       'oauth-sa-can-call-target',
+      'job-uri-has-no-credential',
       'oidc-audience-matches-target',
       'oidc-sa-can-invoke-target',
       'token-sa-exists-and-enabled',

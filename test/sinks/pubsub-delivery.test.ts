@@ -40,7 +40,7 @@ function delivery(topic: Topic, spool: Spool, now: () => number = Date.now) {
 describe('Delivery', () => {
   it('keeps at most the in-flight window unsettled, however many findings come (1M here)', async () => {
     const { topic, held } = heldTopic();
-    const d = delivery(topic, new Spool(join(dir, 'none.jsonl')));
+    const d = delivery(topic, Spool.create(join(dir, 'none.jsonl'), { topic: 'projects/p-test/topics/t' }));
     const message = findingMessage(aFinding(1));
     let maxPending = 0;
     for (let i = 0; i < 1_000_000; i++) {
@@ -62,7 +62,7 @@ describe('Delivery', () => {
   it('after a batch dies of an outage, spools new messages at once for a while, then tries again', async () => {
     const { topic, held } = heldTopic();
     let now = 0;
-    const spool = new Spool(join(dir, 'paused.jsonl'));
+    const spool = Spool.create(join(dir, 'paused.jsonl'), { topic: 'projects/p-test/topics/t' });
     const d = delivery(topic, spool, () => now);
     d.publish(findingMessage(aFinding(1)));
     held.shift()!(Object.assign(new Error('Total timeout of API exceeded'), { code: 4 }));
@@ -80,7 +80,7 @@ describe('Delivery', () => {
 
   it('spools a message over 10 MB instead of letting it fail its whole batch', async () => {
     const { topic, held } = heldTopic();
-    const spool = new Spool(join(dir, 'large.jsonl'));
+    const spool = Spool.create(join(dir, 'large.jsonl'), { topic: 'projects/p-test/topics/t' });
     const d = delivery(topic, spool);
     d.publish({ data: Buffer.alloc(10_000_001, 'x'), attributes: { eventType: 'finding' } });
     expect(held).toHaveLength(0);

@@ -63,12 +63,14 @@ export class Collector {
   }
 }
 
+/** The records of a spool file, its header line left out. */
 export function readSpool(path: string): SpoolRecord[] {
   if (!existsSync(path)) return [];
   return readFileSync(path, 'utf8')
     .split('\n')
     .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as SpoolRecord);
+    .map((l) => JSON.parse(l) as SpoolRecord & { cronwardenSpool?: number })
+    .filter((r) => r.cronwardenSpool === undefined);
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -36,6 +36,11 @@ export class Delivery {
   readonly failedIds = new Set<string>();
   private inFlight = 0;
   private inFlightBytes = 0;
+  /** Messages handed to the client and not yet settled, by publish number. */
+  private readonly unsettled = new Map<number, OutgoingMessage>();
+  private nextId = 0;
+  /** Set by {@link abandon}: the process is stopping; everything goes to the spool. */
+  private stopped: string | undefined;
   private pausedUntil = 0;
   private roomWaiters: (() => void)[] = [];
   private idleWaiters: (() => void)[] = [];
@@ -62,6 +67,10 @@ export class Delivery {
       this.fail(message, { code: 3, status: 'INVALID_ARGUMENT', message: `message of ${bytes} bytes exceeds Pub/Sub's 10 MB limit` });
       return;
     }
+    if (this.stopped) {
+      this.fail(message, { code: null, status: 'STOPPED', message: this.stopped });
+      return;
+    }
     if (!opts.ignorePause && this.now() < this.pausedUntil) {
       this.fail(message, {
         code: null,
@@ -72,10 +81,12 @@ export class Delivery {
     }
     this.inFlight++;
     this.inFlightBytes += bytes;
+    const id = this.nextId++;
+    this.unsettled.set(id, message);
     try {
-      this.topic.publishMessage(message, (err) => this.settled(message, bytes, err));
+      this.topic.publishMessage(message, (err) => this.settled(id, message, bytes, err));
     } catch (err) {
-      this.settled(message, bytes, err);
+      this.settled(id, message, bytes, err);
     }
     if (this.inFlight >= this.opts.maxInFlightMessages || this.inFlightBytes >= this.opts.maxInFlightBytes) {
       return new Promise((resolve) => this.roomWaiters.push(resolve));
@@ -91,7 +102,27 @@ export class Delivery {
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private settled(message: OutgoingMessage, bytes: number, err: unknown): void {
+  /**
+   * The process is stopping: every message not yet acknowledged is spooled now, with `reason`,
+   * instead of waiting out the retry budget past the stop's grace period; later publishes are
+   * spooled at once. A message the service takes after all is then both delivered and spooled:
+   * at least once, and consumers drop duplicates by `findingId`.
+   */
+  abandon(reason: string): void {
+    if (this.stopped) return;
+    this.stopped = reason;
+    const pending = [...this.unsettled.values()];
+    this.unsettled.clear();
+    this.inFlight = 0;
+    this.inFlightBytes = 0;
+    for (const message of pending) this.fail(message, { code: null, status: 'STOPPED', message: reason });
+    for (const wake of this.roomWaiters.splice(0)) wake();
+    for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  private settled(id: number, message: OutgoingMessage, bytes: number, err: unknown): void {
+    // Already spooled by abandon(): its late outcome changes nothing.
+    if (!this.unsettled.delete(id)) return;
     this.inFlight--;
     this.inFlightBytes -= bytes;
     if (err) {
@@ -125,7 +156,6 @@ export class Delivery {
       this.opts.logger.warn(`${why} (${error.status}): ${error.message}; undelivered messages go to ${this.opts.spool.path}`);
     }
     this.opts.spool.append({
-      topic: this.opts.topicName,
       attributes: message.attributes,
       data: message.data.toString('utf8'),
       error,

@@ -116,6 +116,7 @@ export function scanCompletedWire(summary: ScanSummary, delivery: DeliveryCounts
       problems: summary.problems.map((p) => ({ origin: p.origin, message: p.message })),
       coverageGaps: summary.coverageGaps.slice(0, MAX_GAPS_IN_EVENT).map((g) => ({ scope: g.scope, reason: g.reason })),
       coverageGapsTotal: summary.coverageGaps.length,
+      ruleErrors: (summary.ruleErrors ?? []).map((e) => ({ ruleId: e.ruleId, jobs: e.jobs, firstJob: e.firstJob, firstError: e.firstError })),
       partial: summary.partial,
       ...(summary.shard ? { shard: { index: summary.shard.index, count: summary.shard.count } } : {}),
       delivery,

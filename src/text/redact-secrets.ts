@@ -1,0 +1,135 @@
+/**
+ * Credentials copied from the inventory into what the scanner writes: a job URI with
+ * `user:pass@` or `?token=`, a bearer token quoted in the last attempt's status message. Every
+ * sink (findings, Pub/Sub, the spool, the logs) gets the redacted text. A redacted URL keeps its
+ * scheme, host, path and parameter names, enough to tell which target it is.
+ */
+
+export const REDACTED = '[REDACTED]';
+/** In a URL the marker must stay URL-safe, so the redacted URL still parses. */
+export const REDACTED_IN_URL = 'REDACTED';
+
+/**
+ * Query (or fragment) parameter names whose value is a credential: exact names, and names ending
+ * in one of the suffixes after `-`, `_` or `.` (`x-goog-signature`, `x-amz-security-token`,
+ * `client_secret`, `api_key`). `code` is Azure Functions' key parameter, `sig` Azure SAS's.
+ */
+const SECRET_PARAM_NAMES = new Set([
+  'token', 'access_token', 'accesstoken', 'id_token', 'refresh_token', 'auth', 'auth_token', 'authorization',
+  'key', 'apikey', 'api_key', 'api-key', 'sig', 'signature', 'secret', 'client_secret', 'password', 'passwd', 'pwd',
+  'pass', 'code', 'credential', 'credentials', 'jwt', 'session', 'sessionid', 'session_id', 'private_key',
+]);
+const SECRET_PARAM_SUFFIX = /[-_.](?:token|key|secret|signature|sig|password|credential|credentials)$/;
+
+/** Whether a URL parameter of this name carries a credential. */
+export function isSecretParamName(name: string): boolean {
+  const n = safeDecode(name).toLowerCase();
+  return SECRET_PARAM_NAMES.has(n) || SECRET_PARAM_SUFFIX.test(n);
+}
+
+function safeDecode(s: string): string {
+  if (!s.includes('%') && !s.includes('+')) return s;
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '));
+  } catch {
+    return s;
+  }
+}
+
+/** Where a URL holds a credential: `user info`, or `query parameter NAME` / `fragment parameter NAME`. */
+export function credentialsInUrl(url: string): string[] {
+  const found: string[] = [];
+  const m = URL_PARTS.exec(url);
+  if (!m) return found;
+  if (m[2] !== undefined) found.push('user info');
+  for (const [part, text] of [['query', m[4]], ['fragment', m[5]]] as const) {
+    if (!text) continue;
+    for (const pair of text.slice(1).split('&')) {
+      const eq = pair.indexOf('=');
+      if (eq > 0 && eq < pair.length - 1 && isSecretParamName(pair.slice(0, eq))) found.push(`${part} parameter ${safeDecode(pair.slice(0, eq))}`);
+    }
+  }
+  return found;
+}
+
+/**
+ * scheme://, optional userinfo@, host and path, ?query, #fragment. Written by hand rather than
+ * through `URL`: the parser normalises (and would re-encode) the parts that are kept.
+ */
+const URL_PARTS = /^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)(?:([^/?#]*)@)?([^?#]*)(\?[^#]*)?(#.*)?$/s;
+
+/** Only a URL with one of these can hold user info or parameters. */
+const PLAIN_URL_HINT = /[@?#]/;
+
+/** One URL with its user info and the values of credential parameters replaced. */
+export function redactUrl(url: string): string {
+  if (!PLAIN_URL_HINT.test(url)) return url;
+  const m = URL_PARTS.exec(url);
+  if (!m) return url;
+  const [, scheme, userinfo, rest, query, fragment] = m;
+  if (userinfo === undefined && !query && !fragment) return url;
+  return `${scheme}${userinfo !== undefined ? `${REDACTED_IN_URL}@` : ''}${rest}${redactParams(query)}${redactParams(fragment)}`;
+}
+
+function redactParams(part: string | undefined): string {
+  if (!part) return part ?? '';
+  const pairs = part.slice(1).split('&').map((pair) => {
+    const eq = pair.indexOf('=');
+    return eq > 0 && isSecretParamName(pair.slice(0, eq)) ? `${pair.slice(0, eq + 1)}${REDACTED_IN_URL}` : pair;
+  });
+  return `${part[0]}${pairs.join('&')}`;
+}
+
+/** URLs inside free text: up to whitespace, a quote or an angle bracket. */
+const URL_IN_TEXT = /\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^\s"'<>`]+/g;
+/** `name=value` outside a URL ("access_token=..." in an error message); `code=` there is a status code. */
+const PARAM_IN_TEXT = /\b([A-Za-z][\w.-]*)=([^\s&"'<>`,;]+)/g;
+const TOKENS: [RegExp, string][] = [
+  [/\b(Bearer|Basic)\s+[^\s"'<>,;]{4,}/gi, `$1 ${REDACTED}`],
+  [/\bya29\.[\w.-]+/g, REDACTED], // Google OAuth access tokens
+  [/\b1\/\/[\w.-]{20,}/g, REDACTED], // Google refresh tokens
+  [/\beyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*/g, REDACTED], // JWTs: ID tokens, signed assertions
+  [/\bAIza[\w-]{30,}/g, REDACTED], // Google API keys
+  [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g, REDACTED],
+];
+/**
+ * Cheap tests first, each guarding the work it would save: most text (a million findings'
+ * messages, most with a plain https URL or an account's e-mail in them) holds no secret.
+ * A URL is only taken apart when it has user info, a query or a fragment.
+ */
+const URL_HINT = /:\/\/[^\s/?#]*@|:\/\/[^\s]*[?#]/;
+const TOKEN_HINT = /bearer|basic|ya29\.|1\/\/|eyJ|AIza|PRIVATE KEY/i;
+
+/** Free text with URL credentials, credential parameters and token-shaped strings replaced. */
+export function redactText(text: string): string {
+  let out = text;
+  if (out.includes('://') && URL_HINT.test(out)) out = out.replace(URL_IN_TEXT, (url) => redactUrl(url));
+  if (out.includes('=')) {
+    out = out.replace(PARAM_IN_TEXT, (whole, name: string, value: string) =>
+      value !== REDACTED_IN_URL && name.toLowerCase() !== 'code' && isSecretParamName(name) ? `${name}=${REDACTED}` : whole,
+    );
+  }
+  if (TOKEN_HINT.test(out)) for (const [pattern, replacement] of TOKENS) out = out.replace(pattern, replacement);
+  return out;
+}
+
+/** A copy of a JSON-like value with every string redacted; the same object when nothing changed. */
+export function redactDeep<T>(value: T, depth = 0): T {
+  if (typeof value === 'string') return redactText(value) as T;
+  if (value === null || typeof value !== 'object' || depth > 16) return value;
+  if (Array.isArray(value)) {
+    let changed = false;
+    const out = value.map((v) => {
+      const r = redactDeep(v, depth + 1);
+      if (r !== v) changed = true;
+      return r;
+    });
+    return (changed ? out : value) as T;
+  }
+  let out: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(value)) {
+    const r = redactDeep(v, depth + 1);
+    if (r !== v) (out ??= { ...(value as Record<string, unknown>) })[k] = r;
+  }
+  return (out ?? value) as T;
+}

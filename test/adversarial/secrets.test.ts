@@ -1,0 +1,78 @@
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { credentialsInUrl, redactText, redactUrl } from '../../src/text/redact-secrets.js';
+import { runCli } from '../support/cli-harness.js';
+import { jobRecord, scratch } from './hostile-inventory.js';
+
+/**
+ * Issue: credentials in a job URI (user:pass@, ?token=, ?key=, ?sig=) and bearer tokens in the
+ * last attempt's status message were copied into findings, Pub/Sub, the spool, the table and the
+ * logs. Each sink now gets them redacted (the Pub/Sub and spool side: test/adversarial/stop-during-outage.test.ts).
+ */
+
+const secret = fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~%'), minLength: 12, maxLength: 40 }).map((s) => `S3${s}`);
+const paramName = fc.constantFrom('token', 'key', 'sig', 'signature', 'access_token', 'X-Goog-Signature', 'X-Amz-Security-Token', 'client_secret', 'api-key', 'password', 'code');
+
+describe('redaction', () => {
+  it('removes user info and credential parameters from any URL, keeping scheme, host, path and the other parameters', () => {
+    fc.assert(
+      fc.property(secret, secret, paramName, (user, value, name) => {
+        const url = `https://${user}:${value}@svc-abc-uc.a.run.app/v1/run?region=eu&${name}=${value}#${name}=${value}`;
+        const out = redactUrl(url);
+        expect(out).not.toContain(value);
+        expect(out).not.toContain(user);
+        expect(out).toBe(`https://REDACTED@svc-abc-uc.a.run.app/v1/run?region=eu&${name}=REDACTED#${name}=REDACTED`);
+        expect(URL.parse(out)?.hostname).toBe('svc-abc-uc.a.run.app');
+        expect(credentialsInUrl(url)).toContain('user info');
+      }),
+    );
+  });
+
+  it('removes bearer tokens, JWTs, OAuth tokens and URL credentials from free text', () => {
+    fc.assert(
+      fc.property(secret, (value) => {
+        const text = `401: Authorization: Bearer ${value} rejected; retry https://u:${value}@h.example/x?sig=${value} (access_token=${value})`;
+        expect(redactText(text)).not.toContain(value);
+      }),
+    );
+    expect(redactText('token ya29.a0AfH6SMBx-secret and eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJl')).toBe('token [REDACTED] and [REDACTED]');
+    expect(redactText('HTTP status code=403 at https://h.example/a?b=c')).toBe('HTTP status code=403 at https://h.example/a?b=c');
+  });
+
+  it('does not cut a password that holds an @', () => {
+    expect(redactUrl('https://u:p@ss@h.example/')).toBe('https://REDACTED@h.example/');
+  });
+});
+
+describe('a scan of jobs with credentials in their URI and status', () => {
+  const work = scratch('secrets');
+  afterAll(() => work.remove());
+  const SECRETS = ['hunter2pass', 'Tok3nValue99', 'AIzaSyA-1234567890abcdefghijklmnopqrstu', 'SigValue777', 'BearerSecretXYZ123'];
+  const input = work.file(
+    'jobs.ndjson',
+    [
+      jobRecord('userinfo', { uri: 'https://deploy:hunter2pass@svc-abc-uc.a.run.app/run' }),
+      jobRecord('token', { uri: 'https://svc-abc-uc.a.run.app/run?token=Tok3nValue99&region=eu' }),
+      jobRecord('key', { uri: 'https://hooks.example.com/x?key=AIzaSyA-1234567890abcdefghijklmnopqrstu' }),
+      jobRecord('sig', { uri: 'https://storage.example.com/o?sv=1&sig=SigValue777' }),
+      jobRecord('status', { uri: 'https://svc-abc-uc.a.run.app/run', oidcToken: { serviceAccountEmail: 'a@acme-prod.iam.gserviceaccount.com' } }, { status: { code: 16, message: 'Request had invalid credentials: Bearer BearerSecretXYZ123' } }),
+    ].join('\n') + '\n',
+  );
+
+  it.each(['jsonl', 'json', 'table'])('writes no secret in --format %s, nor in the logs, and fails the new rule', async (format) => {
+    const r = await runCli(['scan', '--input', input, '--format', format, '--log-level', 'debug']);
+    for (const s of SECRETS) {
+      expect(r.stdout, `${s} in ${format} output`).not.toContain(s);
+      expect(r.stderr, `${s} in logs`).not.toContain(s);
+    }
+    expect(r.stdout).toContain('svc-abc-uc.a.run.app');
+    expect(r.stderr).toMatch(/job-uri-has-no-credential: 4 fail/);
+  });
+
+  it('keeps the target identifiable in the finding', async () => {
+    const r = await runCli(['scan', '--input', input, '--format', 'jsonl']);
+    const uris = r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { job: { uri: string } }).job.uri);
+    expect(uris).toContain('https://REDACTED@svc-abc-uc.a.run.app/run');
+    expect(uris).toContain('https://svc-abc-uc.a.run.app/run?token=REDACTED&region=eu');
+  });
+});

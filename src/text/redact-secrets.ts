@@ -20,10 +20,13 @@ const SECRET_PARAM_NAMES = new Set([
   'pass', 'code', 'credential', 'credentials', 'jwt', 'session', 'sessionid', 'session_id', 'private_key',
 ]);
 const SECRET_PARAM_SUFFIX = /[-_.](?:token|key|secret|signature|sig|password|credential|credentials)$/;
+/** Names that end like a secret's but hold where one is kept: the path is what the user must see. */
+const PATH_PARAM_NAMES = new Set(['google_application_credentials']);
 
 /** Whether a URL parameter of this name carries a credential. */
 export function isSecretParamName(name: string): boolean {
   const n = safeDecode(name).toLowerCase();
+  if (PATH_PARAM_NAMES.has(n)) return false;
   return SECRET_PARAM_NAMES.has(n) || SECRET_PARAM_SUFFIX.test(n);
 }
 

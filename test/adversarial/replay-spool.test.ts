@@ -93,7 +93,7 @@ describe('replay-spool with a tampered spool file', () => {
       [3, 'attribute "severity" is not a string'],
       [5, 'data is not a finding'],
       [6, 'not JSON'],
-      [8, 'eventType "remediation.applied" has no schema in this version'],
+      [8, 'data is not a remediation record'],
       [9, 'data is not a finding'],
       [10, "attribute findingId does not match the finding's"],
     ] as const) {

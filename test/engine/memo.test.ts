@@ -43,8 +43,8 @@ describe('results remembered per target and memo key', () => {
     expect(memoizing.map((r) => r.meta.id).sort()).toEqual([
       'http-target-uses-oidc',
       'ingress-admits-scheduler',
-      'oauth-sa-can-call-target',
       'job-uri-has-no-credential',
+      'oauth-sa-can-call-target',
       'oidc-audience-matches-target',
       'oidc-sa-can-invoke-target',
       'token-sa-exists-and-enabled',

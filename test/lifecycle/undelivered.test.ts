@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PubSub } from '@google-cloud/pubsub';
@@ -54,39 +54,47 @@ async function scan(inputs: string[], state: string, topic: string, spoolPath: s
 describe('no alert is lost to the state', () => {
   it('a new finding whose message was not delivered is new again next time; an undelivered resolution is resolved again; replay-spool re-sends both kinds', async () => {
     const state = join(dir, 'state.json');
-    const spoolPath = join(dir, 'spool.jsonl');
+    // One spool file per run (created O_EXCL): each scan gets its own name.
+    let runs = 0;
+    const spoolPath = (): string => join(dir, `spool-${++runs}.jsonl`);
     mkdirSync(join(dir, 'a'));
     mkdirSync(join(dir, 'b'));
     const before = inputsOf(writeSample(join(dir, 'a')));
     const after = inputsOf(writeSample(join(dir, 'b'), { fix: true }));
     const missing = `projects/${PROJECT}/topics/not-there-${process.pid}`;
 
-    const first = await scan(before, state, missing, spoolPath);
-    expect(first.result.sinkReports[0]).toMatchObject({ delivered: 0, failed: 35 });
+    const first = await scan(before, state, missing, spoolPath());
+    expect(first.result.sinkReports[0]).toMatchObject({ delivered: 0, failed: 36 });
     expect(first.findings.every((f) => f.lifecycle === 'new')).toBe(true);
 
     const { topic, subscription } = await freshTopic(admin, 'undelivered');
-    const second = await scan(before, state, topic, spoolPath);
+    const second = await scan(before, state, topic, spoolPath());
     expect(second.result.sinkReports[0]).toMatchObject({ failed: 0 });
-    expect(second.findings.filter((f) => f.lifecycle === 'new')).toHaveLength(34);
+    expect(second.findings.filter((f) => f.lifecycle === 'new')).toHaveLength(35);
 
-    const third = await scan(before, state, topic, spoolPath);
+    const third = await scan(before, state, topic, spoolPath());
     expect(third.findings.filter((f) => f.lifecycle === 'new')).toHaveLength(0);
 
     // The fix is judged while the topic is missing: the resolution is spooled, and said again.
-    const fourth = await scan(after, state, missing, spoolPath);
+    const fourth = await scan(after, state, missing, spoolPath());
     expect(fourth.resolved).toHaveLength(1);
-    const fifth = await scan(after, state, topic, spoolPath);
+    const fifth = await scan(after, state, topic, spoolPath());
     expect(fifth.resolved.map((r) => r.findingId)).toEqual(fourth.resolved.map((r) => r.findingId));
-    const sixth = await scan(after, state, topic, spoolPath);
+    const sixth = await scan(after, state, topic, spoolPath());
     expect(sixth.resolved).toEqual([]);
 
     // The spool holds findings, resolutions and events; replay-spool publishes them all unchanged.
-    const spooled = readSpool(spoolPath);
+    const spoolFiles = readdirSync(dir).filter((n) => /^spool-\d+\.jsonl$/.test(n)).map((n) => join(dir, n));
+    const spooled = spoolFiles.flatMap((f) => readSpool(f));
     expect(spooled.filter((r) => r.attributes.eventType === 'finding.resolved')).toHaveLength(1);
     const collector = new Collector(subscription);
-    const report = await replaySpool({ spoolPath, topic, logger: memoryLogger(), apiEndpoint: emulator.host });
-    expect(report).toMatchObject({ delivered: spooled.length, failed: 0 });
+    let delivered = 0;
+    for (const file of spoolFiles) {
+      const report = await replaySpool({ spoolPath: file, topic, logger: memoryLogger(), apiEndpoint: emulator.host });
+      expect(report).toMatchObject({ failed: 0 });
+      delivered += report.delivered;
+    }
+    expect(delivered).toBe(spooled.length);
     // The subscription also holds the later scans' messages (the fifth resolved the same finding
     // again): wait for each spooled message by its scan and finding.
     const key = (a: Record<string, string>) => `${a.scanId} ${a.findingId ?? a.eventType}`;

@@ -241,8 +241,10 @@ function splitWord(word: string, first: number, rest: number): string[] {
   for (let i = 0; i < word.length; i++) {
     // `\'` outside quotes is one unit; a quote toggles quoting.
     const unit = !quoted && word[i] === '\\' ? word.slice(i, i + 2) : word[i]!;
-    // Room for the unit and, inside quotes, for the closing quote before the break.
-    if (piece.length + unit.length + (quoted ? 1 : 0) > limit) {
+    // Room for the unit and, when it leaves the piece inside quotes, for the closing quote a
+    // later break adds (an opening quote counts: the piece is then inside quotes).
+    const quotedAfter = unit === "'" ? !quoted : quoted;
+    if (piece.length + unit.length + (quotedAfter ? 1 : 0) > limit) {
       pieces.push(quoted ? `${piece}'` : piece);
       piece = quoted ? "'" : '';
       limit = Math.max(4, rest);

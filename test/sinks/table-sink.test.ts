@@ -123,7 +123,8 @@ describe('table', () => {
         // The shell joins `\`-newline continuations: the lines parse to the same words.
         expect(parse(lines.join('\n').replace(/\\\n/g, ''))).toEqual(parse(command));
       }),
-      { numRuns: 300 },
+      // The example: a quote opened at the last column of a piece left no room for its close.
+      { numRuns: 300, examples: [[["--x=        '"], 20]] },
     );
   });
 });

@@ -223,7 +223,9 @@ export function commandLines(command: string, width: number): string[] {
       current += word;
       continue;
     }
-    const pieces = splitWord(word, room - current.length - 1, room - 1);
+    // Every piece but the last ends with `\`; the last may get ` \` when a word follows. A word
+    // that fits the first line only without those two columns is still broken, never repeated.
+    const pieces = splitWord(word, room - current.length - 2, room - 2);
     lines.push(`${current}${pieces[0]}\\`);
     for (const piece of pieces.slice(1, -1)) lines.push(`${piece}\\`);
     current = pieces.at(-1)!;

@@ -21,7 +21,19 @@ import { startFakeGcp, type FakeGcp } from '../support/fake-gcp/index.js';
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const STORAGE = ['--storage-driver', 'vfs'];
 const IMAGE = 'localhost/cronwarden:image-test';
-const DEBIAN_MIRROR = process.env.CRONWARDEN_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
+/** The Debian mirror this machine's apt uses (its first deb822 `URIs:` or `deb` line), unless one is named. */
+const DEBIAN_MIRROR = process.env.CRONWARDEN_DEBIAN_MIRROR ?? aptMirror();
+
+function aptMirror(): string {
+  const files = ['/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list'];
+  for (const file of files) {
+    if (!existsSync(file)) continue;
+    const text = readFileSync(file, 'utf8');
+    const uri = /^URIs:\s*(\S+)/m.exec(text)?.[1] ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)/m.exec(text)?.[1];
+    if (uri && !/security/.test(uri)) return uri;
+  }
+  throw new Error('no Debian mirror in the apt sources: set CRONWARDEN_DEBIAN_MIRROR');
+}
 
 /** `ARG NODE_IMAGE=node:24-trixie-slim` → trixie. */
 function baseRelease(): string {

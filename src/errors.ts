@@ -24,14 +24,13 @@ export class RemediationError extends CronwardenError {}
 export class RuleContractError extends CronwardenError {}
 
 /**
- * No usable Google credentials: none found, a file missing or unreadable, a token refused. Nothing
- * was scanned; the message says what is wrong and the command that fixes it.
+ * Nothing could be scanned because Google refused or could not be reached: one message, what to
+ * fix. `transient`: a later attempt may succeed (a service unreachable), not a fix the user must make.
  */
-export class CredentialsError extends CronwardenError {
+export class NothingScannedError extends CronwardenError {
   constructor(
     code: string,
     message: string,
-    /** Whether a later attempt may succeed (the token endpoint unreachable), not a fix the user must make. */
     readonly transient = false,
     options?: { cause?: unknown },
   ) {
@@ -40,19 +39,16 @@ export class CredentialsError extends CronwardenError {
 }
 
 /**
+ * No usable Google credentials: none found, a file missing or unreadable, a token refused. Nothing
+ * was scanned; the message says what is wrong and the command that fixes it.
+ */
+export class CredentialsError extends NothingScannedError {}
+
+/**
  * Every scope of an API scan was refused or unreachable before anything was judged: there is no
  * result to report, only the access to grant (or, when `transient`, a service to wait for).
  */
-export class AccessError extends CronwardenError {
-  constructor(
-    code: string,
-    message: string,
-    readonly transient = false,
-    options?: { cause?: unknown },
-  ) {
-    super(code, message, options);
-  }
-}
+export class AccessError extends NothingScannedError {}
 
 /** The finding state (--state) could not be read or written: findings are still emitted, the run is partial. */
 export class StateStoreError extends CronwardenError {}

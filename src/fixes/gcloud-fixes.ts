@@ -169,25 +169,21 @@ export function hclString(value: string): string {
 
 /** The job's HTTP target with an OIDC token, as Terraform (google_cloud_scheduler_job). */
 export function jobOidcTerraform(job: ScheduledJob, account: string, audience: string | undefined): string {
-  const lines = [
-    `resource "google_cloud_scheduler_job" "${terraformName(job.jobId)}" {`,
-    `  project = ${hclString(job.projectId)}`,
-    `  region  = ${hclString(job.location)}`,
-    `  name    = ${hclString(job.jobId)}`,
-    '  # ... schedule and the rest of the job as they are',
-    '  http_target {',
-    `    uri = ${hclString(job.http?.uri ?? '')}`,
-    '    oidc_token {',
+  return jobTokenTerraform(job, 'oidc_token', [
     `      service_account_email = ${hclString(account)}`,
     ...(audience ? [`      audience              = ${hclString(audience)}`] : []),
-    '    }',
-    '  }',
-    '}',
-  ];
-  return lines.join('\n');
+  ]);
 }
 
+/** The job's HTTP target with an OAuth token (cloud-platform scope), as Terraform. */
 export function jobOauthTerraform(job: ScheduledJob, account: string): string {
+  return jobTokenTerraform(job, 'oauth_token', [
+    `      service_account_email = ${hclString(account)}`,
+    `      scope                 = ${hclString(CLOUD_PLATFORM_SCOPE)}`,
+  ]);
+}
+
+function jobTokenTerraform(job: ScheduledJob, block: 'oidc_token' | 'oauth_token', tokenLines: string[]): string {
   return [
     `resource "google_cloud_scheduler_job" "${terraformName(job.jobId)}" {`,
     `  project = ${hclString(job.projectId)}`,
@@ -196,9 +192,8 @@ export function jobOauthTerraform(job: ScheduledJob, account: string): string {
     '  # ... schedule and the rest of the job as they are',
     '  http_target {',
     `    uri = ${hclString(job.http?.uri ?? '')}`,
-    '    oauth_token {',
-    `      service_account_email = ${hclString(account)}`,
-    `      scope                 = ${hclString(CLOUD_PLATFORM_SCOPE)}`,
+    `    ${block} {`,
+    ...tokenLines,
     '    }',
     '  }',
     '}',

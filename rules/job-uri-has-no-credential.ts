@@ -51,11 +51,10 @@ export default defineRule({
     },
     remediation: { summary: 'Rotate the secret, remove it from the URI, and authenticate the call with an OIDC or OAuth token.', automatic: false },
   },
-  // A URI that may hold a credential is taken apart once; for the rest one test is cheaper than a memo.
-  memoKey: (job) => {
-    const uri = job.http?.uri ?? job.appEngine?.relativeUri;
-    return uri !== undefined && MAY_HOLD_CREDENTIAL.test(uri) ? `${job.http ? 'http' : 'app-engine'} ${uri}` : undefined;
-  },
+  // An HTTP URI that may hold a credential is taken apart once: the judge remembers results per
+  // HTTP URI already (its target entry), so no more key is needed. For the rest one test is
+  // cheaper than a memo, and App Engine jobs have no remembered target.
+  memoKey: (job) => (job.http !== undefined && MAY_HOLD_CREDENTIAL.test(job.http.uri) ? '' : undefined),
   evaluate(job) {
     // An App Engine relative URI is a path and query: judged as one on a placeholder host.
     const uri = job.http?.uri ?? (job.appEngine?.relativeUri !== undefined ? `https://app-engine${job.appEngine.relativeUri}` : undefined);

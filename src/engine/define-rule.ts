@@ -75,6 +75,8 @@ export interface Rule<M extends string = string> {
    * key (an account, an audience): the judge then evaluates each (target, key) once and gives
    * the same results to the other jobs that share them. Undefined: evaluate this job itself.
    * A million-job organization calls far fewer distinct targets with far fewer accounts.
+   * Results are kept per target entry, and an HTTP job's entry is that of its exact URI
+   * (`Inventory.targetEntry`): a result that depends on the URI alone needs no more key.
    */
   memoKey?(job: ScheduledJob): string | undefined;
   /**

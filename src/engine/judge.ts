@@ -7,7 +7,7 @@ import { targetResource } from '../model/targets.js';
 import { RuleContractError } from '../errors.js';
 import { formatMessage, hasFixer, type Rule, type RuleContext, type RuleResult } from './define-rule.js';
 import type { Fix } from '../fixes/fix.js';
-import { redactDeep, redactText, redactUrl } from '../text/redact-secrets.js';
+import { mayHoldSecret, redactDeep, redactText, redactUrl } from '../text/redact-secrets.js';
 
 export interface ScanIdentity {
   scanId: string;
@@ -151,9 +151,20 @@ function remediation(rule: Rule, result: RuleResult, job: ScheduledJob, target: 
   // Commands carry the job's own values (its URI among them): redacted like everything else a sink writes.
   return {
     ...base,
-    ...(fix ? { summary: redactText(fix.summary), commands: fix.commands.map(redactText), ...(fix.terraform ? { terraform: redactText(fix.terraform) } : {}) } : {}),
+    ...(fix ? redactedFix(fix) : {}),
     ...(docsUrl ? { docsUrl } : {}),
   };
+}
+
+/**
+ * A fix's texts, redacted. They are checked joined first, most fixes holding nothing to redact:
+ * each check looks for a piece of one text, so anything one text holds, the joined text holds too.
+ */
+function redactedFix(fix: Fix): Pick<Fix, 'summary' | 'commands' | 'terraform'> {
+  const texts = [fix.summary, ...fix.commands];
+  if (fix.terraform) texts.push(fix.terraform);
+  if (!mayHoldSecret(texts.join('\n'))) return { summary: fix.summary, commands: fix.commands, ...(fix.terraform ? { terraform: fix.terraform } : {}) };
+  return { summary: redactText(fix.summary), commands: fix.commands.map(redactText), ...(fix.terraform ? { terraform: redactText(fix.terraform) } : {}) };
 }
 
 /**

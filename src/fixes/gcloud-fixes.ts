@@ -16,8 +16,17 @@ export function dedicatedAccountEmail(project: string): string {
   return `${DEDICATED_ACCOUNT_ID}@${project}.iam.gserviceaccount.com`;
 }
 
+/** The command for each project, built once: every failing job of a project proposes it. */
+const createCommands = new Map<string, string>();
+
 export function createDedicatedAccount(project: string): string {
-  return gcloud(['iam', 'service-accounts', 'create', DEDICATED_ACCOUNT_ID], { project, 'display-name': 'Cloud Scheduler invoker' });
+  let command = createCommands.get(project);
+  if (command === undefined) {
+    if (createCommands.size >= 4096) createCommands.clear();
+    command = gcloud(['iam', 'service-accounts', 'create', DEDICATED_ACCOUNT_ID], { project, 'display-name': 'Cloud Scheduler invoker' });
+    createCommands.set(project, command);
+  }
+  return command;
 }
 
 function jobScope(job: ScheduledJob): { location: string; project: string } {
@@ -87,14 +96,29 @@ function functionRef(fn: CloudFunction): { name: string; region: string; project
 }
 
 export interface Grant {
-  command: string;
-  terraform: string;
+  readonly command: string;
+  readonly terraform: string;
   /** What the grant is, in words: "roles/run.invoker on Cloud Run service S". */
-  what: string;
+  readonly what: string;
 }
+
+/**
+ * Grants built so far, by target and member: every job that calls a target as the same account
+ * needs the same grant, and a scan writes one finding per such job.
+ */
+const grants = new WeakMap<Target, Map<string, Grant | undefined>>();
 
 /** The invoker grant a target needs for `member` (`serviceAccount:EMAIL`); undefined when the target is not known. */
 export function invokerGrant(target: Target, member: string): Grant | undefined {
+  let byMember = grants.get(target);
+  if (!byMember) grants.set(target, (byMember = new Map()));
+  if (byMember.has(member)) return byMember.get(member);
+  const grant = buildInvokerGrant(target, member);
+  byMember.set(member, grant);
+  return grant;
+}
+
+function buildInvokerGrant(target: Target, member: string): Grant | undefined {
   if (target.kind === 'function-gen1') {
     const fn = functionRef(target.fn);
     return {
@@ -155,8 +179,11 @@ export function hcl(type: string, name: string, attributes: Record<string, strin
   return `resource "${type}" "${name}" {\n${body}\n}`;
 }
 
+const HCL_SPECIAL = /[\\"\n\r]|[$%]\{/;
+
 /** An HCL string literal: quotes, backslashes and template openers (`${`, `%{`) escaped. */
 export function hclString(value: string): string {
+  if (!HCL_SPECIAL.test(value)) return `"${value}"`;
   const escaped = value
     .replaceAll('\\', '\\\\')
     .replaceAll('"', '\\"')

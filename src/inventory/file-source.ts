@@ -188,15 +188,17 @@ export class JobNameCounter {
   private readonly repeated = new Set<string>();
 
   note(name: string): void {
-    const [a, b] = nameHash(name);
+    nameHash(name);
+    const a = hashA;
+    const b = hashB;
     if (this.insert(a, b)) return;
     this.repeated.add(`${a}:${b}`);
   }
 
   mayRepeat(name: string): boolean {
     if (this.repeated.size === 0) return false;
-    const [a, b] = nameHash(name);
-    return this.repeated.has(`${a}:${b}`);
+    nameHash(name);
+    return this.repeated.has(`${hashA}:${hashB}`);
   }
 
   /** Adds the hash; false when it was there already. */
@@ -225,8 +227,12 @@ export class JobNameCounter {
   }
 }
 
-/** Two 32-bit FNV-1a-style lanes over UTF-16 code units; never (0, 0). */
-function nameHash(s: string): [number, number] {
+/** The lanes of the last {@link nameHash}: read at once (a million jobs, no array for each). */
+let hashA = 0;
+let hashB = 0;
+
+/** Two 32-bit FNV-1a-style lanes over UTF-16 code units, into hashA and hashB; never (0, 0). */
+function nameHash(s: string): void {
   let a = 0x811c9dc5;
   let b = 0x01000193 ^ s.length;
   for (let i = 0; i < s.length; i++) {
@@ -234,9 +240,9 @@ function nameHash(s: string): [number, number] {
     a = Math.imul(a ^ c, 0x01000193);
     b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
   }
-  a >>>= 0;
-  b >>>= 0;
-  return a === 0 && b === 0 ? [0, 1] : [a, b];
+  hashA = a >>> 0;
+  hashB = b >>> 0;
+  if (hashA === 0 && hashB === 0) hashB = 1;
 }
 
 /** A record that starts with its name or ancestors: its type follows them, and they may be long. */

@@ -1,3 +1,4 @@
+import { MemoSpace } from './memo-space.js';
 import type { AssetRecord, ContentKind, InputProblem, RecordIdentity } from '../inventory/asset-record.js';
 import { compareUpdateTimes } from './update-time.js';
 import { ASSET_TYPES, POLICY_ASSET_TYPES, USED_ASSET_TYPES, relativeName } from './asset-types.js';
@@ -403,7 +404,7 @@ export class Inventory implements PolicyStore {
   private readonly projectsWithServiceAccounts = new Set<string>();
   /** permission → resource → member → verdict; nested so that no key string is built per query. */
   private readonly accessCache = new Map<string, Map<string, Map<string, AccessVerdict>>>();
-  private readonly memos = new Map<string, WeakMap<object, Map<string, unknown>>>();
+  private readonly memos = new Map<string, MemoSpace>();
   /** Resolved HTTP targets by job URI: most URIs are called by many jobs. */
   private readonly targetByUri = new Map<string, TargetEntry>();
   /** Container policies a verdict needed and the inventory lacked. */
@@ -634,18 +635,15 @@ export class Inventory implements PolicyStore {
    * (Per-target results are remembered by the judge: see `Rule.memoKey`.)
    */
   memo<T>(namespace: string, owner: object, key: string, compute: () => T): T {
-    let byOwner = this.memos.get(namespace);
-    if (!byOwner) this.memos.set(namespace, (byOwner = new WeakMap()));
-    let byKey = byOwner.get(owner);
-    if (!byKey) byOwner.set(owner, (byKey = new Map()));
-    const known = byKey.get(key);
-    if (known !== undefined || byKey.has(key)) return known as T;
-    const value = compute();
-    byKey.set(key, value);
-    return value;
+    return this.memoPair(namespace, owner, key, '', compute);
   }
 
-
+  /** {@link memo} with a value that depends on two strings (no key joined from them per job). */
+  memoPair<T>(namespace: string, owner: object, key: string, secondKey: string, compute: () => T): T {
+    let space = this.memos.get(namespace);
+    if (!space) this.memos.set(namespace, (space = new MemoSpace()));
+    return space.get(owner, key, secondKey, compute);
+  }
 }
 
 export function hostOf(url: string): string | undefined {
@@ -660,3 +658,4 @@ export function functionUrlKey(url: string): string | undefined {
   const first = slash === -1 ? u.pathname.slice(1) : u.pathname.slice(1, slash);
   return first ? `${u.hostname}/${first}` : undefined;
 }
+

@@ -38,14 +38,15 @@ export function hasUnsafeCharacters(text: string): boolean {
  * escapes C0 controls itself, but not DEL, C1, or the bidi and line-separator characters.
  */
 export function escapeJsonText(json: string): string {
-  // Nearly all output is ASCII: one scan for anything outside it before the precise test.
-  return NON_ASCII.test(json) && JSON_UNSAFE.test(json) ? json.replace(JSON_UNSAFE_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;
+  // Nearly all output is ASCII, told by its UTF-8 length (a native, vectorised count: a quarter
+  // of a regular expression's scan), DEL being the one ASCII character to escape.
+  if (Buffer.byteLength(json, 'utf8') === json.length && !json.includes('\x7f')) return json;
+  return JSON_UNSAFE.test(json) ? json.replace(JSON_UNSAFE_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;
 }
 
 /** {@link UNSAFE} less the C0 controls: serialized JSON has none but the newlines between records. */
 const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
 const JSON_UNSAFE_ALL = new RegExp(JSON_UNSAFE.source, 'g');
-const NON_ASCII = /[^\x00-\x7e]/;
 
 /** Cuts text to `max` characters for a log line, saying how much was left out. */
 export function truncateForLog(text: string, max = 2000): string {

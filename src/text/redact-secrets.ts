@@ -19,7 +19,8 @@ const SECRET_PARAM_NAMES = new Set([
   'key', 'apikey', 'api_key', 'api-key', 'sig', 'signature', 'secret', 'client_secret', 'password', 'passwd', 'pwd',
   'pass', 'code', 'credential', 'credentials', 'jwt', 'session', 'sessionid', 'session_id', 'private_key',
 ]);
-const SECRET_PARAM_SUFFIX = /[-_.](?:token|key|secret|signature|sig|password|credential|credentials)$/;
+const SECRET_NAME_SUFFIXES = ['token', 'key', 'secret', 'signature', 'sig', 'password', 'credential', 'credentials'];
+const SECRET_PARAM_SUFFIX = new RegExp(`[-_.](?:${SECRET_NAME_SUFFIXES.join('|')})$`);
 /** Names that end like a secret's but hold where one is kept: the path is what the user must see. */
 const PATH_PARAM_NAMES = new Set(['google_application_credentials']);
 
@@ -103,8 +104,44 @@ const TOKENS: [RegExp, string][] = [
 const URL_HINT = /:\/\/[^\s/?#]*@|:\/\/[^\s]*[?#]/;
 const TOKEN_HINT = /bearer|basic|ya29\.|1\/\/|eyJ|AIza|PRIVATE KEY/i;
 
+/**
+ * Every name {@link isSecretParamName} accepts ends in one of these (exact names and suffixes
+ * alike), so text where no `=` follows one of them has no credential parameter to redact.
+ */
+const SECRET_NAME_ENDINGS = [...SECRET_PARAM_NAMES, ...SECRET_NAME_SUFFIXES];
+const SECRET_NAME_END = new RegExp(`(?:${SECRET_NAME_ENDINGS.map((n) => n.replace(/[.-]/g, '\\$&')).join('|')})$`);
+const LONGEST_SECRET_NAME_END = Math.max(...SECRET_NAME_ENDINGS.map((n) => n.length));
+
+/**
+ * Whether `text` can hold anything {@link redactText} would replace: a necessary condition for
+ * each of its three passes, checked with plain string searches. Nearly all text the scanner
+ * writes (a million findings' messages and fix commands, full of `--flag=value` and
+ * `name = "value"`) fails it, and is returned as it is without running the passes' patterns.
+ */
+export function mayHoldSecret(text: string): boolean {
+  // A URL with user info, a query or a fragment.
+  if (text.includes('://') && URL_HINT.test(text)) return true;
+  // `name=value` whose name ends like a credential parameter's (names are [\w.-]: ASCII only).
+  for (let eq = text.indexOf('='); eq !== -1; eq = text.indexOf('=', eq + 1)) {
+    if (eq > 0 && isNameChar(text.charCodeAt(eq - 1)) && SECRET_NAME_END.test(text.slice(Math.max(0, eq - LONGEST_SECRET_NAME_END), eq).toLowerCase())) return true;
+  }
+  // Token-shaped strings: Bearer and Basic in any case, the others exactly as the patterns spell them.
+  if (text.includes('ya29.') || text.includes('1//') || text.includes('eyJ') || text.includes('AIza') || text.includes('PRIVATE KEY')) return true;
+  const lower = text.toLowerCase();
+  return lower.includes('bearer') || lower.includes('basic');
+}
+
+function isNameChar(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x2d || c === 0x2e;
+}
+
 /** Free text with URL credentials, credential parameters and token-shaped strings replaced. */
 export function redactText(text: string): string {
+  return mayHoldSecret(text) ? redactSecretsIn(text) : text;
+}
+
+/** {@link redactText} without the guard: exported so a test can hold the guard to it. */
+export function redactSecretsIn(text: string): string {
   let out = text;
   if (out.includes('://') && URL_HINT.test(out)) out = out.replace(URL_IN_TEXT, (url) => redactUrl(url));
   if (out.includes('=')) {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { credentialsInUrl, redactText, redactUrl } from '../../src/text/redact-secrets.js';
+import { credentialsInUrl, mayHoldSecret, redactSecretsIn, redactText, redactUrl } from '../../src/text/redact-secrets.js';
 import { runCli } from '../support/cli-harness.js';
 import { jobRecord, scratch } from './hostile-inventory.js';
 
@@ -37,6 +37,29 @@ describe('redaction', () => {
     );
     expect(redactText('token ya29.a0AfH6SMBx-secret and eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJl')).toBe('token [REDACTED] and [REDACTED]');
     expect(redactText('HTTP status code=403 at https://h.example/a?b=c')).toBe('HTTP status code=403 at https://h.example/a?b=c');
+  });
+
+  it('skips only text the full redaction would leave as it is', () => {
+    // Pieces of what redaction looks for, mixed with the flags and HCL of fix commands.
+    const piece = fc.constantFrom(
+      '=', ' = ', '://', '@', '?', '#', '&', ' ', '\n', '"', '%41', '+', 'x', 'Z', '9', '_', '-', '.',
+      'token', 'TOKEN', 'Key', 'apikey', 'sig', 'Signature', 'secret', 'pass', 'PassWD', 'pwd', 'auth', 'Authorization',
+      'code', 'credential', 'Credentials', 'jwt', 'session', 'SessionId', 'session_id', 'private_key', 'x-goog-signature',
+      'Bearer ', 'BASIC ', 'bEaReR', 'ya29.', '1//', 'eyJ', 'eyj', 'AIza', 'aiza', 'PRIVATE KEY', '-----BEGIN ', '-----END ',
+      'https://', 'svc-abc-uc.a.run.app', '--oidc-token-audience=', '--project=', 'audience', 'google_application_credentials',
+      'K', 'ſ', 'İ',
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 24 }).map((p) => p.join('')), (text) => {
+        expect(redactText(text)).toBe(redactSecretsIn(text));
+        if (!mayHoldSecret(text)) expect(redactSecretsIn(text)).toBe(text);
+      }),
+      { numRuns: 5000 },
+    );
+    // Fix commands and Terraform, the bulk of what a scan writes, skip the patterns.
+    expect(mayHoldSecret('gcloud scheduler jobs update http j --location=eu --project=p --oidc-service-account-email=a@p.iam.gserviceaccount.com --oidc-token-audience=https://svc-abc-uc.a.run.app')).toBe(false);
+    expect(mayHoldSecret('  http_target {\n    uri = "https://svc-abc-uc.a.run.app/run"\n')).toBe(false);
+    expect(mayHoldSecret('--api-key=abc')).toBe(true);
   });
 
   it('does not cut a password that holds an @', () => {

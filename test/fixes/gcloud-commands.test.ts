@@ -10,7 +10,8 @@ import type { Finding } from '../../src/findings/schema.js';
 import { FileAssetSource } from '../../src/inventory/file-source.js';
 import { textLogger } from '../../src/log/logger.js';
 import { runScan } from '../../src/scan/run-scan.js';
-import { commandLine, shellQuote } from '../../src/fixes/shell.js';
+import fc from 'fast-check';
+import { commandLine, gcloud, shellQuote } from '../../src/fixes/shell.js';
 import { SAMPLE_FILES } from '../support/cli-harness.js';
 
 /**
@@ -173,5 +174,20 @@ describe('shell quoting of inventory values', () => {
       expect(argv).toEqual(['gcloud', 'scheduler', 'jobs', 'describe', value, `--project=${value}`]);
       expect(parse(shellQuote(value))).toEqual([value]);
     }
+  });
+
+  it('gcloud() writes the line commandLine() makes of the same words and flags, each value one word', () => {
+    // (Words are command names and resource names; commandLine would take a word written as `--flag=value` apart.)
+    const value = fc.oneof(fc.string().filter((s) => !s.startsWith('--')), fc.constantFrom("a'; rm -rf ~; echo '", '$(id)', '`id`', 'x && y', 'é #c', "it's", 'line\nbreak'));
+    fc.assert(
+      fc.property(fc.array(value, { maxLength: 3 }), fc.array(fc.tuple(fc.constantFrom('project', 'location', 'member', 'oidc-token-audience'), fc.option(value, { nil: undefined })), { maxLength: 4 }), (words, pairs) => {
+        const flags = Object.fromEntries(pairs);
+        const given = Object.entries(flags).filter((e): e is [string, string] => e[1] !== undefined);
+        const line = gcloud(words, flags);
+        expect(line).toBe(commandLine(['gcloud', ...words, ...given.map(([k, v]) => `--${k}=${v}`)]));
+        expect(parse(line)).toEqual(['gcloud', ...words, ...given.map(([k, v]) => `--${k}=${v}`)]);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

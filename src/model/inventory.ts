@@ -635,14 +635,18 @@ export class Inventory implements PolicyStore {
    * (Per-target results are remembered by the judge: see `Rule.memoKey`.)
    */
   memo<T>(namespace: string, owner: object, key: string, compute: () => T): T {
-    return this.memoPair(namespace, owner, key, '', compute);
+    return this.memoSpace(namespace).get(owner, key, compute);
   }
 
   /** {@link memo} with a value that depends on two strings (no key joined from them per job). */
   memoPair<T>(namespace: string, owner: object, key: string, secondKey: string, compute: () => T): T {
+    return this.memoSpace(namespace).getPair(owner, key, secondKey, compute);
+  }
+
+  private memoSpace(namespace: string): MemoSpace {
     let space = this.memos.get(namespace);
     if (!space) this.memos.set(namespace, (space = new MemoSpace()));
-    return space.get(owner, key, secondKey, compute);
+    return space;
   }
 }
 

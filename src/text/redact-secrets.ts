@@ -67,7 +67,13 @@ const PLAIN_URL_HINT = /[@?#]/;
 
 /** One URL with its user info and the values of credential parameters replaced. */
 export function redactUrl(url: string): string {
-  if (!PLAIN_URL_HINT.test(url)) return url;
+  // User info needs an `@`, an encoded parameter name a `%`; a plain one ends like a secret's.
+  if (!PLAIN_URL_HINT.test(url) || (!url.includes('@') && !url.includes('%') && !hasSecretNamedParameter(url))) return url;
+  return redactUrlUnguarded(url);
+}
+
+/** {@link redactUrl} without the guard: exported so a test can hold the guard to it. */
+export function redactUrlUnguarded(url: string): string {
   const m = URL_PARTS.exec(url);
   if (!m) return url;
   const [, scheme, userinfo, rest, query, fragment] = m;
@@ -102,6 +108,8 @@ const TOKENS: [RegExp, string][] = [
  * A URL is only taken apart when it has user info, a query or a fragment.
  */
 const URL_HINT = /:\/\/[^\s/?#]*@|:\/\/[^\s]*[?#]/;
+/** URL_HINT narrowed to what only the URL pass finds: user info, and percent-encoded parameter names. */
+const URL_CREDENTIAL_HINT = /:\/\/[^\s/?#]*@|:\/\/[^\s?#]*[?#]\S*%/;
 const TOKEN_HINT = /bearer|basic|ya29\.|1\/\/|eyJ|AIza|PRIVATE KEY/i;
 
 /**
@@ -119,16 +127,22 @@ const LONGEST_SECRET_NAME_END = Math.max(...SECRET_NAME_ENDINGS.map((n) => n.len
  * `name = "value"`) fails it, and is returned as it is without running the passes' patterns.
  */
 export function mayHoldSecret(text: string): boolean {
-  // A URL with user info, a query or a fragment.
-  if (text.includes('://') && URL_HINT.test(text)) return true;
-  // `name=value` whose name ends like a credential parameter's (names are [\w.-]: ASCII only).
-  for (let eq = text.indexOf('='); eq !== -1; eq = text.indexOf('=', eq + 1)) {
-    if (eq > 0 && isNameChar(text.charCodeAt(eq - 1)) && SECRET_NAME_END.test(text.slice(Math.max(0, eq - LONGEST_SECRET_NAME_END), eq).toLowerCase())) return true;
-  }
+  // A URL with user info, or with a `%` in its query or fragment (an encoded parameter name);
+  // plainly written parameter names are the `=` check's.
+  if (text.includes('://') && URL_CREDENTIAL_HINT.test(text)) return true;
+  if (hasSecretNamedParameter(text)) return true;
   // Token-shaped strings: Bearer and Basic in any case, the others exactly as the patterns spell them.
   if (text.includes('ya29.') || text.includes('1//') || text.includes('eyJ') || text.includes('AIza') || text.includes('PRIVATE KEY')) return true;
   const lower = text.toLowerCase();
   return lower.includes('bearer') || lower.includes('basic');
+}
+
+/** `name=value` whose name ends like a credential parameter's (names are [\w.-]: ASCII only). */
+function hasSecretNamedParameter(text: string): boolean {
+  for (let eq = text.indexOf('='); eq !== -1; eq = text.indexOf('=', eq + 1)) {
+    if (eq > 0 && isNameChar(text.charCodeAt(eq - 1)) && SECRET_NAME_END.test(text.slice(Math.max(0, eq - LONGEST_SECRET_NAME_END), eq).toLowerCase())) return true;
+  }
+  return false;
 }
 
 function isNameChar(c: number): boolean {

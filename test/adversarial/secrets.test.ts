@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { credentialsInUrl, mayHoldSecret, redactSecretsIn, redactText, redactUrl } from '../../src/text/redact-secrets.js';
+import { credentialsInUrl, mayHoldSecret, redactSecretsIn, redactText, redactUrl, redactUrlUnguarded } from '../../src/text/redact-secrets.js';
 import { runCli } from '../support/cli-harness.js';
 import { jobRecord, scratch } from './hostile-inventory.js';
 
@@ -53,6 +53,8 @@ describe('redaction', () => {
       fc.property(fc.array(piece, { maxLength: 24 }).map((p) => p.join('')), (text) => {
         expect(redactText(text)).toBe(redactSecretsIn(text));
         if (!mayHoldSecret(text)) expect(redactSecretsIn(text)).toBe(text);
+        const url = `https://${text}`;
+        expect(redactUrl(url)).toBe(redactUrlUnguarded(url));
       }),
       { numRuns: 5000 },
     );
@@ -60,6 +62,10 @@ describe('redaction', () => {
     expect(mayHoldSecret('gcloud scheduler jobs update http j --location=eu --project=p --oidc-service-account-email=a@p.iam.gserviceaccount.com --oidc-token-audience=https://svc-abc-uc.a.run.app')).toBe(false);
     expect(mayHoldSecret('  http_target {\n    uri = "https://svc-abc-uc.a.run.app/run"\n')).toBe(false);
     expect(mayHoldSecret('--api-key=abc')).toBe(true);
+    // A query with plain parameter names is the `=` check's: no URL pass for `?batch=4`.
+    expect(mayHoldSecret('uri = "https://svc-abc-uc.a.run.app/run?batch=4&region=eu"')).toBe(false);
+    expect(mayHoldSecret('https://svc-abc-uc.a.run.app/run?batch=4&tok%65n=x')).toBe(true);
+    expect(redactUrl('https://svc-abc-uc.a.run.app/run?batch=4&tok%65n=x')).toBe('https://svc-abc-uc.a.run.app/run?batch=4&tok%65n=REDACTED');
   });
 
   it('does not cut a password that holds an @', () => {

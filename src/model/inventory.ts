@@ -68,7 +68,6 @@ export class InventoryBuilder {
   private readonly projects = new Map<string, ProjectInfo>();
   private readonly parents = new Map<string, string>();
   private readonly ancestries = new Map<string, string[][]>();
-  private readonly keys = new Map<string, string>();
   private readonly stats: InventoryStats = { assetsRead: 0, jobRecords: 0, skippedByType: new Map() };
   /** The record used for each (type, name, kind), to resolve duplicates. */
   private readonly used = new Map<string, { origin: string; updateTime?: string }>();
@@ -229,22 +228,7 @@ export class InventoryBuilder {
   private parseJob(record: AssetRecord): ScheduledJob | undefined {
     const parsed = parseJob(record);
     if (!this.accept(parsed, record, 'resource')) return undefined;
-    const job = parsed.value;
-    if (this.keepJob && !this.keepJob(job.name)) return undefined;
-    // The strings rules look things up by, one object each: a lookup by an interned string reuses
-    // its hash and compares by identity, and a job is looked up by them a dozen times.
-    job.projectId = this.internKey(job.projectId);
-    const token = job.http?.oidcToken ?? job.http?.oauthToken;
-    if (token) token.serviceAccountEmail = this.internKey(token.serviceAccountEmail);
-    return job;
-  }
-
-  private internKey(key: string): string {
-    const known = this.keys.get(key);
-    if (known !== undefined) return known;
-    // Bounded: an input of a million distinct accounts is judged all the same, only not interned.
-    if (this.keys.size < MAX_INTERNED_KEYS) this.keys.set(key, key);
-    return key;
+    return !this.keepJob || this.keepJob(parsed.value.name) ? parsed.value : undefined;
   }
 
   finish(): Inventory {
@@ -404,9 +388,6 @@ export interface TargetEntry {
 
 /** Two resources of one name in different locations: a lookup without location finds neither. */
 const AMBIGUOUS = Symbol('ambiguous');
-
-/** Distinct projects and accounts interned (see `InventoryBuilder.parseJob`). */
-const MAX_INTERNED_KEYS = 1 << 16;
 
 /** Distinct job URIs remembered at once: about 130k in a synthetic organization of a million jobs. */
 const MAX_CACHED_TARGETS = 1 << 18;

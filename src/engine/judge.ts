@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import { FINDING_SCHEMA_VERSION, type Finding } from '../findings/schema.js';
 import { describeThrown } from './rule-results.js';
-import type { Inventory } from '../model/inventory.js';
+import type { Inventory, TargetEntry } from '../model/inventory.js';
 import type { ScheduledJob, Target } from '../model/types.js';
 import { targetResource } from '../model/targets.js';
 import { RuleContractError } from '../errors.js';
@@ -51,12 +51,15 @@ export function judgeJob(
   const target = entry.target;
   const ctx: RuleContext = { inventory, target };
   const findings: Finding[] = [];
+  const docsUrls = docsUrlsOf(rules);
   for (let i = 0; i < rules.length; i++) {
     const rule = rules[i]!;
     if (rule.meta.appliesTo !== 'all' && !rule.meta.appliesTo.includes(target.kind)) continue;
     let results: readonly RuleResult[];
+    let texts: ResultTexts | undefined;
     try {
       results = evaluate(rule, job, ctx, entry.results);
+      texts = sharedTexts;
     } catch (err) {
       const error = err instanceof RuleContractError ? err : new RuleContractError('RULE_THREW', `rule ${rule.meta.id} threw: ${describeThrown(err)}`, { cause: err });
       if (!options.onRuleError) throw error;
@@ -73,7 +76,8 @@ export function judgeJob(
       options.onRuleError(rule, job, error);
       continue;
     }
-    for (const result of results) {
+    for (let r = 0; r < results.length; r++) {
+      const result = results[r]!;
       if (result.joinTo && joinEvidence(result, findings)) continue;
       if (result.status === 'pass' && !includePasses) {
         options.onPass?.(i);
@@ -83,31 +87,51 @@ export function judgeJob(
         result.joinTo && result.joinRulesDidNotRunMessageId && !rules.some((r) => result.joinTo!.includes(r.meta.id))
           ? result.joinRulesDidNotRunMessageId
           : result.messageId;
-      findings.push(toFinding(rule, result, job, target, scan, shared, inventory, messageId));
+      // A remembered result's text is formatted and redacted once, for every job that shares it.
+      const text = messageId !== result.messageId ? formatResult(rule, result, messageId) : texts ? (texts[r] ??= formatResult(rule, result)) : formatResult(rule, result);
+      findings.push(toFinding(rule, result, text, job, entry, scan, inventory, messageId, docsUrls[i]));
     }
   }
   return findings;
 }
 
+/** A result's message and evidence, formatted and redacted. */
+interface ResultText {
+  message: string;
+  evidence: Record<string, unknown>;
+}
+
+/** The texts of remembered results, by their index, filled in as findings need them. */
+type ResultTexts = (ResultText | undefined)[];
+
+interface RememberedResults {
+  results: readonly RuleResult[];
+  texts: ResultTexts;
+}
+
+/**
+ * The texts of the results {@link evaluate} returned last when they are remembered (so shared
+ * with other jobs); undefined when they were evaluated for this job alone.
+ */
+let sharedTexts: ResultTexts | undefined;
+
 /**
  * A rule's results for a job: remembered per target and `memoKey` when the rule declares one.
  * Rules from packs come here already wrapped in {@link checkedRule}.
  */
-/** Whether the results {@link evaluate} returned last are remembered, so shared with other jobs. */
-let shared = false;
-
 function evaluate(rule: Rule, job: ScheduledJob, ctx: RuleContext, remembered: Map<object, Map<string, unknown>>): readonly RuleResult[] {
   const key = rule.memoKey?.(job);
-  shared = key !== undefined;
+  sharedTexts = undefined;
   if (key === undefined) return rule.evaluate(job, ctx);
   let byKey = remembered.get(rule);
   if (!byKey) remembered.set(rule, (byKey = new Map()));
-  let results = byKey.get(key) as readonly RuleResult[] | undefined;
-  if (!results) {
-    results = rule.evaluate(job, ctx);
-    byKey.set(key, results);
+  let known = byKey.get(key) as RememberedResults | undefined;
+  if (!known) {
+    known = { results: rule.evaluate(job, ctx), texts: [] };
+    byKey.set(key, known);
   }
-  return results;
+  sharedTexts = known.texts;
+  return known.results;
 }
 
 /**
@@ -125,22 +149,29 @@ function joinEvidence(result: RuleResult, findings: Finding[]): boolean {
 }
 
 /** The rule's documentation link: the first web address among its sources. */
-const docsUrls = new WeakMap<Rule, string | null>();
 export function ruleDocsUrl(rule: Rule): string | undefined {
-  let url = docsUrls.get(rule);
-  if (url === undefined) {
-    url = rule.meta.docs.sources.map((s) => /^https?:\/\/\S+/.exec(s)?.[0]).find((u) => u !== undefined) ?? null;
-    docsUrls.set(rule, url);
+  return rule.meta.docs.sources.map((s) => /^https?:\/\/\S+/.exec(s)?.[0]).find((u) => u !== undefined);
+}
+
+/**
+ * The rules' documentation links by index, for the rules array the last job was judged with:
+ * a scan judges every job with one array, and a lookup per finding showed in profiles.
+ */
+let linkedRules: readonly Rule[] | undefined;
+let linkedDocsUrls: (string | undefined)[] = [];
+function docsUrlsOf(rules: readonly Rule[]): (string | undefined)[] {
+  if (rules !== linkedRules) {
+    linkedDocsUrls = rules.map(ruleDocsUrl);
+    linkedRules = rules;
   }
-  return url ?? undefined;
+  return linkedDocsUrls;
 }
 
 /** Passes keep the rule's summary; other results get the rule's fix for this job and cause. */
-function remediation(rule: Rule, result: RuleResult, job: ScheduledJob, target: Target, inventory: Inventory, messageId: string): Finding['remediation'] {
+function remediation(rule: Rule, result: RuleResult, job: ScheduledJob, target: Target, inventory: Inventory, messageId: string, docsUrl: string | undefined): Finding['remediation'] {
   // Only a failure is fixed automatically, and only by a rule that has a fixer.
-  const base = { summary: rule.meta.remediation.summary, automaticFix: result.status === 'fail' && hasFixer(rule) };
-  if (result.status === 'pass') return base;
-  const docsUrl = ruleDocsUrl(rule);
+  const out: Finding['remediation'] = { summary: rule.meta.remediation.summary, automaticFix: result.status === 'fail' && hasFixer(rule) };
+  if (result.status === 'pass') return out;
   let fix: Fix | undefined;
   try {
     fix = rule.fix?.({ status: result.status, messageId, data: result.data ?? {}, evidence: result.evidence ?? {}, job, target, inventory });
@@ -148,23 +179,16 @@ function remediation(rule: Rule, result: RuleResult, job: ScheduledJob, target: 
     // A fix that cannot be built must not cost the finding: it keeps the rule's own summary.
     fix = undefined;
   }
-  // Commands carry the job's own values (its URI among them): redacted like everything else a sink writes.
-  return {
-    ...base,
-    ...(fix ? redactedFix(fix) : {}),
-    ...(docsUrl ? { docsUrl } : {}),
-  };
-}
-
-/**
- * A fix's texts, redacted. They are checked joined first, most fixes holding nothing to redact:
- * each check looks for a piece of one text, so anything one text holds, the joined text holds too.
- */
-function redactedFix(fix: Fix): Pick<Fix, 'summary' | 'commands' | 'terraform'> {
-  const texts = [fix.summary, ...fix.commands];
-  if (fix.terraform) texts.push(fix.terraform);
-  if (!mayHoldSecret(texts.join('\n'))) return { summary: fix.summary, commands: fix.commands, ...(fix.terraform ? { terraform: fix.terraform } : {}) };
-  return { summary: redactText(fix.summary), commands: fix.commands.map(redactText), ...(fix.terraform ? { terraform: redactText(fix.terraform) } : {}) };
+  // Commands carry the job's own values (its URI among them): redacted like everything else a
+  // sink writes. Keys are set in one order (summary, automaticFix, commands, terraform, docsUrl).
+  if (fix) {
+    const clean = !mayHoldSecret(fix.summary) && !fix.commands.some(mayHoldSecret) && !(fix.terraform && mayHoldSecret(fix.terraform));
+    out.summary = clean ? fix.summary : redactText(fix.summary);
+    out.commands = clean ? fix.commands : fix.commands.map(redactText);
+    if (fix.terraform) out.terraform = clean ? fix.terraform : redactText(fix.terraform);
+  }
+  if (docsUrl) out.docsUrl = docsUrl;
+  return out;
 }
 
 /**
@@ -174,16 +198,17 @@ function redactedFix(fix: Fix): Pick<Fix, 'summary' | 'commands' | 'terraform'> 
 function toFinding(
   rule: Rule,
   result: RuleResult,
+  text: ResultText,
   job: ScheduledJob,
-  target: Target,
+  entry: TargetEntry,
   scan: ScanIdentity,
-  sharedResult: boolean,
   inventory: Inventory,
-  messageId = result.messageId,
+  messageId: string,
+  docsUrl: string | undefined,
 ): Finding {
-  const { message, evidence } = messageId !== result.messageId ? formatResult(rule, result, messageId) : sharedResult ? resultText(rule, result) : formatResult(rule, result);
-  let url = redactedUrls.get(target);
-  if (url === undefined) redactedUrls.set(target, (url = nullableUrl(targetUrl(target))));
+  const target = entry.target;
+  let url = entry.redactedUrl;
+  if (url === undefined) entry.redactedUrl = url = nullableUrl(targetUrl(target));
   return {
     schemaVersion: FINDING_SCHEMA_VERSION,
     findingId: findingId(rule.meta.id, job.name, result),
@@ -192,7 +217,7 @@ function toFinding(
     status: result.status,
     severity: result.status === 'pass' ? 'info' : (result.severity ?? rule.meta.severity),
     title: rule.meta.title,
-    message,
+    message: text.message,
     job: {
       name: job.name,
       project: job.projectId,
@@ -202,27 +227,14 @@ function toFinding(
     },
     target: { kind: target.kind, resource: targetResource(target), url },
     // A copy: joinEvidence adds to a finding's evidence, and the redacted one is shared.
-    evidence: { ...evidence },
-    remediation: remediation(rule, result, job, target, inventory, messageId),
+    evidence: { ...text.evidence },
+    remediation: remediation(rule, result, job, target, inventory, messageId, docsUrl),
     observedAt: scan.observedAt,
   };
 }
 
-/**
- * A result's message and evidence, formatted and redacted once: results remembered per target
- * and memo key are the same object for every job that shares them.
- */
-const resultTexts = new WeakMap<RuleResult, { message: string; evidence: Record<string, unknown> }>();
-const redactedUrls = new WeakMap<Target, string | null>();
-
-function resultText(rule: Rule, result: RuleResult): { message: string; evidence: Record<string, unknown> } {
-  let text = resultTexts.get(result);
-  if (!text) resultTexts.set(result, (text = formatResult(rule, result)));
-  return text;
-}
-
-/** Only remembered results are cached: a WeakMap entry per one-off result would cost the collector more than it saves. */
-function formatResult(rule: Rule, result: RuleResult, messageId = result.messageId): { message: string; evidence: Record<string, unknown> } {
+/** A result's message and evidence, formatted and redacted. */
+function formatResult(rule: Rule, result: RuleResult, messageId = result.messageId): ResultText {
   const template = rule.meta.messages[messageId as keyof typeof rule.meta.messages] as string;
   return { message: redactText(formatMessage(template, result.data)), evidence: redactDeep(result.evidence ?? {}) };
 }

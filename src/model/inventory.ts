@@ -384,6 +384,8 @@ function describeUnreadable(what: string, u: UnreadableRecord): string {
 export interface TargetEntry {
   readonly target: Target;
   readonly results: Map<object, Map<string, unknown>>;
+  /** The target's URL with any credential redacted, once the judge has needed it (null: no URL). */
+  redactedUrl?: string | null;
 }
 
 /** Two resources of one name in different locations: a lookup without location finds neither. */

@@ -117,8 +117,40 @@ const TOKEN_HINT = /bearer|basic|ya29\.|1\/\/|eyJ|AIza|PRIVATE KEY/i;
  * alike), so text where no `=` follows one of them has no credential parameter to redact.
  */
 const SECRET_NAME_ENDINGS = [...SECRET_PARAM_NAMES, ...SECRET_NAME_SUFFIXES];
-const SECRET_NAME_END = new RegExp(`(?:${SECRET_NAME_ENDINGS.map((n) => n.replace(/[.-]/g, '\\$&')).join('|')})$`);
-const LONGEST_SECRET_NAME_END = Math.max(...SECRET_NAME_ENDINGS.map((n) => n.length));
+/**
+ * The endings read backwards, letter by letter (lower case), as a tree: a name is tested by
+ * walking back from its `=`, without cutting or lower-casing a copy of it.
+ */
+interface EndingNode {
+  end?: true;
+  next: Map<number, EndingNode>;
+}
+const SECRET_NAME_END_TREE: EndingNode = { next: new Map() };
+for (const ending of SECRET_NAME_ENDINGS) {
+  let node = SECRET_NAME_END_TREE;
+  for (let i = ending.length - 1; i >= 0; i--) {
+    const c = ending.charCodeAt(i);
+    let next = node.next.get(c);
+    if (!next) node.next.set(c, (next = { next: new Map() }));
+    node = next;
+  }
+  node.end = true;
+}
+
+/** Whether the text just before `at` ends, in any case, like a credential parameter's name. */
+function endsLikeSecretName(text: string, at: number): boolean {
+  let node: EndingNode | undefined = SECRET_NAME_END_TREE;
+  for (let i = at - 1; i >= 0; i--) {
+    let c = text.charCodeAt(i);
+    // Lower case as toLowerCase() would: the Kelvin sign is the one non-ASCII letter that becomes one.
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    else if (c === 0x212a) c = 0x6b;
+    node = node.next.get(c);
+    if (node === undefined) return false;
+    if (node.end) return true;
+  }
+  return false;
+}
 
 /**
  * Whether `text` can hold anything {@link redactText} would replace: a necessary condition for
@@ -140,7 +172,7 @@ export function mayHoldSecret(text: string): boolean {
 /** `name=value` whose name ends like a credential parameter's (names are [\w.-]: ASCII only). */
 function hasSecretNamedParameter(text: string): boolean {
   for (let eq = text.indexOf('='); eq !== -1; eq = text.indexOf('=', eq + 1)) {
-    if (eq > 0 && isNameChar(text.charCodeAt(eq - 1)) && SECRET_NAME_END.test(text.slice(Math.max(0, eq - LONGEST_SECRET_NAME_END), eq).toLowerCase())) return true;
+    if (eq > 0 && isNameChar(text.charCodeAt(eq - 1)) && endsLikeSecretName(text, eq)) return true;
   }
   return false;
 }

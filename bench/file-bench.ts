@@ -83,7 +83,7 @@ export function repoRoot(): string {
 }
 
 /** Generates the inputs for a size once; later runs reuse them when the manifest matches. */
-async function inputsFor(jobs: number, shape: 'export' | 'list', dataDir: string, log: (l: string) => void): Promise<string[]> {
+export async function inputsFor(jobs: number, shape: 'export' | 'list', dataDir: string, log: (l: string) => void): Promise<string[]> {
   const dir = join(dataDir, `${shape}-${jobs}`);
   const wanted = orgFor(jobs, dir, shape);
   try {

@@ -232,11 +232,18 @@ export class JobNameCounter {
 let hashA = 0;
 let hashB = 0;
 
-/** Two 32-bit FNV-1a-style lanes over UTF-16 code units, into hashA and hashB; never (0, 0). */
+/** What nearly every job's asset name starts with: hashing starts after it. */
+const JOB_ASSET_NAME_PREFIX = '//cloudscheduler.googleapis.com/projects/';
+
+/**
+ * Two 32-bit FNV-1a-style lanes over UTF-16 code units, into hashA and hashB; never (0, 0). The
+ * common prefix is skipped (the length still counts it): a name is read char by char from a slice
+ * of its record's head, the slowest part of noting a million of them.
+ */
 function nameHash(s: string): void {
   let a = 0x811c9dc5;
   let b = 0x01000193 ^ s.length;
-  for (let i = 0; i < s.length; i++) {
+  for (let i = s.startsWith(JOB_ASSET_NAME_PREFIX) ? JOB_ASSET_NAME_PREFIX.length : 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     a = Math.imul(a ^ c, 0x01000193);
     b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);

@@ -47,7 +47,7 @@ describe('redaction', () => {
       'code', 'credential', 'Credentials', 'jwt', 'session', 'SessionId', 'session_id', 'private_key', 'x-goog-signature',
       'Bearer ', 'BASIC ', 'bEaReR', 'ya29.', '1//', 'eyJ', 'eyj', 'AIza', 'aiza', 'PRIVATE KEY', '-----BEGIN ', '-----END ',
       'https://', 'svc-abc-uc.a.run.app', '--oidc-token-audience=', '--project=', 'audience', 'google_application_credentials',
-      'K', 'ſ', 'İ',
+      'K', 'ſ', 'İ', '\u0001', '\u00a0', '\t',
     );
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 24 }).map((p) => p.join('')), (text) => {

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { EmulatorProcess, requireEmulatorTools } from './emulator-process.js';
 import { canConnect, freePort, waitFor } from './local-ports.js';
 
 const INSTALL_HINT =
@@ -22,48 +22,20 @@ export interface FirestoreEmulator {
  * emulator or Java is missing: the suites that use it fail, never skip.
  */
 export async function startFirestoreEmulator(opts: { startTimeoutMs?: number } = {}): Promise<FirestoreEmulator> {
-  for (const [tool, args] of [
-    ['gcloud', ['--version']],
-    ['java', ['-version']],
-  ] as const) {
-    const r = spawnSync(tool, args, { encoding: 'utf8' });
-    if (r.error || r.status !== 0) throw new Error(`${tool} is not usable.\n${INSTALL_HINT}`);
-  }
+  requireEmulatorTools(INSTALL_HINT);
   const port = await freePort();
-  let log = '';
-  let exited = false;
-  const child: ChildProcess = spawn('gcloud', ['beta', 'emulators', 'firestore', 'start', `--host-port=127.0.0.1:${port}`, '--quiet'], {
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, CLOUDSDK_CORE_DISABLE_PROMPTS: '1' },
-  });
-  const keep = (chunk: Buffer): void => {
-    log = (log + chunk.toString('utf8')).slice(-8000);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  child.once('exit', () => {
-    exited = true;
-  });
-  const killGroup = (signal: NodeJS.Signals): void => {
-    try {
-      if (child.pid) process.kill(-child.pid, signal);
-    } catch {
-      // the group is already gone
-    }
-  };
-  const onExit = (): void => killGroup('SIGKILL');
-  process.once('exit', onExit);
+  const emulator = new EmulatorProcess(['beta', 'emulators', 'firestore', 'start', `--host-port=127.0.0.1:${port}`, '--quiet']);
+  emulator.spawn();
   try {
     await waitFor(async () => {
-      if (exited) throw new Error(`the Firestore emulator exited while starting.\n${log}\n${INSTALL_HINT}`);
+      if (emulator.exited) throw new Error(`the Firestore emulator exited while starting.\n${emulator.output()}\n${INSTALL_HINT}`);
       // The port opens before the server answers; the log line says it is ready.
-      return /Dev App Server is now running/.test(log) && (await canConnect(port));
+      return /Dev App Server is now running/.test(emulator.output()) && (await canConnect(port));
     }, opts.startTimeoutMs ?? 90_000, `the Firestore emulator on 127.0.0.1:${port}`);
   } catch (err) {
-    killGroup('SIGKILL');
-    process.removeListener('exit', onExit);
-    throw new Error(`${(err as Error).message}\nemulator output:\n${log}`, { cause: err });
+    emulator.signal('SIGKILL');
+    emulator.release();
+    throw new Error(`${(err as Error).message}\nemulator output:\n${emulator.output()}`, { cause: err });
   }
   return {
     host: `127.0.0.1:${port}`,
@@ -72,15 +44,9 @@ export async function startFirestoreEmulator(opts: { startTimeoutMs?: number } =
       if (!res.ok) throw new Error(`emulator reset failed: ${res.status} ${await res.text()}`);
     },
     async close() {
-      killGroup('SIGTERM');
-      try {
-        await waitFor(async () => exited && !(await canConnect(port)), 10_000, 'the emulator to stop');
-      } catch {
-        killGroup('SIGKILL');
-        await waitFor(async () => exited && !(await canConnect(port)), 10_000, 'the emulator to be killed');
-      }
-      process.removeListener('exit', onExit);
+      await emulator.stop(port);
+      emulator.release();
     },
-    output: () => log,
+    output: () => emulator.output(),
   };
 }

@@ -1,5 +1,5 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { EmulatorProcess, requireEmulatorTools } from './emulator-process.js';
 import { canConnect, freePort, waitFor } from './local-ports.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,73 +32,35 @@ export interface PubSubEmulator {
  * or Java is missing: the suites that use it must fail, never skip.
  */
 export async function startPubSubEmulator(opts: { startTimeoutMs?: number } = {}): Promise<PubSubEmulator> {
-  requireTools();
+  requireEmulatorTools(INSTALL_HINT);
   const dataDir = mkdtempSync(join(tmpdir(), 'cronwarden-pubsub-emulator-'));
   const port = await freePort();
   const timeout = opts.startTimeoutMs ?? 60_000;
-  let child: ChildProcess | undefined;
-  let log = '';
-  let exited = false;
-
-  const killGroup = (signal: NodeJS.Signals): void => {
-    if (!child?.pid) return;
-    try {
-      process.kill(-child.pid, signal);
-    } catch {
-      // the group is already gone
-    }
-  };
-  const onExit = (): void => killGroup('SIGKILL');
-  process.once('exit', onExit);
+  const emulator = new EmulatorProcess(['beta', 'emulators', 'pubsub', 'start', `--host-port=127.0.0.1:${port}`, `--data-dir=${dataDir}`, '--quiet']);
 
   const start = async (): Promise<void> => {
     if (!(await portIsFree(port))) await waitFor(() => portIsFree(port), 15_000, `port ${port} to be released`);
-    log = '';
-    exited = false;
-    child = spawn('gcloud', ['beta', 'emulators', 'pubsub', 'start', `--host-port=127.0.0.1:${port}`, `--data-dir=${dataDir}`, '--quiet'], {
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, CLOUDSDK_CORE_DISABLE_PROMPTS: '1' },
-    });
-    const keep = (chunk: Buffer): void => {
-      log = (log + chunk.toString('utf8')).slice(-8000);
-    };
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
-    child.once('exit', () => {
-      exited = true;
-    });
+    emulator.spawn();
     try {
       await waitFor(
         async () => {
-          if (exited) throw new Error(`the Pub/Sub emulator exited while starting.\n${log}\n${INSTALL_HINT}`);
+          if (emulator.exited) throw new Error(`the Pub/Sub emulator exited while starting.\n${emulator.output()}\n${INSTALL_HINT}`);
           return canConnect(port);
         },
         timeout,
         `the Pub/Sub emulator to listen on 127.0.0.1:${port}`,
       );
     } catch (err) {
-      killGroup('SIGKILL');
-      throw new Error(`${(err as Error).message}\nemulator output:\n${log}`, { cause: err });
+      emulator.signal('SIGKILL');
+      throw new Error(`${(err as Error).message}\nemulator output:\n${emulator.output()}`, { cause: err });
     }
   };
-
-  const stop = async (): Promise<void> => {
-    if (!child || exited) return;
-    killGroup('SIGCONT');
-    killGroup('SIGTERM');
-    try {
-      await waitFor(async () => exited && (await portIsFree(port)), 10_000, 'the emulator to stop');
-    } catch {
-      killGroup('SIGKILL');
-      await waitFor(async () => exited && (await portIsFree(port)), 10_000, 'the emulator to be killed');
-    }
-  };
+  const stop = (): Promise<void> => emulator.stop(port);
 
   try {
     await start();
   } catch (err) {
-    process.removeListener('exit', onExit);
+    emulator.release();
     rmSync(dataDir, { recursive: true, force: true });
     throw err;
   }
@@ -107,28 +69,15 @@ export async function startPubSubEmulator(opts: { startTimeoutMs?: number } = {}
     port,
     start,
     stop,
-    pause: () => killGroup('SIGSTOP'),
-    resume: () => killGroup('SIGCONT'),
+    pause: () => emulator.signal('SIGSTOP'),
+    resume: () => emulator.signal('SIGCONT'),
     async close() {
       await stop();
-      process.removeListener('exit', onExit);
+      emulator.release();
       rmSync(dataDir, { recursive: true, force: true });
     },
-    output: () => log,
+    output: () => emulator.output(),
   };
-
-  function requireTools(): void {
-    for (const [tool, args] of [
-      ['gcloud', ['--version']],
-      ['java', ['-version']],
-    ] as const) {
-      const r = spawnSync(tool, args, { encoding: 'utf8' });
-      if (r.error || r.status !== 0) {
-        const why = r.error ? (r.error as NodeJS.ErrnoException).code : `exit status ${r.status}`;
-        throw new Error(`${tool} is not usable (${why}).\n${INSTALL_HINT}`);
-      }
-    }
-  }
 }
 
 async function portIsFree(port: number): Promise<boolean> {

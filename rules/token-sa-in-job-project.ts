@@ -46,10 +46,8 @@ export default defineRule<M>({
   evaluate(job, { inventory }) {
     const token = tokenOf(job);
     if (!token) return [];
+    // The verdict depends only on the account and the job's project: judge each pair once per scan.
     const sa = token.token.serviceAccountEmail;
-    // Most accounts are listed in the job's own project: that pass needs no more than the lookup.
-    if (inventory.serviceAccount(sa)?.projectId === job.projectId) return [{ status: 'pass', messageId: 'sameProject', data: { sa, project: job.projectId } }];
-    // Otherwise the verdict depends only on the account and the job's project: judge each pair once per scan.
     return inventory.memoPair('token-sa-in-job-project', job.ancestors ?? NO_ANCESTRY, job.projectId, sa, () => judge(inventory, sa, job.projectId));
   },
   fix({ messageId, data, job, target }) {

@@ -664,4 +664,3 @@ export function functionUrlKey(url: string): string | undefined {
   const first = slash === -1 ? u.pathname.slice(1) : u.pathname.slice(1, slash);
   return first ? `${u.hostname}/${first}` : undefined;
 }
-

@@ -188,16 +188,12 @@ function hasUserInfo(text: string): boolean {
   return false;
 }
 
-/** `name=value` whose name ends like a credential parameter's (names are [\w.-]: ASCII only). */
+/** `name=value` whose name ends like a credential parameter's (each ending ends in a letter). */
 function hasSecretNamedParameter(text: string): boolean {
   for (let eq = text.indexOf('='); eq !== -1; eq = text.indexOf('=', eq + 1)) {
-    if (eq > 0 && isNameChar(text.charCodeAt(eq - 1)) && endsLikeSecretName(text, eq)) return true;
+    if (endsLikeSecretName(text, eq)) return true;
   }
   return false;
-}
-
-function isNameChar(c: number): boolean {
-  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x2d || c === 0x2e;
 }
 
 /** Free text with URL credentials, credential parameters and token-shaped strings replaced. */

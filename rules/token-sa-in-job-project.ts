@@ -43,12 +43,15 @@ export default defineRule<M>({
     },
     remediation: { summary: "Use a service account of the job's own project in its token.", automatic: false },
   },
+  // The verdict depends only on the account and the job's project (its jobs' target may be called
+  // from several projects).
+  memoKey: (job) => {
+    const token = tokenOf(job);
+    return token ? `${job.projectId}\n${token.token.serviceAccountEmail}` : undefined;
+  },
   evaluate(job, { inventory }) {
     const token = tokenOf(job);
-    if (!token) return [];
-    // The verdict depends only on the account and the job's project: judge each pair once per scan.
-    const sa = token.token.serviceAccountEmail;
-    return inventory.memoPair('token-sa-in-job-project', job.ancestors ?? NO_ANCESTRY, job.projectId, sa, () => judge(inventory, sa, job.projectId));
+    return token ? judge(inventory, token.token.serviceAccountEmail, job.projectId) : [];
   },
   fix({ messageId, data, job, target }) {
     const sa = String(data.sa ?? '');
@@ -63,9 +66,6 @@ export default defineRule<M>({
     };
   },
 });
-
-/** Memo owner for jobs whose record carries no ancestry. */
-const NO_ANCESTRY: readonly string[] = [];
 
 function judge(inventory: Inventory, sa: string, project: string): RuleResult<M>[] {
   const data = { sa, project };

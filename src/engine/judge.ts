@@ -51,24 +51,26 @@ export function judgeJob(
   const target = entry.target;
   const ctx: RuleContext = { inventory, target };
   const findings: Finding[] = [];
-  const docsUrls = docsUrlsOf(rules);
+  const plan = planOf(rules);
   for (let i = 0; i < rules.length; i++) {
     const rule = rules[i]!;
     if (rule.meta.appliesTo !== 'all' && !rule.meta.appliesTo.includes(target.kind)) continue;
     let results: readonly RuleResult[];
     let texts: ResultTexts | undefined;
+    let unknown: RuleResult | undefined;
     try {
-      results = evaluate(rule, job, ctx, entry.results);
-      texts = sharedTexts;
+      const known = rememberedResults(rule, plan.numbers[i]!, job, ctx, entry);
+      if (known) {
+        ({ results, texts, unknown } = known);
+      } else {
+        results = rule.evaluate(job, ctx);
+        unknown = unknownMessage(rule, results);
+      }
     } catch (err) {
       const error = err instanceof RuleContractError ? err : new RuleContractError('RULE_THREW', `rule ${rule.meta.id} threw: ${describeThrown(err)}`, { cause: err });
       if (!options.onRuleError) throw error;
       options.onRuleError(rule, job, error);
       continue;
-    }
-    let unknown: RuleResult | undefined;
-    for (const r of results) {
-      if (!(r.messageId in rule.meta.messages) || (r.joinRulesDidNotRunMessageId !== undefined && !(r.joinRulesDidNotRunMessageId in rule.meta.messages))) unknown = r;
     }
     if (unknown) {
       const error = new RuleContractError('UNKNOWN_MESSAGE_ID', `rule ${rule.meta.id} returned unknown messageId "${unknown.messageId}"`);
@@ -89,7 +91,7 @@ export function judgeJob(
           : result.messageId;
       // A remembered result's text is formatted and redacted once, for every job that shares it.
       const text = messageId !== result.messageId ? formatResult(rule, result, messageId) : texts ? (texts[r] ??= formatResult(rule, result)) : formatResult(rule, result);
-      findings.push(toFinding(rule, result, text, job, entry, scan, inventory, messageId, docsUrls[i]));
+      findings.push(toFinding(rule, result, text, job, entry, scan, inventory, messageId, plan.docsUrls[i]));
     }
   }
   return findings;
@@ -107,31 +109,35 @@ type ResultTexts = (ResultText | undefined)[];
 interface RememberedResults {
   results: readonly RuleResult[];
   texts: ResultTexts;
+  /** A result whose message the rule does not define (checked once, when the results are made). */
+  unknown: RuleResult | undefined;
+}
+
+/** A result whose messageId (or join message) the rule does not define: the rule broke its contract. */
+function unknownMessage(rule: Rule, results: readonly RuleResult[]): RuleResult | undefined {
+  let unknown: RuleResult | undefined;
+  for (const r of results) {
+    if (!(r.messageId in rule.meta.messages) || (r.joinRulesDidNotRunMessageId !== undefined && !(r.joinRulesDidNotRunMessageId in rule.meta.messages))) unknown = r;
+  }
+  return unknown;
 }
 
 /**
- * The texts of the results {@link evaluate} returned last when they are remembered (so shared
- * with other jobs); undefined when they were evaluated for this job alone.
+ * A rule's results for a job, remembered on the job's target by `memoKey` when the rule declares
+ * one (undefined when it does not). Rules from packs come here already wrapped in {@link checkedRule}.
  */
-let sharedTexts: ResultTexts | undefined;
-
-/**
- * A rule's results for a job: remembered per target and `memoKey` when the rule declares one.
- * Rules from packs come here already wrapped in {@link checkedRule}.
- */
-function evaluate(rule: Rule, job: ScheduledJob, ctx: RuleContext, remembered: Map<object, Map<string, unknown>>): readonly RuleResult[] {
+function rememberedResults(rule: Rule, ruleNumber: number, job: ScheduledJob, ctx: RuleContext, entry: TargetEntry): RememberedResults | undefined {
   const key = rule.memoKey?.(job);
-  sharedTexts = undefined;
-  if (key === undefined) return rule.evaluate(job, ctx);
-  let byKey = remembered.get(rule);
-  if (!byKey) remembered.set(rule, (byKey = new Map()));
-  let known = byKey.get(key) as RememberedResults | undefined;
+  if (key === undefined) return undefined;
+  let byKey = entry.results[ruleNumber] as Map<string, RememberedResults> | undefined;
+  if (!byKey) entry.results[ruleNumber] = byKey = new Map();
+  let known = byKey.get(key);
   if (!known) {
-    known = { results: rule.evaluate(job, ctx), texts: [] };
+    const results = rule.evaluate(job, ctx);
+    known = { results, texts: [], unknown: unknownMessage(rule, results) };
     byKey.set(key, known);
   }
-  sharedTexts = known.texts;
-  return known.results;
+  return known;
 }
 
 /**
@@ -153,18 +159,36 @@ export function ruleDocsUrl(rule: Rule): string | undefined {
   return rule.meta.docs.sources.map((s) => /^https?:\/\/\S+/.exec(s)?.[0]).find((u) => u !== undefined);
 }
 
+/** What the judge needs of each rule of a rules array, by the rule's index in it. */
+interface RulePlan {
+  /** The rule's documentation link. */
+  docsUrls: (string | undefined)[];
+  /** The rule's number: where a target keeps the rule's remembered results. */
+  numbers: number[];
+}
+
+const ruleNumbers = new WeakMap<Rule, number>();
+let nextRuleNumber = 0;
+
 /**
- * The rules' documentation links by index, for the rules array the last job was judged with:
- * a scan judges every job with one array, and a lookup per finding showed in profiles.
+ * The plan for the rules array the last job was judged with: a scan judges every job with one
+ * array, and lookups per finding (links) and per rule (remembered results by rule) showed in profiles.
  */
-let linkedRules: readonly Rule[] | undefined;
-let linkedDocsUrls: (string | undefined)[] = [];
-function docsUrlsOf(rules: readonly Rule[]): (string | undefined)[] {
-  if (rules !== linkedRules) {
-    linkedDocsUrls = rules.map(ruleDocsUrl);
-    linkedRules = rules;
+let plannedRules: readonly Rule[] | undefined;
+let plan: RulePlan = { docsUrls: [], numbers: [] };
+function planOf(rules: readonly Rule[]): RulePlan {
+  if (rules !== plannedRules) {
+    plan = {
+      docsUrls: rules.map(ruleDocsUrl),
+      numbers: rules.map((rule) => {
+        let n = ruleNumbers.get(rule);
+        if (n === undefined) ruleNumbers.set(rule, (n = nextRuleNumber++));
+        return n;
+      }),
+    };
+    plannedRules = rules;
   }
-  return linkedDocsUrls;
+  return plan;
 }
 
 /** Passes keep the rule's summary; other results get the rule's fix for this job and cause. */

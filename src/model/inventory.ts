@@ -383,7 +383,11 @@ function describeUnreadable(what: string, u: UnreadableRecord): string {
 /** A resolved target and what the judge remembers for it: results by rule, then by the rule's memo key. */
 export interface TargetEntry {
   readonly target: Target;
-  readonly results: Map<object, Map<string, unknown>>;
+  /**
+   * The judge's remembered results for this target: by a rule's number (given once per rule
+   * object by the judge), then by the rule's `memoKey`.
+   */
+  readonly results: (Map<string, unknown> | undefined)[];
   /** The target's URL with any credential redacted, once the judge has needed it (null: no URL). */
   redactedUrl?: string | null;
 }
@@ -517,11 +521,11 @@ export class Inventory implements PolicyStore {
    * results remembered on its entries) when URIs do not repeat.
    */
   targetEntry(job: ScheduledJob): TargetEntry {
-    if (job.pubsubTopic !== undefined || job.appEngine || !job.http) return { target: resolveTarget(this, job), results: new Map() };
+    if (job.pubsubTopic !== undefined || job.appEngine || !job.http) return { target: resolveTarget(this, job), results: [] };
     const uri = job.http.uri;
     let entry = this.targetByUri.get(uri);
     if (entry === undefined) {
-      entry = { target: resolveTarget(this, job), results: new Map() };
+      entry = { target: resolveTarget(this, job), results: [] };
       if (this.targetByUri.size >= MAX_CACHED_TARGETS) this.targetByUri.clear();
       this.targetByUri.set(uri, entry);
     }
@@ -638,11 +642,6 @@ export class Inventory implements PolicyStore {
    */
   memo<T>(namespace: string, owner: object, key: string, compute: () => T): T {
     return this.memoSpace(namespace).get(owner, key, compute);
-  }
-
-  /** {@link memo} with a value that depends on two strings (no key joined from them per job). */
-  memoPair<T>(namespace: string, owner: object, key: string, secondKey: string, compute: () => T): T {
-    return this.memoSpace(namespace).getPair(owner, key, secondKey, compute);
   }
 
   private memoSpace(namespace: string): MemoSpace {

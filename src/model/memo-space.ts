@@ -1,12 +1,10 @@
 /**
- * Values a rule computes once per scan, by an owner object and one or two strings (see
- * `Inventory.memo`).
+ * Values a rule computes once per scan, by an owner object and a string (see `Inventory.memo`).
  */
 export class MemoSpace {
   // Owners are objects the inventory keeps anyway (interned ancestries), few and alive for the
   // whole scan: a plain map finds them faster than a WeakMap, and holds nothing longer.
   private readonly byOwner = new Map<object, Map<string, unknown>>();
-  private readonly pairsByOwner = new Map<object, Map<string, Map<string, unknown>>>();
 
   get<T>(owner: object, key: string, compute: () => T): T {
     let byKey = this.byOwner.get(owner);
@@ -14,13 +12,6 @@ export class MemoSpace {
     return remembered(byKey, key, compute);
   }
 
-  getPair<T>(owner: object, key: string, secondKey: string, compute: () => T): T {
-    let byKey = this.pairsByOwner.get(owner);
-    if (!byKey) this.pairsByOwner.set(owner, (byKey = new Map()));
-    let bySecondKey = byKey.get(key);
-    if (!bySecondKey) byKey.set(key, (bySecondKey = new Map()));
-    return remembered(bySecondKey, secondKey, compute);
-  }
 }
 
 function remembered<T>(values: Map<string, unknown>, key: string, compute: () => T): T {

@@ -177,6 +177,9 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
     }
     return judgeNow(job);
   };
+  // Made once: a million jobs would otherwise make two million of them.
+  const scanIdentity = { scanId, observedAt };
+  const judgeOptions = { includePasses: opts.includePasses ?? false, onPass: countPass, onRuleError };
   const judgeNow = (job: ScheduledJob): boolean | Promise<boolean> => {
     if (opts.shouldStop?.()) {
       interrupted = true;
@@ -184,7 +187,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
     }
     summary.jobsScanned++;
     for (const step of annotating) step.annotate!(job);
-    const judged = judgeJob(job, inventory, opts.rules, { scanId, observedAt }, { includePasses: opts.includePasses ?? false, onPass: countPass, onRuleError });
+    const judged = judgeJob(job, inventory, opts.rules, scanIdentity, judgeOptions);
     tracker?.jobJudged(job.name);
     opts.onProgress?.(summary.jobsScanned, Math.max(expected, summary.jobsScanned));
     if (settling.length > 0) return pipeline.add(settleAll(job, judged), emit);

@@ -48,6 +48,7 @@ describe('results remembered per target and memo key', () => {
       'oidc-audience-matches-target',
       'oidc-sa-can-invoke-target',
       'token-sa-exists-and-enabled',
+      'token-sa-in-job-project',
       'token-sa-not-default-compute',
     ]);
     const afresh = await findings(allRules.map((r): Rule => ({ meta: r.meta, evaluate: r.evaluate, ...(r.remediate ? { remediate: r.remediate } : {}), ...(r.fix ? { fix: r.fix } : {}) })));

@@ -54,8 +54,14 @@ export default defineRule<M>({
     },
     remediation: { summary: "Grant the token's service account roles/run.invoker on the Cloud Run job (roles/run.jobsExecutorWithOverrides with overrides), or roles/workflows.invoker.", automatic: false },
   },
-  // The verdict depends on the target, the token's account and what the body asks for.
-  memoKey: (job) => (job.http?.oauthToken ? `${job.http.oauthToken.serviceAccountEmail}|${job.http.httpMethod ?? ''}|${job.http.runOverrides ?? ''}` : undefined),
+  // The verdict depends on the target, the token's account and what the body asks for. The
+  // account's length first: no two (account, method) pairs share a key.
+  memoKey: (job) => {
+    const http = job.http;
+    if (!http?.oauthToken) return undefined;
+    const sa = http.oauthToken.serviceAccountEmail;
+    return `${sa.length}:${sa}|${http.httpMethod ?? ''}|${http.runOverrides ?? ''}`;
+  },
   evaluate(job, { inventory, target }) {
     const sa = job.http?.oauthToken?.serviceAccountEmail;
     if (!sa || target.kind !== 'google-api' || !target.call) return [];

@@ -43,11 +43,11 @@ export default defineRule<M>({
     },
     remediation: { summary: "Use a service account of the job's own project in its token.", automatic: false },
   },
-  // The verdict depends only on the account and the job's project (its jobs' target may be called
-  // from several projects).
+  // The verdict depends only on the account and the job's project (a target may be called from
+  // several projects). The project id's length first: no two (project, account) pairs share a key.
   memoKey: (job) => {
     const token = tokenOf(job);
-    return token ? `${job.projectId}\n${token.token.serviceAccountEmail}` : undefined;
+    return token ? `${job.projectId.length}:${job.projectId}${token.token.serviceAccountEmail}` : undefined;
   },
   evaluate(job, { inventory }) {
     const token = tokenOf(job);

@@ -74,6 +74,14 @@ describe('group membership through Cloud Identity', () => {
     expect(resolver.pairs).toBe(2);
   });
 
+  it('keeps pairs apart whose group and account would read alike if joined (emails come from the inventory)', async () => {
+    const { requester } = await identity('premium');
+    const resolver = new MembershipResolver({ requester });
+    expect(await resolver.check('data-team@acme.example\nx', 'y@acme.example')).toEqual({ result: 'unknown', reason: expect.stringMatching(/not found/) });
+    expect(await resolver.check('data-team@acme.example', 'x\ny@acme.example')).toMatchObject({ result: 'not-member' });
+    expect(resolver.pairs).toBe(2);
+  });
+
   it('on a standard edition, only the first of many concurrent pairs is refused the transitive check', async () => {
     const { fake, requester } = await identity('standard');
     const resolver = new MembershipResolver({ requester, concurrency: 8 });

@@ -66,10 +66,13 @@ export class MembershipResolver {
   }
 
   check(groupEmail: string, account: string): Promise<MembershipAnswer> {
-    const key = `${groupEmail.toLowerCase()}\n${account.toLowerCase()}`;
+    // The group's length first: emails come from the inventory, and a newline in one must not
+    // make two (group, account) pairs one.
+    const group = groupEmail.toLowerCase();
+    const key = `${group.length}:${group}${account.toLowerCase()}`;
     let answer = this.answers.get(key);
     if (!answer) {
-      answer = this.answer(groupEmail.toLowerCase(), account.toLowerCase()).catch((err: unknown) => ({ result: 'unknown' as const, reason: `Cloud Identity could not be asked: ${(err as Error).message}` }));
+      answer = this.answer(group, account.toLowerCase()).catch((err: unknown) => ({ result: 'unknown' as const, reason: `Cloud Identity could not be asked: ${(err as Error).message}` }));
       this.answers.set(key, answer);
     }
     return answer;

@@ -100,7 +100,7 @@ describe('two scans of the sample organization with Firestore (emulator), throug
     // scan (a late redelivery of the first scan's messages is not counted).
     const scanId = out.findings[0]!.scanId;
     const ofScan = () => collector.messages.filter((m) => m.attributes.scanId === scanId);
-    await eventually(() => new Set(ofScan().map((m) => m.attributes.findingId ?? m.attributes.eventType)).size >= 27, 30_000, "the second scan's 27 messages");
+    await eventually(() => new Set(ofScan().map((m) => m.attributes.findingId ?? m.attributes.eventType)).size >= 37, 30_000, "the second scan's 37 messages");
     const messages = [...new Map(ofScan().map((m) => [m.attributes.findingId ?? m.attributes.eventType, m])).values()];
     await collector.close();
     const schema = loadTopicSchema();

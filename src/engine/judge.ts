@@ -161,6 +161,8 @@ export function ruleDocsUrl(rule: Rule): string | undefined {
 
 /** What the judge needs of each rule of a rules array, by the rule's index in it. */
 interface RulePlan {
+  /** The rules it was made for, in order. */
+  rules: Rule[];
   /** The rule's documentation link. */
   docsUrls: (string | undefined)[];
   /** The rule's number: where a target keeps the rule's remembered results. */
@@ -171,14 +173,18 @@ const ruleNumbers = new WeakMap<Rule, number>();
 let nextRuleNumber = 0;
 
 /**
- * The plan for the rules array the last job was judged with: a scan judges every job with one
- * array, and lookups per finding (links) and per rule (remembered results by rule) showed in profiles.
+ * The plan for the rules the last job was judged with: a scan judges every job with the same
+ * rules, and lookups per finding (links) and per rule (remembered results by rule) showed in
+ * profiles. Checked rule by rule, not by the array's identity: an array changed in place must
+ * not give one rule another's remembered results.
  */
-let plannedRules: readonly Rule[] | undefined;
-let plan: RulePlan = { docsUrls: [], numbers: [] };
+let plan: RulePlan = { rules: [], docsUrls: [], numbers: [] };
 function planOf(rules: readonly Rule[]): RulePlan {
-  if (rules !== plannedRules) {
+  let same = rules.length === plan.rules.length;
+  for (let i = 0; same && i < rules.length; i++) same = rules[i] === plan.rules[i];
+  if (!same) {
     plan = {
+      rules: [...rules],
       docsUrls: rules.map(ruleDocsUrl),
       numbers: rules.map((rule) => {
         let n = ruleNumbers.get(rule);
@@ -186,7 +192,6 @@ function planOf(rules: readonly Rule[]): RulePlan {
         return n;
       }),
     };
-    plannedRules = rules;
   }
   return plan;
 }

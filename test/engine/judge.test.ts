@@ -40,6 +40,17 @@ describe('judgeJob', () => {
     expect(byRule(findings, 'last-attempt-authorized')).toEqual([]);
   });
 
+  it('judges with the rules it is given, even when an array it saw before was changed in place', () => {
+    const inventory = build([...baseWorld(), job()]);
+    const rules = allRules.filter((r) => r.meta.id === 'http-target-uses-oidc' || r.meta.id === 'token-sa-not-default-compute');
+    const first = judgeJob(inventory.jobs[0]!, inventory, rules, SCAN).map((f) => [f.ruleId, f.status, f.message, f.remediation.docsUrl]);
+    rules.reverse();
+    const again = judgeJob(inventory.jobs[0]!, inventory, rules, SCAN).map((f) => [f.ruleId, f.status, f.message, f.remediation.docsUrl]);
+    // Same verdicts and links per rule, in the new order: no rule is given another's remembered results.
+    expect(again).toEqual([...first].reverse());
+    expect(first.map(([id]) => id)).toEqual(['http-target-uses-oidc', 'token-sa-not-default-compute']);
+  });
+
   it('joins to an invoker denial too', () => {
     const findings = judge([...withRecords(baseWorld(), runPolicy('svc')), job({ status: { code: 7 } })]);
     expect(nonPassing(findings).map((f) => f.ruleId)).toEqual(['oidc-sa-can-invoke-target']);

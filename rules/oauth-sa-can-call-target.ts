@@ -1,6 +1,7 @@
 import { defineRule, type RuleResult } from '../src/engine/define-rule.js';
 import type { Inventory } from '../src/model/inventory.js';
 import type { AccessVerdict } from '../src/model/iam.js';
+import { pairKey } from '../src/model/memo-space.js';
 import type { KnownPermission } from '../src/model/predefined-roles.js';
 import type { ApiCall, ScheduledJob } from '../src/model/types.js';
 import { describeJob } from '../src/fixes/gcloud-fixes.js';
@@ -54,14 +55,9 @@ export default defineRule<M>({
     },
     remediation: { summary: "Grant the token's service account roles/run.invoker on the Cloud Run job (roles/run.jobsExecutorWithOverrides with overrides), or roles/workflows.invoker.", automatic: false },
   },
-  // The verdict depends on the target, the token's account and what the body asks for. The
-  // account's length first: no two (account, method) pairs share a key.
-  memoKey: (job) => {
-    const http = job.http;
-    if (!http?.oauthToken) return undefined;
-    const sa = http.oauthToken.serviceAccountEmail;
-    return `${sa.length}:${sa}|${http.httpMethod ?? ''}|${http.runOverrides ?? ''}`;
-  },
+  // The verdict depends on the target, the token's account and what the body asks for (the method,
+  // then after the last `|` the overrides, which hold none).
+  memoKey: (job) => (job.http?.oauthToken ? pairKey(job.http.oauthToken.serviceAccountEmail, `${job.http.httpMethod ?? ''}|${job.http.runOverrides ?? ''}`) : undefined),
   evaluate(job, { inventory, target }) {
     const sa = job.http?.oauthToken?.serviceAccountEmail;
     if (!sa || target.kind !== 'google-api' || !target.call) return [];

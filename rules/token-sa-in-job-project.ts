@@ -1,6 +1,7 @@
 import { defineRule, type RuleResult } from '../src/engine/define-rule.js';
 import { tokenOf } from '../src/engine/predicates.js';
 import type { Inventory } from '../src/model/inventory.js';
+import { pairKey } from '../src/model/memo-space.js';
 import { serviceAccountProjectFromEmail } from '../src/model/service-account-project.js';
 import { acceptedAudience, createDedicatedAccount, dedicatedAccountEmail, describeJob, setOauthToken, setOidcToken } from '../src/fixes/gcloud-fixes.js';
 import { gcloud } from '../src/fixes/shell.js';
@@ -44,10 +45,10 @@ export default defineRule<M>({
     remediation: { summary: "Use a service account of the job's own project in its token.", automatic: false },
   },
   // The verdict depends only on the account and the job's project (a target may be called from
-  // several projects). The project id's length first: no two (project, account) pairs share a key.
+  // several projects).
   memoKey: (job) => {
     const token = tokenOf(job);
-    return token ? `${job.projectId.length}:${job.projectId}${token.token.serviceAccountEmail}` : undefined;
+    return token ? pairKey(job.projectId, token.token.serviceAccountEmail) : undefined;
   },
   evaluate(job, { inventory }) {
     const token = tokenOf(job);

@@ -77,8 +77,8 @@ export interface Rule<M extends string = string> {
    * A million-job organization calls far fewer distinct targets with far fewer accounts.
    * Results are kept per target entry, and an HTTP job's entry is that of its exact URI
    * (`Inventory.targetEntry`): a result that depends on the URI alone needs no more key.
-   * A key of several values puts each one's length before it (`${a.length}:${a}${b}`): inventory
-   * text may hold any separator.
+   * A key of two values is made by `pairKey` (src/model/memo-space.ts), which puts the first
+   * one's length before it: inventory text may hold any separator.
    */
   memoKey?(job: ScheduledJob): string | undefined;
   /**

@@ -21,3 +21,11 @@ function remembered<T>(values: Map<string, unknown>, key: string, compute: () =>
   values.set(key, value);
   return value;
 }
+
+/**
+ * One key for two strings from the inventory, with the first one's length before it: such text
+ * may hold any separator, and no two pairs may read as one key.
+ */
+export function pairKey(first: string, second: string): string {
+  return `${first.length}:${first}${second}`;
+}

@@ -1,5 +1,6 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import { SlidingWindowLimiter, realTimer, type Timer } from '../../inventory/cai/rate-limiter.js';
+import { pairKey } from '../../model/memo-space.js';
 import { errorMessage, type CloudIdentityRequester, type HttpAnswer } from './cloud-identity-client.js';
 
 /** A settled or unsettled answer to "is this account a (transitive) member of this group?". */
@@ -66,10 +67,8 @@ export class MembershipResolver {
   }
 
   check(groupEmail: string, account: string): Promise<MembershipAnswer> {
-    // The group's length first: emails come from the inventory, and a newline in one must not
-    // make two (group, account) pairs one.
     const group = groupEmail.toLowerCase();
-    const key = `${group.length}:${group}${account.toLowerCase()}`;
+    const key = pairKey(group, account.toLowerCase());
     let answer = this.answers.get(key);
     if (!answer) {
       answer = this.answer(group, account.toLowerCase()).catch((err: unknown) => ({ result: 'unknown' as const, reason: `Cloud Identity could not be asked: ${(err as Error).message}` }));

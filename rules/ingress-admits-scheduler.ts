@@ -1,7 +1,7 @@
 import { defineRule, type RuleResult } from '../src/engine/define-rule.js';
 import type { Inventory } from '../src/model/inventory.js';
 import type { CloudFunction, RunService, ScheduledJob, Target } from '../src/model/types.js';
-import { describeJob, runServiceOf } from '../src/fixes/gcloud-fixes.js';
+import { describeJob, runServiceOf, targetNotInInventoryFix } from '../src/fixes/gcloud-fixes.js';
 import { gcloud } from '../src/fixes/shell.js';
 
 type M =
@@ -12,7 +12,8 @@ type M =
   | 'projectUnknown'
   | 'viaFunctionsUrl'
   | 'gen1Internal'
-  | 'unknownIngress';
+  | 'unknownIngress'
+  | 'targetUnknown';
 
 type Ingress = 'all' | 'internal' | 'internal-and-cloud-load-balancing';
 
@@ -37,7 +38,7 @@ export default defineRule<M>({
     id: 'ingress-admits-scheduler',
     title: "Target's ingress setting admits the job's requests",
     severity: 'high',
-    appliesTo: ['cloud-run', 'function-gen1', 'function-gen2'],
+    appliesTo: ['cloud-run', 'function-gen1', 'function-gen2', 'unknown-run', 'unknown-function'],
     docs: {
       description:
         "A Cloud Run service (or 2nd gen function) whose ingress is internal, or internal and Cloud Load Balancing, admits a " +
@@ -61,6 +62,7 @@ export default defineRule<M>({
       limitations: [
         'VPC Service Controls perimeters are not in the inventory: a job in another project of the same organization is unverifiable (medium).',
         'Whether Scheduler reaches a 1st gen function with internal ingress, or a 2nd gen function called on its cloudfunctions.net URL, is not documented: unverifiable (low).',
+        'A Cloud Run or Cloud Functions URL whose service or function is not in the inventory: its ingress is unknown, unverifiable (low).',
       ],
     },
     messages: {
@@ -79,6 +81,7 @@ export default defineRule<M>({
       gen1Internal:
         "Ingress of 1st gen function {{target}} is {{ingress}}; whether Scheduler's requests reach an internal-only 1st gen function is not documented.",
       unknownIngress: 'Ingress of {{target}} is "{{ingress}}", a value the scanner does not know.',
+      targetUnknown: 'The target {{target}} is not in the inventory; its ingress setting is unknown.',
     },
     remediation: { summary: "Run the job in the target's project (or its VPC-SC perimeter), or set the target's ingress to all.", automatic: false },
   },
@@ -87,7 +90,8 @@ export default defineRule<M>({
   evaluate(job, { inventory, target }) {
     return judge(inventory, target, job);
   },
-  fix({ messageId, job, target }) {
+  fix({ messageId, data, job, target }) {
+    if (messageId === 'targetUnknown') return targetNotInInventoryFix(String(data.target), job);
     const service = runServiceOf(target);
     const exposure =
       'Setting ingress to all exposes the service URL to the internet: every request then reaches it, and only IAM ' +
@@ -129,6 +133,9 @@ function judge(inventory: Inventory, target: Target, job: ScheduledJob): RuleRes
   } else if (target.kind === 'function-gen1') {
     resource = target.fn;
     raw = target.fn.ingress;
+  } else if (target.kind === 'unknown-run' || target.kind === 'unknown-function') {
+    // Not silence: an ingress that refuses the job is as likely as one that admits it.
+    return [{ status: 'unverifiable', messageId: 'targetUnknown', data: { target: target.url }, severity: 'low' }];
   } else {
     return [];
   }

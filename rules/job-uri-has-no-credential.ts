@@ -3,8 +3,11 @@ import type { RuleResult } from '../src/engine/define-rule.js';
 import { credentialsInUrl, redactUrl } from '../src/text/redact-secrets.js';
 import { describeJob } from '../src/fixes/gcloud-fixes.js';
 
-/** Only a URI with one of these can hold user info or parameters: most are judged by this test alone. */
-const MAY_HOLD_CREDENTIAL = /[@?#]/;
+/**
+ * Only a URI with one of these can hold user info, parameters or a token-shaped string: most are
+ * judged by this test alone.
+ */
+const MAY_HOLD_CREDENTIAL = /[@?#;]|eyJ|ya29\.|AIza|1\/\//;
 const PASSED: readonly RuleResult<'ok' | 'credential'>[] = [{ status: 'pass', messageId: 'ok' }];
 
 export default defineRule({
@@ -15,9 +18,10 @@ export default defineRule({
     appliesTo: 'all',
     docs: {
       description:
-        "The job's HTTP URI (or App Engine relative URI) must not hold a credential: user info (`https://user:password@host`) or a " +
-        'credential-named query or fragment parameter (`token`, `key`, `sig`, `signature`, `secret`, `password`, `code`, ' +
-        '`access_token`, `X-Goog-Signature`, any `*_token`, `*-key`, `*_secret`...).',
+        "The job's HTTP URI (or App Engine relative URI) must not hold a credential: user info (`https://user:password@host`); a " +
+        'credential-named query, fragment or path (`;name=`) parameter (`token`, `key`, `sig`, `signature`, `secret`, `password`, `code`, ' +
+        '`access_token`, `X-Goog-Signature`, any `*_token`, `*-key`, `*_secret`..., `token[]` alike); a parameter whose value is a ' +
+        'URL with user info; or a token-shaped string anywhere (a JWT, a Google OAuth access or refresh token, an API key).',
       rationale:
         "A job's URI is part of its configuration: everyone who may read the job (roles/cloudscheduler.viewer, every project " +
         'viewer, every export of the inventory) reads the secret, and the target may log it. Scheduler authenticates to Cloud Run, ' +

@@ -7,7 +7,7 @@ import {
 import type { Inventory } from '../src/model/inventory.js';
 import { parseHttpUrl } from '../src/model/url.js';
 import { SERVERLESS_TARGET_KINDS, type RunService, type Target } from '../src/model/types.js';
-import { acceptedAudience, describeJob, jobOidcTerraform, setOidcToken } from '../src/fixes/gcloud-fixes.js';
+import { acceptedAudience, describeJob, jobOidcTerraform, setOidcToken, targetNotInInventoryFix } from '../src/fixes/gcloud-fixes.js';
 import { gcloud } from '../src/fixes/shell.js';
 
 type M =
@@ -122,10 +122,7 @@ export default defineRule<M>({
   fix({ messageId, evidence, data, job, target }) {
     const account = job.http?.oidcToken?.serviceAccountEmail ?? '';
     if (messageId === 'targetUnknown') {
-      return {
-        summary: `The job calls ${String(data.target)}, which is not in the inventory: check the job's URI (a typo, a deleted service, or a project outside the scan), then scan again.`,
-        commands: [describeJob(job), gcloud(['run', 'services', 'list'], { project: job.projectId })],
-      };
+      return targetNotInInventoryFix(String(data.target), job);
     }
     if (messageId === 'runUrlsUnknown') {
       const service = target.kind === 'cloud-run' ? target.service : target.kind === 'function-gen2' ? target.service : undefined;

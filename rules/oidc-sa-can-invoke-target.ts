@@ -3,7 +3,7 @@ import type { Inventory } from '../src/model/inventory.js';
 import type { AccessVerdict } from '../src/model/iam.js';
 import type { KnownPermission } from '../src/model/predefined-roles.js';
 import { SERVERLESS_TARGET_KINDS, type Target } from '../src/model/types.js';
-import { describeJob, invokerGrant } from '../src/fixes/gcloud-fixes.js';
+import { describeJob, invokerGrant, targetNotInInventoryFix } from '../src/fixes/gcloud-fixes.js';
 import { serviceAccountProject } from '../src/engine/predicates.js';
 import { gcloud } from '../src/fixes/shell.js';
 
@@ -130,10 +130,7 @@ export default defineRule<M>({
           ...(grant ? { terraform: grant.terraform } : {}),
         };
       case 'targetUnknown':
-        return {
-          summary: `The job calls ${String(data.target)}, which is not in the inventory: check the job's URI (a typo, a deleted service, or a project outside the scan), then scan again.`,
-          commands: [describeJob(job), gcloud(['run', 'services', 'list'], { project: job.projectId })],
-        };
+        return targetNotInInventoryFix(String(data.target), job);
       default:
         return undefined;
     }

@@ -450,11 +450,23 @@ function isEntryPoint(): boolean {
 
 if (isEntryPoint()) {
   // A reader that closed its end (`cronwarden rules | head`) is no error: nothing more to say.
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EPIPE') throw err;
-    });
-  }
+  // Any other failure (a full disk behind `> file`) must not crash the run: a scan's findings
+  // still go to Pub/Sub and the spool, and the scan reports its output as failed (partial). A
+  // command that did not notice is made partial here. Stderr failing leaves nowhere to say so.
+  let stdoutError: NodeJS.ErrnoException | undefined;
+  let finalCode: number | undefined;
+  const stdoutFailed = (code: number): number => {
+    if (!stdoutError || (code !== EXIT.ok && code !== EXIT.findings)) return code;
+    process.stderr.write(`cronwarden: cannot write stdout (${stdoutError.code ?? stdoutError.message}): the output is incomplete\n`);
+    return EXIT.partial;
+  };
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || stdoutError) return;
+    stdoutError = err;
+    // A write that fails after the command returned (its last lines still in flight).
+    if (finalCode !== undefined) process.exitCode = finalCode = stdoutFailed(finalCode);
+  });
+  process.stderr.on('error', () => {});
   const stop = new AbortController();
   const uninstall = installStopHandlers(stop, {
     onStop: (signal) => writeNotice(defaultIo(), 'WARNING', `${signal}: taking no new jobs; flushing findings`),
@@ -467,11 +479,11 @@ if (isEntryPoint()) {
   main(process.argv.slice(2), { ...defaultIo(), signal: stop.signal }).then(
     (code) => {
       uninstall();
-      process.exitCode = code;
+      process.exitCode = finalCode = stdoutFailed(code);
       // The run is over and reported: a client still closing connections to a server that does
       // not answer (a frozen Pub/Sub) must not hold the process, nor turn its exit code into a
       // signal's. Unreferenced, so a normal exit does not wait for it.
-      setTimeout(() => process.exit(code), 1_000).unref();
+      setTimeout(() => process.exit(finalCode), 1_000).unref();
     },
     (err: unknown) => {
       process.stderr.write(`cronwarden: internal error: ${String(err)}\n`);

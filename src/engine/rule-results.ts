@@ -16,6 +16,7 @@ export function checkResults(rule: Rule, results: unknown): readonly RuleResult[
     throw new RuleContractError('BAD_RESULT', `rule ${rule.meta.id} returned ${what}`);
   };
   if (!Array.isArray(results)) return bad(`${describeThrown(results)} instead of an array of results`);
+  const checked: RuleResult[] = [];
   for (const r of results as unknown[]) {
     if (!isPlainObject(r)) return bad(`a result that is not an object (${describeThrown(r)})`);
     if (!STATUS_SET.has(r.status)) bad(`status ${JSON.stringify(r.status)} (expected ${STATUSES.join(', ')})`);
@@ -27,9 +28,44 @@ export function checkResults(rule: Rule, results: unknown): readonly RuleResult[
       if (!isPlainObject(r.data)) bad('message data that is not an object');
       for (const v of Object.values(r.data as Record<string, unknown>)) if (typeof v !== 'string' && typeof v !== 'number') bad('message data values other than strings and numbers');
     }
+    for (const name of placeholdersOf(rule, r.messageId as string)) {
+      if (!isPlainObject(r.data) || !Object.hasOwn(r.data, name)) bad(`no message data "${name}" for message ${JSON.stringify(r.messageId)}, which shows it`);
+    }
     if (r.joinTo !== undefined && !(Array.isArray(r.joinTo) && r.joinTo.every((id) => typeof id === 'string'))) bad('joinTo that is not a list of rule ids');
+    // Evidence goes into every sink as JSON: a cycle, a BigInt or a throwing toJSON found there
+    // would fail the sink, far from the rule. A plain copy, made once, is what the finding keeps.
+    checked.push(r.evidence === undefined ? (r as unknown as RuleResult) : ({ ...r, evidence: plainEvidence(r.evidence, bad) } as unknown as RuleResult));
   }
-  return results as readonly RuleResult[];
+  return checked;
+}
+
+/** Evidence as JSON data: cut loose from the rule's objects, and of a size a message can carry. */
+function plainEvidence(evidence: unknown, bad: (what: string) => never): Record<string, unknown> {
+  let text: string;
+  try {
+    text = JSON.stringify(evidence);
+  } catch (err) {
+    return bad(`evidence that is not JSON data (${describeThrown(err)})`);
+  }
+  if (text.length > MAX_EVIDENCE_CHARS) bad(`evidence of ${text.length} characters (at most ${MAX_EVIDENCE_CHARS})`);
+  const copy: unknown = JSON.parse(text);
+  return isPlainObject(copy) ? copy : bad('evidence that is not an object once serialized');
+}
+
+/** Far above what a finding needs, far below Pub/Sub's 10 MB message. */
+const MAX_EVIDENCE_CHARS = 64 * 1024;
+
+/** The `{{name}}` placeholders of a rule's message, cut once per rule and message. */
+const placeholders = new WeakMap<Rule, Map<string, readonly string[]>>();
+function placeholdersOf(rule: Rule, messageId: string): readonly string[] {
+  let byMessage = placeholders.get(rule);
+  if (!byMessage) placeholders.set(rule, (byMessage = new Map()));
+  let names = byMessage.get(messageId);
+  if (!names) {
+    const template = (rule.meta.messages as Record<string, string>)[messageId] ?? '';
+    byMessage.set(messageId, (names = [...new Set([...template.matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1]!))]));
+  }
+  return names;
 }
 
 

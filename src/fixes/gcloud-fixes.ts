@@ -1,4 +1,5 @@
 import type { CloudFunction, RunService, ScheduledJob, Target } from '../model/types.js';
+import type { Fix } from './fix.js';
 import { gcloud } from './shell.js';
 
 /**
@@ -53,6 +54,14 @@ export function setOauthToken(job: ScheduledJob, account: string): string {
 
 export function describeJob(job: ScheduledJob): string {
   return gcloud(['scheduler', 'jobs', 'describe', job.jobId], jobScope(job));
+}
+
+/** A Cloud Run or Cloud Functions URL the inventory has no service or function for. */
+export function targetNotInInventoryFix(target: string, job: ScheduledJob): Fix {
+  return {
+    summary: `The job calls ${target}, which is not in the inventory: check the job's URI (a typo, a deleted service, or a project outside the scan), then scan again.`,
+    commands: [describeJob(job), gcloud(['run', 'services', 'list'], { project: job.projectId })],
+  };
 }
 
 /** The audience a target documents as accepted: a Run service's URL, a 1st gen function's full URL. */

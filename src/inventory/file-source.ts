@@ -4,7 +4,7 @@ import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { salvageIdentity, toAssetRecord, type InputProblem, type RecordResult } from './asset-record.js';
 import { StringDecoder } from 'node:string_decoder';
-import { JsonArraySplitter, JsonShapeError, NdjsonByteSplitter, NdjsonSplitter, RecordTooLongError, fileShape } from './json-stream.js';
+import { JsonArraySplitter, JsonShapeError, NdjsonByteSplitter, NdjsonSplitter, RecordTooLongError, fileShape, isSpace } from './json-stream.js';
 import { ReadStopped, type AssetSource, type DeferredJobs, type SourceReport } from './source.js';
 
 const JOB_ASSET_TYPE = 'cloudscheduler.googleapis.com/Job';
@@ -391,14 +391,19 @@ async function readOneFile(
 
   let bytes: NdjsonByteSplitter | undefined;
   let text: { decoder: StringDecoder; splitter: NdjsonSplitter | JsonArraySplitter } | undefined;
-  // Chunks before the shape can be told (blank or a lone `[`), kept so that lines still count.
+  // Blank bytes before the first record are skipped as they come, their newlines counted so that
+  // lines still count: a file of a million blank lines must not be held (or joined) whole.
+  let blankLines = 0;
+  let atStart = true;
+  // From the first non-blank byte while the shape cannot be told yet: a `[` and blanks.
   let lead: Buffer[] = [];
+  let leadBytes = 0;
   const begin = (head: Buffer, shape: 'ndjson' | 'array'): void => {
     if (shape === 'ndjson') {
-      bytes = new NdjsonByteSplitter(onBytes, limits.maxRecordBytes);
+      bytes = new NdjsonByteSplitter(onBytes, limits.maxRecordBytes, blankLines + 1);
       bytes.push(head);
     } else {
-      text = { decoder: new StringDecoder('utf8'), splitter: new JsonArraySplitter(onText, limits.maxRecordBytes) };
+      text = { decoder: new StringDecoder('utf8'), splitter: new JsonArraySplitter(onText, limits.maxRecordBytes, blankLines + 1) };
       text.splitter.push(text.decoder.write(head));
     }
   };
@@ -409,20 +414,27 @@ async function readOneFile(
       if (bytes) bytes.push(chunk);
       else if (text) text.splitter.push(text.decoder.write(chunk));
       else {
-        lead.push(chunk);
-        const head = withoutBom(lead.length === 1 ? chunk : Buffer.concat(lead));
-        const shape = fileShape(head);
+        let piece = atStart ? withoutBom(chunk) : chunk;
+        atStart = false;
+        if (lead.length === 0) {
+          let i = 0;
+          for (; i < piece.length && isSpace(piece[i]!); i++) if (piece[i] === NEWLINE_BYTE) blankLines++;
+          if (i === piece.length) continue;
+          piece = piece.subarray(i);
+        }
+        lead.push(piece);
+        leadBytes += piece.length;
+        const head = lead.length === 1 ? piece : Buffer.concat(lead);
+        // A `[` followed by this many blanks is read as the array it starts.
+        const shape = fileShape(head) ?? (leadBytes > MAX_LEAD_BYTES ? 'array' : undefined);
         if (shape === undefined) continue;
         lead = [];
         begin(head, shape);
       }
       await drain();
     }
-    if (lead.length > 0) {
-      const head = withoutBom(Buffer.concat(lead));
-      // Only blanks: no records. Otherwise a `[` with nothing after it: a truncated array.
-      if (head.toString('latin1').trim() !== '') begin(head, 'array');
-    }
+    // A `[` with only blanks after it: a truncated array. Only blanks: no records.
+    if (lead.length > 0) begin(Buffer.concat(lead), 'array');
     if (bytes) bytes.end();
     else if (text) {
       const rest = text.decoder.end();
@@ -476,6 +488,9 @@ function parseRecord(text: string, origin: string): RecordResult {
 }
 
 const UTF8_BOM = [0xef, 0xbb, 0xbf];
+const NEWLINE_BYTE = 0x0a;
+/** How much of a `[` and the blanks after it is held before the file is read as an array. */
+const MAX_LEAD_BYTES = 1 << 20;
 
 function withoutBom(buf: Buffer): Buffer {
   return buf[0] === UTF8_BOM[0] && buf[1] === UTF8_BOM[1] && buf[2] === UTF8_BOM[2] ? buf.subarray(3) : buf;

@@ -89,7 +89,7 @@ const CLOSE_BRACE = 125;
 const OPEN_BRACKET = 91;
 const CLOSE_BRACKET = 93;
 
-function isSpace(c: number): boolean {
+export function isSpace(c: number): boolean {
   return c === 32 || c === 10 || c === 13 || c === 9;
 }
 
@@ -160,10 +160,15 @@ export class JsonArraySplitter {
   private piecesLength = 0;
 
   /** `maxRecordLength`: a longer element throws RecordTooLongError (counted in UTF-16 units). */
+  /** `firstLine`: the line of the first text pushed, when blank lines before it were not. */
   constructor(
     private readonly onRecord: RawRecordHandler,
     private readonly maxRecordLength = UNLIMITED,
-  ) {}
+    firstLine = 1,
+  ) {
+    this.line = firstLine;
+    this.elementLine = firstLine;
+  }
 
   push(text: string): void {
     if (this.rest) {
@@ -341,11 +346,17 @@ export class NdjsonByteSplitter {
   private piecesLength = 0;
   private line = 1;
 
-  /** `maxRecordBytes`: a longer line throws RecordTooLongError before it is held whole. */
+  /**
+   * `maxRecordBytes`: a longer line throws RecordTooLongError before it is held whole.
+   * `firstLine`: the line of the first bytes pushed, when blank lines before them were not.
+   */
   constructor(
     private readonly onRecord: ByteRecordHandler,
     private readonly maxRecordBytes = UNLIMITED,
-  ) {}
+    firstLine = 1,
+  ) {
+    this.line = firstLine;
+  }
 
   push(chunk: Buffer): void {
     let nl = chunk.indexOf(NEWLINE_BYTE);

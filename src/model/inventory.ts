@@ -162,7 +162,16 @@ export class InventoryBuilder {
       if (this.accept(parsed, record, 'iam-policy')) this.policies.set(record.name, parsed.value);
       else this.policies.delete(record.name); // a newer record that cannot be read leaves the policy unknown
     }
-    if (!record.resource?.data || !this.wins(record, 'resource')) return;
+    if (!record.resource) return; // an IAM-policy record (or one of another content type)
+    if (!record.resource.data) {
+      // A resource record without its content: the asset is there, what it holds is unknown. Read
+      // as absent, an account would "not exist" and its jobs fail at high severity.
+      if (this.wins(record, 'resource')) {
+        this.accept({ ok: false, reason: `${type} record has "resource" but no "resource.data"; its content is unknown` }, record, 'resource');
+      }
+      return;
+    }
+    if (!this.wins(record, 'resource')) return;
     switch (type) {
       case ASSET_TYPES.runService: {
         const parsed = parseRunService(record);

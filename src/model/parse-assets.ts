@@ -89,10 +89,11 @@ export function parseJob(record: AssetRecord): Parsed<ScheduledJob> {
     const method = str(http.httpMethod);
     if (method) job.http.httpMethod = method;
     // A token of the wrong type is unreadable, not "no token": reading it as absent would judge a
-    // job that sends a token as one that sends none.
+    // job that sends a token as one that sends none. Null too: the API and exports leave an unset
+    // token out, so a null one comes from something that rewrote the record.
     for (const key of ['oidcToken', 'oauthToken'] as const) {
       const token = http[key];
-      if (token !== undefined && token !== null && !obj(token)) return { ok: false, reason: `job ${name}: ${key} is ${jsonType(token)}, not an object` };
+      if (token !== undefined && !obj(token)) return { ok: false, reason: `job ${name}: ${key} is ${jsonType(token)}, not an object` };
     }
     // Only a Cloud Run job's :run call needs the body read (overrides need another permission).
     const body = str(http.body);
@@ -306,8 +307,15 @@ export function parsePolicy(policy: IamPolicyJson, origin: string, assetName: st
       warnings.push(`IAM policy of ${assetName}: binding ${i} is malformed (needs a role and a list of members); skipped`);
       continue;
     }
+    // A condition that is not an object still restricts the grant in some way the scanner cannot
+    // read: taken as no condition, it would turn a conditional grant into an unconditional one.
+    const rawCondition = binding.condition;
+    const condition = obj(rawCondition);
+    if (rawCondition !== undefined && rawCondition !== null && !condition) {
+      warnings.push(`IAM policy of ${assetName}: binding ${i} has a condition that is ${jsonType(rawCondition)}, not an object; skipped`);
+      continue;
+    }
     const out: Binding = { role, members: members as string[] };
-    const condition = obj(binding.condition);
     if (condition) out.condition = str(condition.title) ?? str(condition.expression) ?? 'condition';
     bindings.push(out);
   }

@@ -26,7 +26,8 @@ const PATH_PARAM_NAMES = new Set(['google_application_credentials']);
 
 /** Whether a URL parameter of this name carries a credential. */
 export function isSecretParamName(name: string): boolean {
-  const n = safeDecode(name).toLowerCase();
+  // `token[]=` and `auth[key]=`: the brackets of PHP-style array parameters do not hide the name.
+  const n = safeDecode(name).toLowerCase().replace(/\[[^\]]*\]$/, '');
   if (PATH_PARAM_NAMES.has(n)) return false;
   return SECRET_PARAM_NAMES.has(n) || SECRET_PARAM_SUFFIX.test(n);
 }
@@ -40,20 +41,47 @@ function safeDecode(s: string): string {
   }
 }
 
-/** Where a URL holds a credential: `user info`, or `query parameter NAME` / `fragment parameter NAME`. */
+/**
+ * Where a URL holds a credential: `user info`; `query parameter NAME`, `fragment parameter NAME`
+ * or `path parameter NAME` (`;name=` in a path segment); a parameter whose value is a URL with
+ * user info (percent-encoded, as in a redirect); a token-shaped string anywhere in it.
+ */
 export function credentialsInUrl(url: string): string[] {
   const found: string[] = [];
   const m = URL_PARTS.exec(url);
   if (!m) return found;
   if (m[2] !== undefined) found.push('user info');
+  if (m[3]!.includes(';')) {
+    for (const [, name, value] of m[3]!.matchAll(PATH_PARAM)) {
+      if (value !== '' && isSecretParamName(name!)) found.push(`path parameter ${safeDecode(name!)}`);
+    }
+  }
   for (const [part, text] of [['query', m[4]], ['fragment', m[5]]] as const) {
     if (!text) continue;
     for (const pair of text.slice(1).split('&')) {
       const eq = pair.indexOf('=');
-      if (eq > 0 && eq < pair.length - 1 && isSecretParamName(pair.slice(0, eq))) found.push(`${part} parameter ${safeDecode(pair.slice(0, eq))}`);
+      if (eq <= 0 || eq === pair.length - 1) continue;
+      const name = safeDecode(pair.slice(0, eq));
+      if (isSecretParamName(pair.slice(0, eq))) found.push(`${part} parameter ${name}`);
+      else if (holdsUrlWithUserInfo(pair.slice(eq + 1))) found.push(`${part} parameter ${name} (a URL with user info)`);
     }
   }
+  if (hasTokenShape(url) && URL_TOKENS.some(([pattern]) => new RegExp(pattern.source).test(url))) found.push('a token-shaped string');
   return found;
+}
+
+/** `;name=value` in a path segment (matrix parameters). */
+const PATH_PARAM = /;([^;/=?#]+)=([^;/?#]*)/g;
+
+/** A parameter value that is, once decoded, a URL with user info (`?next=https%3A%2F%2Fu%3Ap%40host`). */
+function holdsUrlWithUserInfo(value: string): boolean {
+  if (!value.includes('%') && !value.includes('@')) return false;
+  return /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#\s]*@/.test(safeDecode(value));
+}
+
+/** Cheap necessary condition for {@link URL_TOKENS}. */
+function hasTokenShape(text: string): boolean {
+  return text.includes('eyJ') || text.includes('ya29.') || text.includes('AIza') || text.includes('1//');
 }
 
 /**
@@ -63,12 +91,15 @@ export function credentialsInUrl(url: string): string[] {
 const URL_PARTS = /^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)(?:([^/?#]*)@)?([^?#]*)(\?[^#]*)?(#.*)?$/s;
 
 /** Only a URL with one of these can hold user info or parameters. */
-const PLAIN_URL_HINT = /[@?#]/;
+const PLAIN_URL_HINT = /[@?#;]/;
 
-/** One URL with its user info and the values of credential parameters replaced. */
+/**
+ * One URL with its user info, the values of credential parameters (query, fragment and path) and
+ * token-shaped strings replaced.
+ */
 export function redactUrl(url: string): string {
   // User info needs an `@`, an encoded parameter name a `%`; a plain one ends like a secret's.
-  if (!PLAIN_URL_HINT.test(url) || (!url.includes('@') && !url.includes('%') && !hasSecretNamedParameter(url))) return url;
+  if (!hasTokenShape(url) && (!PLAIN_URL_HINT.test(url) || (!url.includes('@') && !url.includes('%') && !hasSecretNamedParameter(url)))) return url;
   return redactUrlUnguarded(url);
 }
 
@@ -77,31 +108,44 @@ export function redactUrlUnguarded(url: string): string {
   const m = URL_PARTS.exec(url);
   if (!m) return url;
   const [, scheme, userinfo, rest, query, fragment] = m;
-  if (userinfo === undefined && !query && !fragment) return url;
-  return `${scheme}${userinfo !== undefined ? `${REDACTED_IN_URL}@` : ''}${rest}${redactParams(query)}${redactParams(fragment)}`;
+  const path = rest!.includes(';') ? rest!.replace(PATH_PARAM, (whole, name: string) => (isSecretParamName(name) ? `;${name}=${REDACTED_IN_URL}` : whole)) : rest!;
+  let out = `${scheme}${userinfo !== undefined ? `${REDACTED_IN_URL}@` : ''}${path}${redactParams(query)}${redactParams(fragment)}`;
+  if (hasTokenShape(out)) for (const [pattern] of URL_TOKENS) out = out.replace(pattern, REDACTED_IN_URL);
+  return out;
 }
 
 function redactParams(part: string | undefined): string {
   if (!part) return part ?? '';
   const pairs = part.slice(1).split('&').map((pair) => {
     const eq = pair.indexOf('=');
-    return eq > 0 && isSecretParamName(pair.slice(0, eq)) ? `${pair.slice(0, eq + 1)}${REDACTED_IN_URL}` : pair;
+    return eq > 0 && (isSecretParamName(pair.slice(0, eq)) || holdsUrlWithUserInfo(pair.slice(eq + 1))) ? `${pair.slice(0, eq + 1)}${REDACTED_IN_URL}` : pair;
   });
   return `${part[0]}${pairs.join('&')}`;
 }
 
 /** URLs inside free text: up to whitespace, a quote or an angle bracket. */
 const URL_IN_TEXT = /\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^\s"'<>`]+/g;
-/** `name=value` outside a URL ("access_token=..." in an error message); `code=` there is a status code. */
-const PARAM_IN_TEXT = /\b([A-Za-z][\w.-]*)=([^\s&"'<>`,;]+)/g;
+/**
+ * `name=value` outside a URL ("access_token=..." in an error message); `code=` there is a status
+ * code. A value may be a scheme and its token (`Authorization=Bearer ...`): both go.
+ */
+const PARAM_IN_TEXT = /\b([A-Za-z][\w.-]*(?:\[[^\]\s]*\])?)=((?:(?:Bearer|Basic)(?:\s+|%20|\+))?[^\s&"'<>`,;]+)/gi;
+/**
+ * `name: value`, as in a header (`Authorization: ...`, `X-Api-Key: ...`) or a JSON object quoted in
+ * a message (`{"access_token":"..."}`). Unquoted, only a header's name counts (`authorization`, or
+ * a name with a `-`): prose such as "without any token: the target" is not a credential.
+ */
+const NAMED_VALUE_IN_TEXT = /(["']?)\b([A-Za-z][\w.-]*)\1[ \t]*:[ \t]*(["']?)((?:(?:Bearer|Basic)[ \t]+)?[^\s"'<>`,;{}[\]]+)\3/gi;
 const TOKENS: [RegExp, string][] = [
-  [/\b(Bearer|Basic)\s+[^\s"'<>,;]{4,}/gi, `$1 ${REDACTED}`],
+  [/\b(Bearer|Basic)(?:\s+|%20|\+)[^\s"'<>,;]{4,}/gi, `$1 ${REDACTED}`],
   [/\bya29\.[\w.-]+/g, REDACTED], // Google OAuth access tokens
   [/\b1\/\/[\w.-]{20,}/g, REDACTED], // Google refresh tokens
   [/\beyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*/g, REDACTED], // JWTs: ID tokens, signed assertions
   [/\bAIza[\w-]{30,}/g, REDACTED], // Google API keys
   [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g, REDACTED],
 ];
+/** The token shapes that can stand in a URL (a path segment, a parameter under any name). */
+const URL_TOKENS = TOKENS.slice(1, 5);
 /**
  * Cheap tests first, each guarding the work it would save: most text (a million findings'
  * messages, most with a plain https URL or an account's e-mail in them) holds no secret.
@@ -160,7 +204,7 @@ export function mayHoldSecret(text: string): boolean {
   // A URL with user info, or with a `%` in its query or fragment (an encoded parameter name);
   // plainly written parameter names are the `=` check's.
   if (hasUserInfo(text) || (text.includes('%') && URL_PERCENT_HINT.test(text))) return true;
-  if (hasSecretNamedParameter(text)) return true;
+  if (hasSecretNamedParameter(text) || hasSecretNamedValue(text)) return true;
   // Token-shaped strings: Bearer and Basic in any case, the others exactly as the patterns spell
   // them. (No lower-cased copy: a million findings' copies kept the collector busy.)
   if (text.includes('ya29.') || text.includes('1//') || text.includes('eyJ') || text.includes('AIza') || text.includes('PRIVATE KEY')) return true;
@@ -191,7 +235,36 @@ function hasUserInfo(text: string): boolean {
 /** `name=value` whose name ends like a credential parameter's (each ending ends in a letter). */
 function hasSecretNamedParameter(text: string): boolean {
   for (let eq = text.indexOf('='); eq !== -1; eq = text.indexOf('=', eq + 1)) {
-    if (endsLikeSecretName(text, eq)) return true;
+    if (endsLikeSecretName(text, beforeBrackets(text, eq))) return true;
+  }
+  return false;
+}
+
+/** Where a name ends that `[...]` follows (`token[]=`), or `at` itself. */
+function beforeBrackets(text: string, at: number): number {
+  if (text.charCodeAt(at - 1) !== 0x5d) return at;
+  const open = text.lastIndexOf('[', at - 1);
+  return open === -1 ? at : open;
+}
+
+/**
+ * A quoted name (JSON), or a header's name with a value as long as a credential's: a summary line
+ * such as "job-uri-has-no-credential: 4 fail" is neither.
+ */
+function isHeaderOrQuotedName(name: string, quote: string, value: string): boolean {
+  const n = name.toLowerCase();
+  if (n === 'code') return false;
+  return quote !== '' || ((n.includes('-') || n === 'authorization') && value.length >= 8);
+}
+
+/** `name: value` or `"name": value` whose name ends like a credential parameter's. */
+function hasSecretNamedValue(text: string): boolean {
+  for (let colon = text.indexOf(':'); colon !== -1; colon = text.indexOf(':', colon + 1)) {
+    let at = colon;
+    while (at > 0 && (text.charCodeAt(at - 1) === 0x20 || text.charCodeAt(at - 1) === 0x09)) at--;
+    const q = text.charCodeAt(at - 1);
+    if (q === 0x22 || q === 0x27) at--;
+    if (endsLikeSecretName(text, at)) return true;
   }
   return false;
 }
@@ -207,7 +280,14 @@ export function redactSecretsIn(text: string): string {
   if (out.includes('://') && URL_HINT.test(out)) out = out.replace(URL_IN_TEXT, (url) => redactUrl(url));
   if (out.includes('=')) {
     out = out.replace(PARAM_IN_TEXT, (whole, name: string, value: string) =>
-      value !== REDACTED_IN_URL && name.toLowerCase() !== 'code' && isSecretParamName(name) ? `${name}=${REDACTED}` : whole,
+      !value.startsWith(REDACTED_IN_URL) && name.toLowerCase() !== 'code' && isSecretParamName(name) ? `${name}=${REDACTED}` : whole,
+    );
+  }
+  if (out.includes(':') && hasSecretNamedValue(out)) {
+    out = out.replace(NAMED_VALUE_IN_TEXT, (whole, quote: string, name: string, valueQuote: string, value: string) =>
+      value !== REDACTED && value !== REDACTED_IN_URL && isHeaderOrQuotedName(name, quote, value) && isSecretParamName(name)
+        ? `${quote}${name}${quote}: ${valueQuote}${REDACTED}${valueQuote}`
+        : whole,
     );
   }
   if (TOKEN_HINT.test(out)) for (const [pattern, replacement] of TOKENS) out = out.replace(pattern, replacement);

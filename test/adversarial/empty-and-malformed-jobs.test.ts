@@ -104,6 +104,9 @@ describe('job records that cannot be judged', () => {
     ['oidcToken', 'a list', [{ serviceAccountEmail: 'x@y' }]],
     ['oauthToken', 'a boolean', true],
     ['oauthToken', 'a number', 7],
+    // The API and exports leave an unset token out: a null one was written by something else.
+    ['oidcToken', 'null', null],
+    ['oauthToken', 'null', null],
   ])('%s given as %s is unreadable input, not "no token"', async (key, _type, value) => {
     const r = job();
     const http = (r.resource as { data: { httpTarget: Record<string, unknown> } }).data.httpTarget;

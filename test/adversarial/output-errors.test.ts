@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -46,6 +46,40 @@ describe('--output that fails mid-run', () => {
       expect(r.stderr).not.toContain('unreadable input');
       expect(r.stderr).not.toMatch(STACK);
     }
+  });
+});
+
+describe('stdout that fails (`> /dev/full`)', () => {
+  /** The built CLI with its stdout on /dev/full, as a shell's `> /dev/full` gives it. */
+  const onFullDisk = (args: string[]): Promise<{ code: number | null; stderr: string }> =>
+    new Promise((resolve, reject) => {
+      const fd = openSync('/dev/full', 'w');
+      const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH }, stdio: ['ignore', fd, 'pipe'] });
+      closeSync(fd);
+      let stderr = '';
+      child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+
+  // Before, the process-wide handler rethrew the error: a stack trace, exit 1, no summary, and
+  // with --topic every finding not yet published was lost.
+  it.skipIf(!existsSync('/dev/full'))('a scan names stdout, finishes its other sinks and summary, and is partial (3), in every format', async () => {
+    expect(existsSync(CLI), 'dist is built (npm run build)').toBe(true);
+    for (const format of ['jsonl', 'json', 'table']) {
+      const r = await onFullDisk(['scan', ...sampleInputs(), '--format', format]);
+      expect(r.code, `${format}: ${r.stderr}`).toBe(3);
+      expect(r.stderr).toMatch(/could not write stdout \(ENOSPC\)/);
+      expect(r.stderr).toMatch(/jobs scanned/);
+      expect(r.stderr).not.toMatch(STACK);
+    }
+  });
+
+  it.skipIf(!existsSync('/dev/full'))('another command that writes stdout is partial (3) too, not a silent 0', async () => {
+    const r = await onFullDisk(['rules']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain('cannot write stdout (ENOSPC)');
+    expect(r.stderr).not.toMatch(STACK);
   });
 });
 

@@ -58,6 +58,46 @@ describe('rule pack results', () => {
     expect(r.stderr).toContain('PARTIAL');
   });
 
+  // Before, evidence that JSON cannot write failed the sink far from the rule: blamed on the input
+  // file, it stopped the reading of jobs (1 of 36 judged), and the HTML report crashed.
+  it.each(['jsonl', 'html'])('evidence JSON cannot write, or a message without its data, is that rule\'s error; every job is judged (--format %s)', async (format) => {
+    const evidencePack = work.file(
+      `evidence-${format}.mjs`,
+      `
+export default [
+  { meta: ${meta('pack-cyclic-evidence')}, evaluate: () => { const e = { a: 1 }; e.self = e; return [{ status: 'fail', messageId: 'ok', evidence: e }]; } },
+  { meta: ${meta('pack-bigint-evidence')}, evaluate: () => [{ status: 'fail', messageId: 'ok', evidence: { n: 10n } }] },
+  { meta: ${meta('pack-throwing-tojson')}, evaluate: () => [{ status: 'fail', messageId: 'ok', evidence: { toJSON() { throw new Error('no'); } } }] },
+  { meta: ${meta('pack-huge-evidence')}, evaluate: () => [{ status: 'fail', messageId: 'ok', evidence: { blob: 'x'.repeat(200000) } }] },
+  { meta: ${meta('pack-no-data')}, evaluate: () => [{ status: 'fail', messageId: 'bad' }] },
+  { meta: ${meta('pack-plain-evidence')}, evaluate: () => [{ status: 'fail', messageId: 'bad', data: { x: 'y' }, evidence: { list: [1, 2], when: new Date(0) } }] },
+];
+`,
+    );
+    const out = work.file(`report.${format}`, '');
+    const r = await runCli(['scan', ...sampleInputs(), '--format', format, '--output', out, '--rule-pack', evidencePack]);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).not.toContain('unreadable input');
+    expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
+    const jobs = Number(/: (\d+) jobs scanned/.exec(r.stderr)![1]);
+    expect(jobs).toBe(36);
+    expect(r.stderr).toMatch(/RULE ERROR pack-cyclic-evidence: no verdict on 36 job\(s\).*evidence that is not JSON data/);
+    expect(r.stderr).toMatch(/RULE ERROR pack-bigint-evidence: no verdict on 36 job\(s\).*evidence that is not JSON data/);
+    expect(r.stderr).toMatch(/RULE ERROR pack-throwing-tojson: no verdict on 36 job\(s\).*evidence that is not JSON data/);
+    expect(r.stderr).toMatch(/RULE ERROR pack-huge-evidence: no verdict on 36 job\(s\).*evidence of 2000\d\d characters/);
+    expect(r.stderr).toMatch(/RULE ERROR pack-no-data: no verdict on 36 job\(s\).*no message data "x"/);
+    const text = (await import('node:fs')).readFileSync(out, 'utf8');
+    if (format === 'jsonl') {
+      const findings = parse(text);
+      for (const f of findings) FindingSchema.parse(f);
+      const plain = findings.filter((f) => f.ruleId === 'pack-plain-evidence');
+      expect(plain).toHaveLength(36);
+      expect(plain[0]!.evidence).toEqual({ list: [1, 2], when: '1970-01-01T00:00:00.000Z' });
+      expect(plain[0]!.message).toBe('bad y');
+    }
+    expect(text).not.toContain('{{');
+  });
+
   it('in a Cloud Run task, a rule error is permanent (a retry runs the same rule): exit 0, the summary partial', async () => {
     const r = await runCli(['scan', ...sampleInputs(), '--rule-pack', pack], { CLOUD_RUN_JOB: 'cronwarden-scan', CRONWARDEN_LOG_FORMAT: 'text' });
     expect(r.code, r.stderr).toBe(0);

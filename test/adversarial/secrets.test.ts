@@ -47,7 +47,7 @@ describe('redaction', () => {
       'code', 'credential', 'Credentials', 'jwt', 'session', 'SessionId', 'session_id', 'private_key', 'x-goog-signature',
       'Bearer ', 'BASIC ', 'bEaReR', 'ya29.', '1//', 'eyJ', 'eyj', 'AIza', 'aiza', 'PRIVATE KEY', '-----BEGIN ', '-----END ',
       'https://', 'svc-abc-uc.a.run.app', '--oidc-token-audience=', '--project=', 'audience', 'google_application_credentials',
-      'K', 'ſ', 'İ', '\u0001', '\u00a0', '\t',
+      'K', 'ſ', 'İ', '\u0001', '\u00a0', '\t', ':', ': ', '"', "'", '[]', '[', ']', ';', '%20', 'X-Api-Key', '{', '}',
     );
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 24 }).map((p) => p.join('')), (text) => {
@@ -69,6 +69,47 @@ describe('redaction', () => {
     // Lower-casing makes a Kelvin sign a k: a name spelt with one is still a secret's.
     expect(redactUrl('https://h.example/p?a=1&to\u212Aen=x')).toBe('https://h.example/p?a=1&to\u212Aen=REDACTED');
     expect(redactText('see https://h.example/p?a=1&api_\u212Aey=x')).toBe('see https://h.example/p?a=1&api_\u212Aey=REDACTED');
+  });
+
+  it('removes a token after a scheme in a parameter, a header or a quoted JSON value', () => {
+    fc.assert(
+      fc.property(secret, (value) => {
+        for (const text of [
+          `Authorization=Bearer ${value}`,
+          `Authorization=Bearer%20${value}`,
+          `{"access_token":"${value}"}`,
+          `{'refresh_token': '${value}'}`,
+          `Authorization: ${value}`,
+          `Proxy-Authorization: Basic ${value}`,
+          `X-Api-Key: ${value}`,
+          `x-goog-api-key:${value}`,
+          `retry with Bearer%20${value}`,
+        ]) {
+          expect(redactText(text), text).not.toContain(value);
+        }
+      }),
+    );
+    // Prose and summary lines are not headers.
+    expect(redactText('Job calls it without any token: the target answers 401/403.')).toBe('Job calls it without any token: the target answers 401/403.');
+    expect(redactText('job-uri-has-no-credential: 4 fail, 0 unverifiable')).toBe('job-uri-has-no-credential: 4 fail, 0 unverifiable');
+  });
+
+  it('finds and removes credentials in path parameters, bracketed names, encoded URLs and token-shaped path segments', () => {
+    const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJl';
+    const cases: [string, string, string][] = [
+      ['https://svc-abc-uc.a.run.app/run;token=S3cretA1/x', 'https://svc-abc-uc.a.run.app/run;token=REDACTED/x', 'path parameter token'],
+      ['https://svc-abc-uc.a.run.app/run?token[]=S3cretA2', 'https://svc-abc-uc.a.run.app/run?token[]=REDACTED', 'query parameter token[]'],
+      ['https://svc-abc-uc.a.run.app/run?next=https%3A%2F%2Fdeploy%3AS3cretA3%40h.example%2F', 'https://svc-abc-uc.a.run.app/run?next=REDACTED', 'query parameter next (a URL with user info)'],
+      [`https://svc-abc-uc.a.run.app/hook/${jwt}/run`, 'https://svc-abc-uc.a.run.app/hook/REDACTED/run', 'a token-shaped string'],
+    ];
+    for (const [url, redacted, where] of cases) {
+      expect(redactUrl(url)).toBe(redacted);
+      expect(credentialsInUrl(url)).toContain(where);
+      const inText = redactText(`calling ${url} failed`);
+      expect(inText).not.toMatch(/S3cret|eyJ/);
+      expect(inText).toContain('svc-abc-uc.a.run.app');
+    }
+    expect(credentialsInUrl('https://svc-abc-uc.a.run.app/run;v=2?a[]=1')).toEqual([]);
   });
 
   it('does not cut a password that holds an @', () => {

@@ -101,6 +101,35 @@ describe('an IAM policy that is there but unreadable', () => {
     );
   });
 
+  it.each([
+    ['a list', [{ expression: 'false' }]],
+    ['a string', 'request.time < timestamp("2020-01-01T00:00:00Z")'],
+    ['true', true],
+    ['a number', 0],
+  ])('a binding whose condition is %s is not read as unconditional: the jobs it granted are unverifiable', async (_what, condition) => {
+    for (const [resource, jobs] of grantedBy) {
+      let at = -1;
+      const files = sampleWith(POLICIES, (lines) => {
+        at = lineOf(lines, resource);
+        const r = JSON.parse(lines[at]!) as { iam_policy: { bindings: Record<string, unknown>[] } };
+        for (const b of r.iam_policy.bindings) b.condition = condition;
+        lines[at] = JSON.stringify(r);
+        return lines;
+      });
+      const damaged = await scanFiles(files);
+      for (const job of jobs) {
+        // A pass may stand only on another grant, never on the binding whose condition is unreadable.
+        const f = invokeStatus(damaged.findings, job)!;
+        const grants = (f.evidence as { grants?: { resource: string }[] }).grants ?? [];
+        if (f.status === 'pass') expect(grants.map((g) => g.resource), `${job} via ${resource}`).not.toContain(resource);
+      }
+      expect(jobs.some((job) => invokeStatus(damaged.findings, job)!.status === 'unverifiable')).toBe(true);
+      expect(damaged.warnings.some((w) => w.includes(`${files[1]}:${at + 1}`) && w.includes('condition'))).toBe(true);
+      expect(damaged.result.summary.partial).toBe(true);
+      expectOnlyLessConfident(damaged);
+    }
+  });
+
   it('a truncated line still says whose policy it was, as far as it goes', () => {
     const line = '{"name":"//run.googleapis.com/projects/p/locations/l/services/s","asset_type":"run.googleapis.com/Service","iam_policy":{"bindings":[{"role":"roles/run.in';
     expect(salvageIdentity(line)).toEqual({ name: '//run.googleapis.com/projects/p/locations/l/services/s', assetType: 'run.googleapis.com/Service', kind: 'iam-policy' });
@@ -139,6 +168,55 @@ describe('a service account or custom role that is there but unreadable', () => 
     expect(f.status).toBe('unverifiable');
     expect(f.message).toContain('could not be read');
     expect(damaged.result.summary.coverageGaps.some((g) => g.scope === damagedName)).toBe(true);
+    expectOnlyLessConfident(damaged);
+  });
+
+  it.each([
+    ['"data": null', (r: { resource: Record<string, unknown> }) => void (r.resource.data = null)],
+    ['no "data"', (r: { resource: Record<string, unknown> }) => void delete r.resource.data],
+    ['"resource": {}', (r: { resource: Record<string, unknown> }) => void (r.resource = {})],
+  ])('an account record with %s is there but unknown: its jobs are unverifiable, never "does not exist"', async (_what, damage) => {
+    const SA_RULE = 'token-sa-exists-and-enabled';
+    const passes = baseline.findings.filter((f) => f.ruleId === SA_RULE && f.status === 'pass');
+    let at = -1;
+    let email = '';
+    const files = sampleWith(RESOURCES, (lines) =>
+      lines.map((l, i) => {
+        const r = JSON.parse(l) as { name: string; asset_type: string; resource: { data?: { email?: string } } };
+        if (at !== -1 || r.asset_type !== 'iam.googleapis.com/ServiceAccount' || !passes.some((f) => f.message.includes(String(r.resource.data?.email)))) return l;
+        at = i;
+        email = r.resource.data!.email!;
+        damage(r as unknown as { resource: Record<string, unknown> });
+        return JSON.stringify(r);
+      }),
+    );
+    expect(at).not.toBe(-1);
+    const damaged = await scanFiles(files);
+    const jobs = passes.filter((f) => f.message.includes(email)).map((f) => f.job.name);
+    expect(jobs.length).toBeGreaterThan(0);
+    for (const job of jobs) expect(damaged.findings.find((x) => x.job.name === job && x.ruleId === SA_RULE)?.status, job).toBe('unverifiable');
+    expect(damaged.warnings.some((w) => w.includes(`${files[0]}:${at + 1}`) && w.includes('no "resource.data"'))).toBe(true);
+    expect(damaged.result.summary.partial).toBe(true);
+    expectOnlyLessConfident(damaged);
+  });
+
+  it('a custom role record without "resource.data" is named, and the grants through it are not judged as if it were absent', async () => {
+    let role = '';
+    let at = -1;
+    const files = sampleWith(RESOURCES, (lines) =>
+      lines.map((l, i) => {
+        const r = JSON.parse(l) as { name: string; asset_type: string; resource: Record<string, unknown> };
+        if (r.asset_type !== 'iam.googleapis.com/Role') return l;
+        role = r.name;
+        at = i;
+        delete r.resource.data;
+        return JSON.stringify(r);
+      }),
+    );
+    if (role === '') return; // the sample has no custom role
+    const damaged = await scanFiles(files);
+    expect(damaged.warnings.some((w) => w.includes(`${files[0]}:${at + 1}`) && w.includes(role))).toBe(true);
+    expect(damaged.result.summary.coverageGaps.some((g) => g.scope === role)).toBe(true);
     expectOnlyLessConfident(damaged);
   });
 

@@ -81,9 +81,9 @@ describe('two scans of the sample organization with Firestore (emulator), throug
     const first = await cronwarden(['scan', ...writeSample(join(dir, 'e2e1')), '--state', state, '--topic', topic, '--format', 'jsonl', '--spool-path', join(dir, 'e2e.spool')], env());
     expect(first.code, first.stderr).toBe(0);
     expect(parseJsonl(first.stdout).findings.every((f) => f.lifecycle === 'new')).toBe(true);
-    await collector.waitForKeys(36);
+    await collector.waitForKeys(37);
     const firstMessages = collector.messages.splice(0);
-    expect(firstMessages.filter((m) => m.attributes.lifecycle === 'new')).toHaveLength(35);
+    expect(firstMessages.filter((m) => m.attributes.lifecycle === 'new')).toHaveLength(36);
 
     const second = await cronwarden(
       ['scan', ...writeSample(join(dir, 'e2e2'), { fix: true, break: true }), '--state', state, '--topic', topic, '--exceptions', writeExceptions(dir), '--format', 'jsonl'],
@@ -92,24 +92,24 @@ describe('two scans of the sample organization with Firestore (emulator), throug
     expect(second.code, second.stderr).toBe(0);
     const out = parseJsonl(second.stdout);
     expect(byLifecycle(out.findings, 'new')).toEqual(['billing-ok http-target-uses-oidc']);
-    expect(byLifecycle(out.findings, 'open')).toHaveLength(34);
+    expect(byLifecycle(out.findings, 'open')).toHaveLength(35);
     expect(keysOf(out.resolved)).toEqual(['billing-no-token http-target-uses-oidc']);
     expect(keysOf(out.findings.filter((f) => f.suppression))).toEqual(['billing-oauth http-target-uses-oidc']);
 
-    // 35 findings, 1 resolution, 1 scan.completed: 36 distinct finding ids plus the event, of this
+    // 36 findings, 1 resolution, 1 scan.completed: 37 distinct finding ids plus the event, of this
     // scan (a late redelivery of the first scan's messages is not counted).
     const scanId = out.findings[0]!.scanId;
     const ofScan = () => collector.messages.filter((m) => m.attributes.scanId === scanId);
-    await eventually(() => new Set(ofScan().map((m) => m.attributes.findingId ?? m.attributes.eventType)).size >= 37, 30_000, "the second scan's 37 messages");
+    await eventually(() => new Set(ofScan().map((m) => m.attributes.findingId ?? m.attributes.eventType)).size >= 38, 30_000, "the second scan's 38 messages");
     const messages = [...new Map(ofScan().map((m) => [m.attributes.findingId ?? m.attributes.eventType, m])).values()];
     await collector.close();
     const schema = loadTopicSchema();
     for (const m of messages) expect(validateJson(schema, m.data)).toEqual([]);
     const findings = messages.filter((m) => m.attributes.eventType === 'finding');
     const resolved = messages.filter((m) => m.attributes.eventType === 'finding.resolved');
-    expect(findings).toHaveLength(35);
+    expect(findings).toHaveLength(36);
     expect(findings.filter((m) => m.attributes.lifecycle === 'new').map((m) => m.attributes.jobId)).toEqual(['billing-ok']);
-    expect(findings.filter((m) => m.attributes.lifecycle === 'open')).toHaveLength(34);
+    expect(findings.filter((m) => m.attributes.lifecycle === 'open')).toHaveLength(35);
     expect(findings.filter((m) => m.attributes.suppressed === 'true').map((m) => m.attributes.jobId)).toEqual(['billing-oauth']);
     expect(findings.filter((m) => 'suppressed' in m.attributes)).toHaveLength(1);
     expect(resolved).toHaveLength(1);
@@ -130,7 +130,7 @@ describe('two scans of the sample organization with Firestore (emulator), throug
     const decoded = findings.map((m) => decodeMessage(m.data) as Finding);
     for (const f of decoded) FindingSchema.parse(f);
     const completed = JSON.parse(messages.find((m) => m.attributes.eventType === 'scan.completed')!.data) as { scanCompleted: Record<string, unknown> };
-    expect(completed.scanCompleted.lifecycle).toEqual({ new: 1, open: 34, reopened: 0, resolved: 1, unknown: 0 });
+    expect(completed.scanCompleted.lifecycle).toEqual({ new: 1, open: 35, reopened: 0, resolved: 1, unknown: 0 });
     expect(completed.scanCompleted.exceptions).toMatchObject({ suppressed: 1, expired: [], stale: [] });
   }, 120_000);
 
@@ -152,17 +152,17 @@ describe('two scans of the sample organization with Firestore (emulator), throug
       return { findings: parsed.flatMap((p) => p.findings), resolved: parsed.flatMap((p) => p.resolved) };
     };
     const first = union(await tasks(inputs1, 2));
-    expect(first.findings).toHaveLength(35);
-    expect(byLifecycle(first.findings, 'new')).toHaveLength(35);
+    expect(first.findings).toHaveLength(36);
+    expect(byLifecycle(first.findings, 'new')).toHaveLength(36);
 
     const second = union(await tasks(inputs2, 3));
-    expect(second.findings).toHaveLength(35);
+    expect(second.findings).toHaveLength(36);
     expect(byLifecycle(second.findings, 'new')).toEqual(['billing-ok http-target-uses-oidc']);
-    expect(byLifecycle(second.findings, 'open')).toHaveLength(34);
+    expect(byLifecycle(second.findings, 'open')).toHaveLength(35);
     expect(keysOf(second.resolved)).toEqual(['billing-no-token http-target-uses-oidc']);
 
     const third = union(await tasks(inputs2, 1));
-    expect(byLifecycle(third.findings, 'open')).toHaveLength(35);
+    expect(byLifecycle(third.findings, 'open')).toHaveLength(36);
     expect(third.resolved).toEqual([]);
   }, 120_000);
 
@@ -172,7 +172,7 @@ describe('two scans of the sample organization with Firestore (emulator), throug
     const run = await cronwarden(['scan', ...writeSample(join(dir, 'down')), '--state', freshState(), '--format', 'jsonl'], { FIRESTORE_EMULATOR_HOST: '127.0.0.1:9' });
     expect(run.code).toBe(3);
     const { findings } = parseJsonl(run.stdout);
-    expect(findings).toHaveLength(35);
+    expect(findings).toHaveLength(36);
     expect(findings.every((f) => f.lifecycle === 'unknown')).toBe(true);
     expect(run.stderr).toMatch(/STATE PROBLEM: cannot read Firestore/);
   }, 180_000);
@@ -188,7 +188,7 @@ describe('the Firestore layout', () => {
     const db = new Firestore({ projectId: PROJECT });
     const docs = (await db.collection(state.split('/').pop()!).get()).docs;
     const open = docs.flatMap((d) => Object.keys((JSON.parse(d.get('state') as string) as { open?: object }).open ?? {}));
-    expect(open).toHaveLength(35);
+    expect(open).toHaveLength(36);
     for (const d of docs) expect(d.id).toMatch(/^bucket-\d{3}$/);
     await db.terminate();
   });

@@ -41,7 +41,7 @@ describe('scan --state FILE: two scans of the sample organization', () => {
   it('one job fixed, one broken, one excepted: exactly the expected new, open, resolved and suppressed events', async () => {
     const ws = workspace();
     const first = await firstScan(ws.state, ws.path('in1'));
-    expect(first.findings.length).toBe(35);
+    expect(first.findings.length).toBe(36);
     expect(first.findings.every((f) => f.lifecycle === 'new' && f.firstSeenAt === f.observedAt)).toBe(true);
     expect(first.resolved).toEqual([]);
 
@@ -63,7 +63,7 @@ describe('scan --state FILE: two scans of the sample organization', () => {
     const { findings, resolved } = parseJsonl(second.stdout);
     expect(byLifecycle(findings, 'new')).toEqual(['billing-ok http-target-uses-oidc']);
     expect(byLifecycle(findings, 'reopened')).toEqual([]);
-    expect(byLifecycle(findings, 'open')).toHaveLength(34);
+    expect(byLifecycle(findings, 'open')).toHaveLength(35);
     expect(keysOf(resolved)).toEqual(['billing-no-token http-target-uses-oidc']);
     expect(resolved[0]).toMatchObject({ recordType: 'finding.resolved', lifecycle: 'resolved', reason: 'no-longer-raised', severity: 'high' });
     const before = first.findings.find((f) => f.job.name === FIXED_JOB && f.ruleId === 'http-target-uses-oidc')!;
@@ -78,7 +78,7 @@ describe('scan --state FILE: two scans of the sample organization', () => {
     });
     // Open findings keep the time they were first seen.
     for (const f of findings.filter((x) => x.lifecycle === 'open')) expect(f.firstSeenAt).toBe(first.findings.find((x) => x.findingId === f.findingId)!.firstSeenAt);
-    expect(second.stderr).toMatch(/since the last scan: 1 NEW, 0 reopened, 34 still open, 1 resolved/);
+    expect(second.stderr).toMatch(/since the last scan: 1 NEW, 0 reopened, 35 still open, 1 resolved/);
     expect(second.stderr).toMatch(/1 findings suppressed/);
 
     // A third scan with nothing changed: everything open, nothing resolved, nothing written.
@@ -98,9 +98,9 @@ describe('scan --state FILE: two scans of the sample organization', () => {
     const run = await cronwarden(['scan', ...writeSample(ws.path('in2'), { fix: true }), '--state', ws.state, '--format', 'json']);
     expect(run.code, run.stderr).toBe(0);
     const doc = JSON.parse(run.stdout) as { findings: unknown[]; resolved: unknown[]; summary: { lifecycle: Record<string, unknown> } };
-    expect(doc.findings).toHaveLength(34);
+    expect(doc.findings).toHaveLength(35);
     expect(doc.resolved.map((r) => ResolvedRecordSchema.parse(r).job.name)).toEqual([FIXED_JOB]);
-    expect(doc.summary.lifecycle).toMatchObject({ new: 0, open: 34, resolved: 1, reopened: 0 });
+    expect(doc.summary.lifecycle).toMatchObject({ new: 0, open: 35, resolved: 1, reopened: 0 });
   });
 
   it('the table shows what is new first', async () => {
@@ -205,7 +205,7 @@ describe('a state store that fails never loses findings', () => {
     const run = await cronwarden(['scan', ...writeSample(ws.path('in')), '--state', ws.state, '--format', 'jsonl']);
     expect(run.code).toBe(3);
     const { findings } = parseJsonl(run.stdout);
-    expect(findings).toHaveLength(35);
+    expect(findings).toHaveLength(36);
     expect(findings.every((f) => f.lifecycle === 'unknown')).toBe(true);
     expect(run.stderr).toMatch(/STATE PROBLEM: .*state\.json is not JSON/);
     expect(readFileSync(ws.state, 'utf8')).toBe('{"not": "a state file"');
@@ -227,11 +227,11 @@ describe('a state store that fails never loses findings', () => {
     stderr.on('data', (b: Buffer) => (err += b.toString('utf8')));
     const code = await main(['scan', ...inputs, '--state', ws.state, '--format', 'jsonl'], { stdout, stderr, env: {} });
     expect(code).toBe(3);
-    expect(parseJsonl(out).findings.filter((f) => f.lifecycle === 'new')).toHaveLength(35);
+    expect(parseJsonl(out).findings.filter((f) => f.lifecycle === 'new')).toHaveLength(36);
     expect(err).toMatch(/STATE PROBLEM: cannot write state file/);
     rmSync(`${ws.state}.${process.pid}.tmp`, { recursive: true });
     const next = await cronwarden(['scan', ...inputs, '--state', ws.state, '--format', 'jsonl']);
-    expect(parseJsonl(next.stdout).findings.filter((f) => f.lifecycle === 'new')).toHaveLength(35);
+    expect(parseJsonl(next.stdout).findings.filter((f) => f.lifecycle === 'new')).toHaveLength(36);
   });
 
   it('a bad --state location is a configuration error before anything is read (exit 2)', async () => {

@@ -64,13 +64,13 @@ describe('no alert is lost to the state', () => {
     const missing = `projects/${PROJECT}/topics/not-there-${process.pid}`;
 
     const first = await scan(before, state, missing, spoolPath());
-    expect(first.result.sinkReports[0]).toMatchObject({ delivered: 0, failed: 36 });
+    expect(first.result.sinkReports[0]).toMatchObject({ delivered: 0, failed: 37 });
     expect(first.findings.every((f) => f.lifecycle === 'new')).toBe(true);
 
     const { topic, subscription } = await freshTopic(admin, 'undelivered');
     const second = await scan(before, state, topic, spoolPath());
     expect(second.result.sinkReports[0]).toMatchObject({ failed: 0 });
-    expect(second.findings.filter((f) => f.lifecycle === 'new')).toHaveLength(35);
+    expect(second.findings.filter((f) => f.lifecycle === 'new')).toHaveLength(36);
 
     const third = await scan(before, state, topic, spoolPath());
     expect(third.findings.filter((f) => f.lifecycle === 'new')).toHaveLength(0);

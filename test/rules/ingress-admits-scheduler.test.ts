@@ -73,5 +73,11 @@ ruleTester(rule, {
       assets: [...withRecords(baseWorld(), runService({ ingress: 'INGRESS_TRAFFIC_SOMEWHERE' })), job()],
       expect: [{ status: 'unverifiable', messageId: 'unknownIngress', severity: 'low', messageIncludes: ['INGRESS_TRAFFIC_SOMEWHERE'] }],
     },
+    {
+      // Not silence: the service may well be internal-only, and the job refused for it.
+      name: 'a run.app URL whose service is not in the inventory',
+      assets: [...baseWorld(), job({ uri: 'https://ghost-zzz999yyy-uc.a.run.app/', oidc: { audience: 'https://ghost-zzz999yyy-uc.a.run.app/' } })],
+      expect: [{ status: 'unverifiable', messageId: 'targetUnknown', severity: 'low', messageIncludes: ['https://ghost-zzz999yyy-uc.a.run.app/'] }],
+    },
   ],
 });

@@ -80,6 +80,12 @@ describe('replay-spool with a tampered spool file', () => {
       record({ data: '{}', attributes: { eventType: 'remediation.applied' } }), // 8: no schema in this version
       record({ data: JSON.stringify({ ...JSON.parse(finding.data.toString()), severity: 'ultra' }), attributes: finding.attributes }), // 9
       record({ ...finding, attributes: { ...finding.attributes, findingId: 'f'.repeat(32) } }), // 10: attribute does not match data
+      // 11-14: attributes that subscriptions filter on, spoofed: `NOT attributes:suppressed` would drop a real alert.
+      record({ ...finding, attributes: { ...finding.attributes, suppressed: 'true' } }),
+      record({ ...finding, attributes: { ...finding.attributes, schemaVersion: '2' } }),
+      record({ ...finding, attributes: { ...finding.attributes, evil: 'x' } }),
+      record((({ data, attributes: { severity: _drop, ...rest } }) => ({ data, attributes: rest }))(finding)),
+      record((({ data, attributes }) => ({ data, attributes: { ...attributes, partial: 'false' } }))(scanCompletedMessage({ ...aSummary(good), partial: true }, { findingsPublished: 0, findingsSpooled: 2 }))),
     ];
     const file = work.file('tampered.spool.jsonl', `${lines.join('\n')}\n`);
     const home = new Collector(subscription);
@@ -88,14 +94,19 @@ describe('replay-spool with a tampered spool file', () => {
     const run = await cronwarden(['replay-spool', file]);
     expect(run.code, run.stderr).toBe(3);
     expect(run.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
-    expect(run.stderr).toContain('3 delivered, 6 failed');
+    expect(run.stderr).toContain('3 delivered, 11 failed');
     for (const [line, why] of [
       [3, 'attribute "severity" is not a string'],
       [5, 'data is not a finding'],
       [6, 'not JSON'],
       [8, 'data is not a remediation record'],
       [9, 'data is not a finding'],
-      [10, "attribute findingId does not match the finding's"],
+      [10, 'attribute findingId does not match the data'],
+      [11, 'attribute suppressed is not one the scanner writes for this data'],
+      [12, 'attribute schemaVersion does not match the data'],
+      [13, 'attribute evil is not one the scanner writes for this data'],
+      [14, 'attribute severity is missing'],
+      [15, 'attribute partial does not match the data'],
     ] as const) {
       expect(run.stderr).toContain(`${file}:${line}: not replayed (${why}`);
     }
@@ -111,7 +122,7 @@ describe('replay-spool with a tampered spool file', () => {
     expect(kept).toHaveLength(1);
     const keptLines = readFileSync(join(work.dir, kept[0]!), 'utf8').trim().split('\n');
     expect(JSON.parse(keptLines[0]!)).toMatchObject({ cronwardenSpool: 1, topic });
-    expect(keptLines.slice(1)).toEqual([lines[2], lines[4], lines[5], lines[7], lines[8], lines[9]]);
+    expect(keptLines.slice(1)).toEqual([lines[2], lines[4], lines[5], lines[7], lines[8], lines[9], ...lines.slice(10)]);
     expect(statSync(join(work.dir, kept[0]!)).mode & 0o777).toBe(0o600);
   });
 

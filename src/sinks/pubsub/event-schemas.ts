@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { FINDING_SCHEMA_VERSION, SEVERITIES, STATUSES } from '../../findings/schema.js';
-import { decodeFindingMessage, EVENT_FINDING, EVENT_FINDING_RESOLVED, EVENT_SCAN_COMPLETED } from './message.js';
+import { decodeFindingMessage, EVENT_FINDING, EVENT_FINDING_RESOLVED, EVENT_SCAN_COMPLETED, findingMessage, jobIdOf, resolvedMessage } from './message.js';
 import { ResolvedRecordSchema } from '../../lifecycle/resolved-record.js';
 
 /**
@@ -65,6 +65,20 @@ const RemediationWireSchema = z.object({
   }),
 });
 
+/**
+ * Attributes are what subscriptions filter on (`NOT attributes:suppressed`, `attributes.severity`):
+ * they must be exactly those the scanner makes of the data, none added, none changed, none left
+ * out. A tampered `suppressed=true` on a real failure would silence its alert.
+ */
+function attributeProblem(actual: Readonly<Record<string, string>>, expected: Readonly<Record<string, string>>): string | undefined {
+  for (const key of Object.keys(actual)) {
+    if (!Object.hasOwn(expected, key)) return `attribute ${key} is not one the scanner writes for this data`;
+    if (actual[key] !== expected[key]) return `attribute ${key} does not match the data`;
+  }
+  for (const key of Object.keys(expected)) if (!Object.hasOwn(actual, key)) return `attribute ${key} is missing`;
+  return undefined;
+}
+
 const zodProblem = (err: unknown): string =>
   err instanceof z.ZodError ? err.issues.slice(0, 3).map((i) => `${i.path.join('.') || 'data'}: ${i.message}`).join('; ') : (err as Error).message;
 
@@ -78,11 +92,8 @@ const validators = new Map<string, EventValidator>([
       } catch (err) {
         return `data is not a finding (${zodProblem(err)})`;
       }
-      for (const key of ['findingId', 'scanId', 'ruleId', 'severity', 'status'] as const) {
-        if (attributes[key] !== undefined && attributes[key] !== String(finding[key])) return `attribute ${key} does not match the finding's`;
-      }
       if (!(STATUSES as readonly string[]).includes(finding.status)) return 'unknown status';
-      return undefined;
+      return attributeProblem(attributes, findingMessage(finding).attributes);
     },
   ],
   [
@@ -94,8 +105,16 @@ const validators = new Map<string, EventValidator>([
       } catch (err) {
         return `data is not a scan.completed event (${zodProblem(err)})`;
       }
-      if (attributes.scanId !== undefined && attributes.scanId !== parsed.scanId) return "attribute scanId does not match the event's";
-      return undefined;
+      const done = parsed.scanCompleted;
+      return attributeProblem(attributes, {
+        eventType: EVENT_SCAN_COMPLETED,
+        schemaVersion: String(parsed.schemaVersion),
+        scanId: parsed.scanId,
+        version: done.version,
+        partial: String(done.partial),
+        deliveryPartial: String(done.delivery.findingsSpooled > 0),
+        ...(done.shard ? { shardIndex: String(done.shard.index), shardCount: String(done.shard.count) } : {}),
+      });
     },
   ],
   [
@@ -107,10 +126,7 @@ const validators = new Map<string, EventValidator>([
       } catch (err) {
         return `data is not a finding.resolved record (${zodProblem(err)})`;
       }
-      for (const key of ['findingId', 'scanId', 'ruleId', 'severity'] as const) {
-        if (attributes[key] !== undefined && attributes[key] !== String(record[key])) return `attribute ${key} does not match the record's`;
-      }
-      return undefined;
+      return attributeProblem(attributes, resolvedMessage(record).attributes);
     },
   ],
   ...(['applied', 'skipped', 'failed'] as const).map((result): [string, EventValidator] => [
@@ -122,11 +138,21 @@ const validators = new Map<string, EventValidator>([
       } catch (err) {
         return `data is not a remediation record (${zodProblem(err)})`;
       }
-      if (parsed.remediationRecord.result !== result) return `its result is ${parsed.remediationRecord.result}, not ${result}`;
-      for (const key of ['findingId', 'scanId', 'ruleId'] as const) {
-        if (attributes[key] !== undefined && attributes[key] !== parsed[key]) return `attribute ${key} does not match the record's`;
-      }
-      return undefined;
+      const r = parsed.remediationRecord;
+      if (r.result !== result) return `its result is ${r.result}, not ${result}`;
+      return attributeProblem(attributes, {
+        eventType: `remediation.${result}`,
+        schemaVersion: String(parsed.schemaVersion),
+        scanId: parsed.scanId,
+        findingId: parsed.findingId,
+        ruleId: parsed.ruleId,
+        planId: r.planId,
+        entryId: r.entryId,
+        action: r.action,
+        changeKind: r.changeKind,
+        projectId: /^projects\/([^/]+)/.exec(r.job)?.[1] ?? '',
+        jobId: jobIdOf(r.job),
+      });
     },
   ]),
 ]);

@@ -16,7 +16,7 @@ import { runScan, type ScanResult } from '../scan/run-scan.js';
 import { isCloudLogger } from '../log/cloud-logger.js';
 import { cloudRunDefaults, prepareScanRuntime, reportFailure, writeNotice } from '../runtime/scan-runtime.js';
 import { installStopHandlers } from '../runtime/signals.js';
-import { CLI_EXIT, isEmptyInventory } from '../runtime/exit-codes.js';
+import { CLI_EXIT, EXIT_MODE_ENV, isEmptyInventory } from '../runtime/exit-codes.js';
 import { runExitFlushes } from '../runtime/exit-flush.js';
 import { JsonSink, JsonlSink } from '../sinks/stream-sinks.js';
 import { TableSink } from '../sinks/table-sink.js';
@@ -102,8 +102,22 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         return EXIT.error;
     }
   } catch (err) {
-    return await reportFailure(err, io, EXIT.error);
+    // A scan's --exit-mode decides how its failure exits even when another flag is what failed.
+    const mode = argv[0] === 'scan' ? exitModeFlag(argv) : undefined;
+    return await reportFailure(err, mode ? { ...io, env: { ...io.env, [EXIT_MODE_ENV]: mode } } : io, EXIT.error);
   }
+}
+
+/** The value of `--exit-mode` in raw arguments, read without parsing the rest. */
+function exitModeFlag(argv: readonly string[]): string | undefined {
+  let mode: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') break;
+    if (a === '--exit-mode' && i + 1 < argv.length) mode = argv[++i];
+    else if (a.startsWith('--exit-mode=')) mode = a.slice('--exit-mode='.length);
+  }
+  return mode === 'cli' || mode === 'cloud-run' ? mode : undefined;
 }
 
 /** `rules` and `explain`: at most `maxPositionals` positionals, and rule packs by flag or environment. */

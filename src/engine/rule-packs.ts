@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
@@ -76,7 +78,11 @@ export async function loadRulePacks(paths: readonly string[], builtIn: readonly 
       mod = (await import(pathToFileURL(resolve(path)).href)) as typeof mod;
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      return fail(e.code === 'ERR_MODULE_NOT_FOUND' && !e.message.includes("package '") ? 'file does not exist' : `cannot be loaded: ${e.message}`);
+      // Only the pack itself missing is "does not exist": a module it imports may be the one.
+      if (e.code === 'ERR_MODULE_NOT_FOUND' && !existsSync(resolve(path))) return fail('file does not exist');
+      // An import's syntax error does not say where; `node --check` does (on this error path only).
+      const line = e instanceof SyntaxError ? syntaxErrorLine(resolve(path)) : undefined;
+      return fail(`cannot be loaded${line ? ` (line ${line})` : ''}: ${e.name === 'SyntaxError' ? 'SyntaxError: ' : ''}${e.message}`);
     }
     const exported = mod.default ?? mod.rules;
     if (!Array.isArray(exported)) return fail('expected `export default [rule, ...]` or `export const rules = [rule, ...]`');
@@ -97,4 +103,11 @@ export async function loadRulePacks(paths: readonly string[], builtIn: readonly 
     });
   }
   return rules;
+}
+
+/** The line `node --check` names for a file's syntax error (its first line of output: `FILE:LINE`). */
+function syntaxErrorLine(file: string): string | undefined {
+  const check = spawnSync(process.execPath, ['--check', file], { encoding: 'utf8', timeout: 10_000 });
+  const first = check.stderr?.split('\n', 1)[0] ?? '';
+  return /:(\d+)$/.exec(first)?.[1];
 }

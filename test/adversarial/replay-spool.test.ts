@@ -157,6 +157,45 @@ describe('replay-spool with a tampered spool file', () => {
     expect(readFileSync(file, 'utf8')).toContain('attacker-proj');
   });
 
+  it('a --topic that is not a topic name is a usage error (2), found before anything is read', async () => {
+    const file = work.file('usage.spool.jsonl', `${header('projects/p/topics/t')}\n${record(findingMessage(aFinding(4)))}\n`);
+    const run = await cronwarden(['replay-spool', file, '--topic', 'bad']);
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toContain('--topic');
+    expect(existsSync(file)).toBe(true);
+  });
+
+  it('an empty file is nothing to replay (0); a header of another spool format leaves the file as it is (3)', async () => {
+    const empty = work.file('empty.spool.jsonl', '');
+    const none = await cronwarden(['replay-spool', empty]);
+    expect(none.code, none.stderr).toBe(0);
+    expect(none.stderr).toContain('empty, nothing to replay');
+    expect(none.stderr).not.toMatch(/error/i);
+    const newer = work.file('newer.spool.jsonl', `${JSON.stringify({ cronwardenSpool: 2, topic: 'projects/p/topics/t' })}\n${record(findingMessage(aFinding(5)))}\n`);
+    const other = await cronwarden(['replay-spool', newer]);
+    expect(other.code).toBe(3);
+    expect(other.stderr).toContain('spool format 2');
+    expect(other.stderr).not.toContain('older version');
+    expect(existsSync(newer)).toBe(true);
+  });
+
+  it('a spool-named symbolic link in a directory is named and not followed (3); what is left keeps the original header under --topic', async () => {
+    const { topic } = await freshTopic(admin, 'replay-redirect');
+    const dir = join(work.dir, 'links');
+    mkdirSync(dir, { mode: 0o700 });
+    const outside = work.file('outside.spool.jsonl', `${header(topic)}\n${record(findingMessage(aFinding(6)))}\n`);
+    symlinkSync(outside, join(dir, 'linked.spool.jsonl'));
+    // A line that does not validate is kept in the remaining file, whose header must not become --topic's.
+    writeFileSync(join(dir, 'own.spool.jsonl'), `${header('projects/origin-proj/topics/findings')}\n${record({ data: '{}', attributes: { eventType: 'finding' } })}\n`);
+    const run = await cronwarden(['replay-spool', dir, '--topic', topic]);
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.stderr).toContain(`${join(dir, 'linked.spool.jsonl')}: not replayed: it is not a regular file`);
+    const kept = readdirSync(dir).filter((f) => f.startsWith('own.remaining-'));
+    expect(kept).toHaveLength(1);
+    expect(JSON.parse(readFileSync(join(dir, kept[0]!), 'utf8').split('\n')[0]!)).toMatchObject({ topic: 'projects/origin-proj/topics/findings' });
+    expect(readFileSync(outside, 'utf8')).toContain(aFinding(6).findingId);
+  });
+
   it('replays a whole spool directory; files already replayed are not published again', async () => {
     const { topic, subscription } = await freshTopic(admin, 'replay-dir');
     const dir = join(work.dir, 'spool-dir');

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +46,16 @@ describe('loadRulePacks', () => {
     expect((await loadError([join(dir, 'absent.mjs')])).message).toBe(`rule pack ${join(dir, 'absent.mjs')}: file does not exist`);
     const throwing = pack('throws.mjs', `throw new Error('boom');`);
     expect((await loadError([throwing])).message).toBe(`rule pack ${throwing}: cannot be loaded: boom`);
+    // A module the pack imports being missing is not the pack missing; a syntax error says its line.
+    const importing = pack('imports-missing.mjs', `import './not-there.mjs';\nexport default [];`);
+    const importError = (await loadError([importing])).message;
+    expect(importError).toContain(`rule pack ${importing}: cannot be loaded: `);
+    expect(importError).toContain('not-there.mjs');
+    const broken = pack('syntax.mjs', `export default [\n  1,\n};\n`);
+    // Node's own loader (not this test runner's, which transforms modules): the built CLI.
+    const cli = spawnSync(process.execPath, ['dist/src/cli/main.js', 'rules', '--rule-pack', broken], { encoding: 'utf8' });
+    expect(cli.status).toBe(2);
+    expect(cli.stderr).toContain(`rule pack ${broken}: cannot be loaded (line 3): SyntaxError: Unexpected token`);
     const object = pack('object.mjs', `export default ${ruleSource()};`);
     expect((await loadError([object])).message).toContain('expected `export default [rule, ...]`');
     expect((await loadError([pack('empty.mjs', 'export default [];')])).message).toContain('exports no rules');

@@ -90,6 +90,14 @@ describe('each outcome the CLI can be made to produce here', () => {
     ['interrupted', () => ['scan', ...sampleInputs()], AbortSignal.abort('SIGTERM')],
   ];
 
+  // Before, a failing flag beside `--exit-mode cloud-run` exited by the CLI column (2): the mode
+  // was known only once every flag had been read.
+  it.each(['--exit-mode=cloud-run', '--exit-mode cloud-run'])('a configuration error with %s given as a flag exits by the Cloud Run column', async (flag) => {
+    const r = await cli(['scan', ...sampleInputs(), ...flag.split(' '), '--fail-on', 'extreme'], {});
+    expect(r.code, r.stderr).toBe(row('configuration').cloudRun);
+    expect(r.stderr).toContain(row('configuration').text);
+  });
+
   it.each(scenarios)('%s: the CLI code and text, the Cloud Run code and entry', async (id, argv, signal) => {
     const o = row(id);
     const text = await cli(argv(), {}, signal);

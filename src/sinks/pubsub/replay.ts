@@ -57,8 +57,12 @@ export function recordProblem(raw: string): { problem: string } | { attributes: 
   return problem ? { problem } : { attributes: { ...attrs }, data };
 }
 
-/** The spool files a path names: itself, or the `*.spool.jsonl` regular files of a directory, oldest name first. */
-function spoolFiles(path: string): string[] {
+/**
+ * The spool files a path names: itself, or the `*.spool.jsonl` regular files of a directory,
+ * oldest name first, and the spool-named entries of the directory that are not regular files
+ * (a symbolic link is never followed: it could point anywhere).
+ */
+function spoolFiles(path: string): { files: string[]; refused: string[] } {
   let st;
   try {
     st = lstatSync(path);
@@ -66,12 +70,13 @@ function spoolFiles(path: string): string[] {
     throw new ConfigurationError('NO_SPOOL', `replay-spool: ${path} does not exist`);
   }
   if (st.isSymbolicLink()) throw new ConfigurationError('SPOOL_UNSAFE', `replay-spool: ${path} is a symbolic link; give the file or directory itself`);
-  if (st.isFile()) return [path];
+  if (st.isFile()) return { files: [path], refused: [] };
   if (!st.isDirectory()) throw new ConfigurationError('NO_SPOOL', `replay-spool: ${path} is neither a file nor a directory`);
-  return readdirSync(path, { withFileTypes: true })
-    .filter((e) => e.isFile() && isSpoolFileName(e.name))
-    .map((e) => join(path, e.name))
-    .sort();
+  const entries = readdirSync(path, { withFileTypes: true }).filter((e) => isSpoolFileName(e.name));
+  return {
+    files: entries.filter((e) => e.isFile()).map((e) => join(path, e.name)).sort(),
+    refused: entries.filter((e) => !e.isFile()).map((e) => join(path, e.name)).sort(),
+  };
 }
 
 /**
@@ -85,11 +90,25 @@ function spoolFiles(path: string): string[] {
  * publish it twice.
  */
 export async function replaySpool(options: ReplayOptions): Promise<SinkReport> {
-  const files = spoolFiles(options.spoolPath);
+  // A --topic that is not a topic name is the user's mistake, found before anything is read.
+  if (options.topic !== undefined) {
+    try {
+      parseTopicName(options.topic);
+    } catch (err) {
+      throw new ConfigurationError('BAD_TOPIC', `replay-spool --topic: ${(err as Error).message}`);
+    }
+  }
+  const { files, refused } = spoolFiles(options.spoolPath);
   let delivered = 0;
   let failed = 0;
   const notes: string[] = [];
   const kept: string[] = [];
+  for (const path of refused) {
+    // Its records were not read: counted as one failure, so that the run is not reported complete.
+    failed++;
+    options.logger.error(`${path}: not replayed: it is not a regular file (a symbolic link is not followed); replay the file it points to by its own path`);
+    notes.push(`${path} not replayed: not a regular file`);
+  }
   for (const file of files) {
     const r = await replayFile(file, options);
     delivered += r.delivered;
@@ -105,14 +124,20 @@ async function replayFile(file: string, options: ReplayOptions): Promise<{ deliv
   const { logger } = options;
   const lines = readSpoolLines(file);
   const first = await lines.next();
-  const header = first.done ? undefined : first.value.header;
+  if (first.done) {
+    logger.warn(`${file}: empty, nothing to replay`);
+    return { delivered: 0, failed: 0, notes: [`${file} is empty: nothing to replay`] };
+  }
+  const header = first.value.header;
   const topicName = options.topic ?? header?.topic;
   const stem = basename(file).endsWith(SPOOL_SUFFIX) ? basename(file).slice(0, -SPOOL_SUFFIX.length) : basename(file);
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   let target: string | undefined;
   let problem: string | undefined;
+  const otherFormat = header ? undefined : spoolFormatOf(first.value.raw);
   try {
-    if (topicName === undefined) problem = 'it has no header naming its topic (written by an older version): give --topic';
+    if (otherFormat !== undefined) problem = `its header is of spool format ${otherFormat}, which this version does not read`;
+    else if (topicName === undefined) problem = 'it has no header naming its topic (written by an older version): give --topic';
     else target = parseTopicName(topicName).name;
   } catch (err) {
     problem = `its topic is not valid (${(err as Error).message})`;
@@ -120,13 +145,17 @@ async function replayFile(file: string, options: ReplayOptions): Promise<{ deliv
   if (problem || !target) {
     // Nothing of this file can be published: it is left as it is, every record counted.
     let records = 0;
-    if (!first.done && !header) records++;
+    if (!header && otherFormat === undefined) records++;
     for await (const _ of lines) records++;
     logger.error(`${file}: not replayed: ${problem ?? 'no topic'}; the file is left as it is`);
     return { delivered: 0, failed: records, notes: [`${file} not replayed (${problem ?? 'no topic'}): its ${records} records stay in it`], keptIn: file };
   }
-  // Messages that are not delivered go to a new file in the same directory, under the same topic.
-  const remaining = Spool.create(join(dirname(file), `${stem}.remaining-${stamp}${SPOOL_SUFFIX}`), { topic: target, ...(header?.scanId ? { scanId: header.scanId } : {}) });
+  // Messages that are not delivered go to a new file in the same directory, under the same
+  // header: a --topic given once does not redirect later replays of what is left.
+  const remaining = Spool.create(join(dirname(file), `${stem}.remaining-${stamp}${SPOOL_SUFFIX}`), {
+    topic: header?.topic ?? target,
+    ...(header?.scanId ? { scanId: header.scanId } : {}),
+  });
   if (header && options.topic && header.topic !== target) logger.info(`${file}: publishing to ${target} (--topic), not to ${header.topic} (the file's header)`);
 
   let opened: { close(): Promise<void>; delivery: Delivery } | undefined;
@@ -138,7 +167,7 @@ async function replayFile(file: string, options: ReplayOptions): Promise<{ deliv
     remaining.appendRaw(raw);
   };
   try {
-    const rest = first.done ? [] : header ? [] : [first.value];
+    const rest = header ? [] : [first.value];
     const all = (async function* () {
       yield* rest;
       yield* lines;
@@ -190,4 +219,15 @@ async function replayFile(file: string, options: ReplayOptions): Promise<{ deliv
   }
   if (complete) renameSync(file, `${file}.replayed`);
   return { delivered, failed, notes, ...(keptIn ? { keptIn } : {}) };
+}
+
+/** The `cronwardenSpool` value of a first line that is a spool header of another format. */
+function spoolFormatOf(raw: string): string | undefined {
+  try {
+    const v = JSON.parse(raw) as unknown;
+    if (v && typeof v === 'object' && !Array.isArray(v) && Object.hasOwn(v, 'cronwardenSpool') && (v as { cronwardenSpool: unknown }).cronwardenSpool !== 1) return JSON.stringify((v as { cronwardenSpool: unknown }).cronwardenSpool).slice(0, 40);
+  } catch {
+    // a record, read as one
+  }
+  return undefined;
 }

@@ -9,7 +9,7 @@ import { ConfigurationError } from '../errors.js';
 import { readFindingsFile } from '../reports/read-findings.js';
 import { REPORT_FORMATS, isReportFormat, ruleInfos, type ReportInput } from '../reports/report-input.js';
 import { writeReport } from '../reports/write-report.js';
-import { escapeControl } from '../text/escape.js';
+import { escapeTerminal } from '../text/escape-terminal.js';
 import { VERSION } from '../version.js';
 import { REPORT_HELP } from './help.js';
 import type { CliIo } from './main.js';
@@ -41,7 +41,7 @@ export async function reportCommand(args: readonly string[], io: CliIo): Promise
   const files = v.findings ?? [];
   if (files.length === 0) throw new ConfigurationError('BAD_FLAGS', `report: give --findings FILE (scan --format json or jsonl output)\nRun 'cronwarden report --help'.`);
   if (!v.format || !isReportFormat(v.format)) {
-    throw new ConfigurationError('BAD_FLAGS', `report: --format must be one of ${REPORT_FORMATS.join(', ')}${v.format ? ` (got "${escapeControl(v.format)}")` : ''}`);
+    throw new ConfigurationError('BAD_FLAGS', `report: --format must be one of ${REPORT_FORMATS.join(', ')}${v.format ? ` (got "${escapeTerminal(v.format)}")` : ''}`);
   }
   if (!v.output) throw new ConfigurationError('BAD_FLAGS', `report: give --output FILE ('-' for stdout)`);
   const rules = await loadRulePacks(v['rule-pack'] ?? envList(io.env, 'rulePacks'), allRules);

@@ -1,4 +1,4 @@
-import { escapeControl } from '../text/escape.js';
+import { escapeTerminal } from '../text/escape-terminal.js';
 import type { ScanSummary } from '../scan/summary.js';
 import type { SinkReport } from '../sinks/sink.js';
 import { terminalText } from '../log/logger.js';
@@ -41,7 +41,7 @@ export function formatSummary(s: ScanSummary, sinks: readonly SinkReport[]): str
   }
   if (s.unreadableRecords > 0) {
     lines.push(`  UNREADABLE records: ${s.unreadableRecords}`);
-    for (const p of s.problems.slice(0, 10)) lines.push(`    ${escapeControl(p.origin)}: ${escapeControl(p.message)}`);
+    for (const p of s.problems.slice(0, 10)) lines.push(`    ${escapeTerminal(p.origin)}: ${escapeTerminal(p.message)}`);
     if (s.unreadableRecords > 10) lines.push(`    … ${s.unreadableRecords - 10} more (see the warnings above)`);
   }
   if ((s.duplicateRecords ?? 0) > 0) {
@@ -53,7 +53,7 @@ export function formatSummary(s: ScanSummary, sinks: readonly SinkReport[]): str
   if (s.jobsFound === 0) lines.push('  EMPTY INVENTORY: no Scheduler job was found in the input; nothing was judged');
   if (s.coverageGaps.length > 0) {
     lines.push(`  COVERAGE GAPS: ${s.coverageGaps.length}`);
-    for (const g of s.coverageGaps.slice(0, 10)) lines.push(`    ${escapeControl(g.scope)}: ${escapeControl(g.reason)}`);
+    for (const g of s.coverageGaps.slice(0, 10)) lines.push(`    ${escapeTerminal(g.scope)}: ${escapeTerminal(g.reason)}`);
     if (s.coverageGaps.length > 10) lines.push(`    … ${s.coverageGaps.length - 10} more`);
   }
   for (const e of s.ruleErrors ?? []) {

@@ -1,3 +1,4 @@
+import { escapeTerminal } from '../text/escape-terminal.js';
 import { stringify } from 'csv-stringify/sync';
 import type { Finding } from '../findings/schema.js';
 import type { ReportInput } from './report-input.js';
@@ -48,15 +49,20 @@ function row(f: Finding): string[] {
     f.target.url ?? '',
     f.message,
     f.remediation.summary,
-    (f.remediation.commands ?? []).join('\n'),
+    // One command a line: the line breaks are the report's own, not the inventory's.
+    (f.remediation.commands ?? []).map(escapeTerminal).join('\n'),
     f.remediation.docsUrl ?? '',
     typeof lifecycle === 'string' ? lifecycle : lifecycle === undefined ? '' : JSON.stringify(lifecycle),
     f.findingId,
     f.scanId,
     f.observedAt,
   ];
-  return values.map(safeCell);
+  // Control and bidirectional characters from the inventory, escaped as in every other report:
+  // a spreadsheet shows a bidi override's reordering, and `cat` an ESC sequence.
+  return values.map((v, i) => safeCell(i === COMMANDS_COLUMN ? v : escapeTerminal(v)));
 }
+
+const COMMANDS_COLUMN = CSV_COLUMNS.indexOf('commands');
 
 /** RFC 4180: CRLF line ends, fields with commas, quotes or line breaks quoted, quotes doubled. */
 export function* renderCsv(input: ReportInput): Generator<string> {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Finding, Severity } from '../findings/schema.js';
 import { SEVERITIES, STATUSES } from '../findings/schema.js';
-import { escapeControl } from '../text/escape.js';
+import { escapeTerminal } from '../text/escape-terminal.js';
 import { compareFindings, countFindings, ruleInfoOf, scanWarnings, type ReportInput } from './report-input.js';
 
 /**
@@ -13,7 +13,7 @@ import { compareFindings, countFindings, ruleInfoOf, scanWarnings, type ReportIn
  */
 
 export function html(text: string): string {
-  return escapeControl(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return escapeTerminal(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** Multi-line text (evidence, Terraform): line breaks kept, everything else as in `html()`. */

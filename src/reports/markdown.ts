@@ -1,6 +1,6 @@
 import type { Finding } from '../findings/schema.js';
 import { SEVERITIES } from '../findings/schema.js';
-import { escapeControl } from '../text/escape.js';
+import { escapeTerminal } from '../text/escape-terminal.js';
 import { compareFindings, countFindings, ruleInfoOf, scanWarnings, type ReportInput } from './report-input.js';
 
 /** GitHub's limit on a comment or issue body. */
@@ -9,12 +9,12 @@ export const MARKDOWN_LIMIT = 65_536;
 /** Inventory text in Markdown: control characters visible, Markdown and HTML syntax taken literally. */
 export function mdText(text: string): string {
   // Inline text (line breaks are already escaped): emphasis, code, links, HTML, tables, strike-through.
-  return escapeControl(text).replace(/[\\`*_[\]<>|~&]/g, (c) => `\\${c}`);
+  return escapeTerminal(text).replace(/[\\`*_[\]<>|~&]/g, (c) => `\\${c}`);
 }
 
 /** Inline code that no backtick in the value can close early. */
 function mdCode(text: string): string {
-  const value = escapeControl(text);
+  const value = escapeTerminal(text);
   let fence = '`';
   while (value.includes(fence)) fence += '`';
   const pad = value.startsWith('`') || value.endsWith('`') ? ' ' : '';
@@ -23,7 +23,7 @@ function mdCode(text: string): string {
 
 /** A fenced block that no line of the content can close. */
 function mdBlock(lines: string[], info: string): string {
-  const body = lines.map(escapeControl).join('\n');
+  const body = lines.map(escapeTerminal).join('\n');
   let fence = '```';
   while (body.includes(fence)) fence += '`';
   return `${fence}${info}\n${body}\n${fence}`;

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { ConfigurationError } from '../errors.js';
 import { FindingSchema, type Finding } from '../findings/schema.js';
 import type { ScanSummary } from '../scan/summary.js';
-import { escapeControl } from '../text/escape.js';
+import { escapeTerminal } from '../text/escape-terminal.js';
 
 /** Findings written by a later release may carry fields this one does not know (lifecycle): kept. */
 const ReadableFinding = FindingSchema.loose();
@@ -41,13 +41,13 @@ export async function readFindingsFile(path: string): Promise<ReadFindings> {
     try {
       doc = JSON.parse(text) as typeof doc;
     } catch (err) {
-      throw new ConfigurationError('BAD_FINDINGS_FILE', `--findings ${path}: not valid JSON (${escapeControl((err as Error).message)})`);
+      throw new ConfigurationError('BAD_FINDINGS_FILE', `--findings ${path}: not valid JSON (${escapeTerminal((err as Error).message)})`);
     }
     if (!Array.isArray(doc.findings)) throw new ConfigurationError('BAD_FINDINGS_FILE', `--findings ${path}: "findings" is not an array`);
     doc.findings.forEach((raw, i) => {
       const parsed = ReadableFinding.safeParse(raw);
       if (parsed.success) findings.push(parsed.data as Finding);
-      else problems.push(`${path}: findings[${i}]: ${escapeControl(describe(parsed.error.issues))}`);
+      else problems.push(`${path}: findings[${i}]: ${escapeTerminal(describe(parsed.error.issues))}`);
     });
     const summary = isSummary(doc.summary) ? doc.summary : undefined;
     if (!summary) problems.push(`${path}: the summary is missing or unreadable`);
@@ -66,7 +66,7 @@ export async function readFindingsFile(path: string): Promise<ReadFindings> {
     }
     const parsed = ReadableFinding.safeParse(raw);
     if (parsed.success) findings.push(parsed.data as Finding);
-    else problems.push(`${path}:${i + 1}: ${escapeControl(describe(parsed.error.issues))}`);
+    else problems.push(`${path}:${i + 1}: ${escapeTerminal(describe(parsed.error.issues))}`);
   }
   if (findings.length === 0 && problems.length > 0) {
     throw new ConfigurationError('BAD_FINDINGS_FILE', `--findings ${path}: no finding could be read (${problems.slice(0, 3).join('; ')})`);

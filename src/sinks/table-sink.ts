@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import type { Finding, Severity, Status } from '../findings/schema.js';
 import { severityRank } from '../findings/schema.js';
-import { escapeControl } from '../text/escape.js';
+import { escapeTerminal } from '../text/escape-terminal.js';
 import { displayWidth, fitLines, padEnd, painter, truncate, wrap, type Style } from '../text/terminal.js';
 import type { FindingSink, SinkReport } from './sink.js';
 import { ChunkedWriter } from './chunked-writer.js';
@@ -67,14 +67,14 @@ export class TableSink implements FindingSink {
     this.rows.push({
       severity: f.severity,
       status: f.status,
-      ruleId: escapeControl(f.ruleId),
-      project: escapeControl(f.job.project),
-      job: escapeControl(jobId),
-      location: escapeControl(f.job.location),
-      message: escapeControl(f.message),
+      ruleId: escapeTerminal(f.ruleId),
+      project: escapeTerminal(f.job.project),
+      job: escapeTerminal(jobId),
+      location: escapeTerminal(f.job.location),
+      message: escapeTerminal(f.message),
       isNew: isNewFinding(f),
       ...(this.options.wide
-        ? { fix: { summary: escapeControl(f.remediation.summary), commands: (f.remediation.commands ?? []).map(escapeControl) } }
+        ? { fix: { summary: escapeTerminal(f.remediation.summary), commands: (f.remediation.commands ?? []).map(escapeTerminal) } }
         : {}),
     });
   }

@@ -79,6 +79,19 @@ describe('a scan of a hostile inventory', () => {
     for (const line of r.stdout.trim().split('\n')) JSON.parse(line);
   });
 
+  // Before, the table, markdown and HTML escaped a narrower set (zero-width characters and the BOM
+  // went through) and CSV escaped nothing.
+  it.each(['table', 'csv', 'markdown'])('writes no raw control, bidi or zero-width character in --format %s', async (format) => {
+    const input = work.file(
+      `hostile-${format}.ndjson`,
+      `${jobRecord('zw\u200bjob', { uri: 'https://svc-abc-uc.a.run.app/\u001b[2J\u200d\ufeff', oidcToken: { serviceAccountEmail: 'a@acme-prod.iam.gserviceaccount.com', audience: 'x\u202eevil\u2060' } })}\n`,
+    );
+    const r = await runCli(['scan', '--input', input, '--format', format]);
+    // A CSV record and a markdown table end lines with CRLF and LF of their own; the inventory's are escaped.
+    expect(r.stdout.replace(/\r?\n/g, '')).not.toMatch(RAW_UNSAFE);
+    expect(r.stdout).toMatch(/\\u200b|\\x1b/);
+  });
+
   it('caps repeated unreadable-record warnings: the first 100, then a count', async () => {
     const input = work.file('many-bad.ndjson', `${Array.from({ length: 1000 }, (_, i) => `not json ${i}`).join('\n')}\n`);
     const r = await runCli(['scan', '--input', input, '--format', 'jsonl']);

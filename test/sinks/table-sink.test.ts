@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { SEVERITIES, type Finding } from '../../src/findings/schema.js';
 import { TableSink, commandLines, type TableOptions } from '../../src/sinks/table-sink.js';
 import { MinSeveritySink } from '../../src/sinks/min-severity-sink.js';
-import { escapeControl } from '../../src/text/escape.js';
+import { escapeTerminal } from '../../src/text/escape-terminal.js';
 import { displayWidth, useColour } from '../../src/text/terminal.js';
 import { commandLine } from '../../src/fixes/shell.js';
 import { parse } from 'shell-quote';
@@ -143,8 +143,8 @@ describe('--min-severity', () => {
   });
 });
 
-describe('escapeControl', () => {
+describe('escapeTerminal', () => {
   it('leaves ordinary text, including non-Latin scripts and emoji, unchanged', () => {
-    for (const s of ['billing-no-token', 'ünïcødé «x»', '日本語のジョブ', 'عربي', '🙂']) expect(escapeControl(s)).toBe(s);
+    for (const s of ['billing-no-token', 'ünïcødé «x»', '日本語のジョブ', 'عربي', '🙂']) expect(escapeTerminal(s)).toBe(s);
   });
 });

@@ -52,9 +52,10 @@ export function judgeJob(
   const ctx: RuleContext = { inventory, target };
   const findings: Finding[] = [];
   const plan = planOf(rules);
+  const applies = plan.appliesTo.get(target.kind) ?? appliesTo(plan, target.kind);
   for (let i = 0; i < rules.length; i++) {
+    if (!applies[i]) continue;
     const rule = rules[i]!;
-    if (rule.meta.appliesTo !== 'all' && !rule.meta.appliesTo.includes(target.kind)) continue;
     let results: readonly RuleResult[];
     let texts: ResultTexts | undefined;
     let unknown: RuleResult | undefined;
@@ -167,6 +168,14 @@ interface RulePlan {
   docsUrls: (string | undefined)[];
   /** The rule's number: where a target keeps the rule's remembered results. */
   numbers: number[];
+  /** By target kind, whether each rule applies: told once per kind, not per job and rule. */
+  appliesTo: Map<string, boolean[]>;
+}
+
+function appliesTo(plan: RulePlan, kind: Target['kind']): boolean[] {
+  const applies = plan.rules.map((rule) => rule.meta.appliesTo === 'all' || rule.meta.appliesTo.includes(kind));
+  plan.appliesTo.set(kind, applies);
+  return applies;
 }
 
 const ruleNumbers = new WeakMap<Rule, number>();
@@ -178,13 +187,14 @@ let nextRuleNumber = 0;
  * profiles. Checked rule by rule, not by the array's identity: an array changed in place must
  * not give one rule another's remembered results.
  */
-let plan: RulePlan = { rules: [], docsUrls: [], numbers: [] };
+let plan: RulePlan = { rules: [], docsUrls: [], numbers: [], appliesTo: new Map() };
 function planOf(rules: readonly Rule[]): RulePlan {
   let same = rules.length === plan.rules.length;
   for (let i = 0; same && i < rules.length; i++) same = rules[i] === plan.rules[i];
   if (!same) {
     plan = {
       rules: [...rules],
+      appliesTo: new Map(),
       docsUrls: rules.map(ruleDocsUrl),
       numbers: rules.map((rule) => {
         let n = ruleNumbers.get(rule);

@@ -44,7 +44,15 @@ export function loadExceptions(path: string, opts: { knownRules: ReadonlySet<str
   };
   const seq = isMap(doc.contents) ? doc.contents.get('exceptions', true) : undefined;
   const entryNodes = isSeq(seq) ? seq.items : [];
-  const parsed = ExceptionsFileSchema.safeParse(doc.toJS() ?? {});
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (err) {
+    // The YAML library refuses a document whose aliases would expand it past its limit (an
+    // "alias bomb"): the user's file, not an internal error.
+    throw new ConfigurationError('EXCEPTIONS_INVALID', `exceptions file ${path}: cannot be read: ${(err as Error).message}; write the values out instead of using YAML aliases (*name)`);
+  }
+  const parsed = ExceptionsFileSchema.safeParse(value ?? {});
   const problems: string[] = [];
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {

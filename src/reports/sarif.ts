@@ -31,8 +31,27 @@ function descriptor(info: RuleInfo): ReportingDescriptor {
   };
 }
 
+/**
+ * SARIF's `artifactLocation.uri` is a URI reference (RFC 3986): a name from a damaged or forged
+ * inventory may hold spaces, quotes or control characters, which a validating consumer would
+ * refuse the whole upload for. Every byte outside the characters a path may hold is
+ * percent-encoded (UTF-8); real job names, `[A-Za-z0-9_-]` ids, come out unchanged.
+ */
+export function uriReference(text: string): string {
+  if (!URI_UNSAFE.test(text)) return text;
+  let out = '';
+  for (const ch of text) {
+    if (!URI_UNSAFE.test(ch)) out += ch;
+    else for (const byte of Buffer.from(ch, 'utf8')) out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+/** Not an unreserved, sub-delim, `:`, `@` or `/` character (RFC 3986 pchar and path); `%` itself is encoded too. */
+const URI_UNSAFE = /[^A-Za-z0-9\-._~!$&'()*+,;=:@/]/;
+
 function result(f: Finding, ruleIndex: number): Result {
-  const uri = fullJobResourceName(f.job.name);
+  const name = fullJobResourceName(f.job.name);
+  const uri = uriReference(name);
   const jobId = f.job.name.slice(f.job.name.lastIndexOf('/') + 1);
   const fix = [f.remediation.summary, ...(f.remediation.commands ?? []).map((c) => `  ${c}`)].join('\n');
   return {
@@ -43,7 +62,7 @@ function result(f: Finding, ruleIndex: number): Result {
     locations: [
       {
         physicalLocation: { artifactLocation: { uri } },
-        logicalLocations: [{ name: jobId, fullyQualifiedName: uri, kind: 'resource' }],
+        logicalLocations: [{ name: jobId, fullyQualifiedName: name, kind: 'resource' }],
       },
     ],
     partialFingerprints: { 'findingId/v1': f.findingId },

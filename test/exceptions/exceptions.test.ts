@@ -98,6 +98,22 @@ describe('--exceptions FILE', () => {
     expect(broken.code).toBe(2);
     expect(broken.stderr).toMatch(/not valid YAML or JSON/);
   });
+
+  // Before, the YAML library's alias limit surfaced as an internal error with a stack trace (exit
+  // 70 in a Cloud Run task, which retries it).
+  it('a file whose YAML aliases expand past the library limit is a configuration error, not an internal one', async () => {
+    const aliases = Array.from({ length: 150 }, (_, i) =>
+      `  - rule: ${DEFAULT_COMPUTE}\n    match: { jobs: ["job-${i}"] }\n    reason: r\n    owner: ${i === 0 ? '&o team@example.com' : '*o'}\n    expires: "${isoDayFromNow(30)}"`,
+    ).join('\n');
+    const path = file(`exceptions:\n${aliases}\n`);
+    for (const env of [{}, { CLOUD_RUN_JOB: 'cronwarden-scan', CRONWARDEN_LOG_FORMAT: 'text' }]) {
+      const run = await runCli(['scan', ...sampleInputs(), '--exceptions', path], env);
+      expect(run.code, run.stderr).toBe('CLOUD_RUN_JOB' in env ? 0 : 2);
+      expect(run.stderr).toContain(`exceptions file ${path}: cannot be read`);
+      expect(run.stderr).toContain('aliases');
+      expect(run.stderr).not.toMatch(/internal error|\n\s+at /);
+    }
+  });
 });
 
 describe('job globs', () => {

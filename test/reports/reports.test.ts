@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allRules } from '../../rules/index.js';
 import { SEVERITIES, type Finding } from '../../src/findings/schema.js';
 import { CSV_COLUMNS } from '../../src/reports/csv.js';
+import { uriReference } from '../../src/reports/sarif.js';
 import { MARKDOWN_LIMIT, renderMarkdown } from '../../src/reports/markdown.js';
 import { ruleInfos, type ReportInput } from '../../src/reports/report-input.js';
 import { writeReport } from '../../src/reports/write-report.js';
@@ -73,6 +74,22 @@ describe('SARIF', () => {
       expect(r.locations[0].logicalLocations[0].fullyQualifiedName).toBe(uri);
       expect(['error', 'warning', 'note']).toContain(r.level);
     }
+  });
+
+  // The schema gives artifactLocation.uri the format uri-reference, which the validator above does
+  // not check: a job name from a forged inventory went in raw (spaces, quotes, ESC, a newline).
+  it('writes a URI reference for any job name: RFC 3986 characters only, decoding back to the name', async () => {
+    const hostile = 'projects/acme-prod/locations/us-central1/jobs/a b\u001b[31m\n"x"%\u202e\u{1F600}';
+    const file = join(dir, 'hostile-name.jsonl');
+    await writeFile(file, `${JSON.stringify({ ...sample.findings.find((f) => f.status === 'fail')!, job: { ...sample.findings[0]!.job, name: hostile } })}\n`);
+    const { code, text } = await report('sarif', [file]);
+    expect(code).toBe(0);
+    const location = JSON.parse(text).runs[0].results[0].locations[0];
+    const uri = location.physicalLocation.artifactLocation.uri as string;
+    expect(uri).toMatch(/^[A-Za-z0-9\-._~!$&'()*+,;=:@/%]+$/);
+    expect(decodeURIComponent(uri)).toBe(`//cloudscheduler.googleapis.com/${hostile}`);
+    expect(location.logicalLocations[0].fullyQualifiedName).toBe(`//cloudscheduler.googleapis.com/${hostile}`);
+    expect(uriReference('//cloudscheduler.googleapis.com/projects/p-1/locations/us-east1/jobs/Nightly_job-2')).toBe('//cloudscheduler.googleapis.com/projects/p-1/locations/us-east1/jobs/Nightly_job-2');
   });
 
   it('the validator refuses a broken log (the check can fail)', () => {

@@ -1,3 +1,4 @@
+import { SEVERITIES } from '../findings/schema.js';
 import { escapeTerminal } from '../text/escape-terminal.js';
 import type { ScanSummary } from '../scan/summary.js';
 import type { SinkReport } from '../sinks/sink.js';
@@ -24,7 +25,11 @@ export function formatSummary(s: ScanSummary, sinks: readonly SinkReport[]): str
   }
   const st = s.findings.byStatus;
   lines.push(`  results: ${st.fail ?? 0} fail, ${st.unverifiable ?? 0} unverifiable, ${st.pass ?? 0} pass`);
-  const sev = Object.entries(s.findings.bySeverity).map(([k, v]) => `${k} ${v.fail ?? 0} fail/${v.unverifiable ?? 0} unverifiable`);
+  // Most severe first, whatever order the findings came in (the file and API paths differ).
+  const sev = SEVERITIES.filter((k) => s.findings.bySeverity[k]).map((k) => {
+    const v = s.findings.bySeverity[k]!;
+    return `${k} ${v.fail ?? 0} fail/${v.unverifiable ?? 0} unverifiable`;
+  });
   if (sev.length > 0) lines.push(`  non-passing by severity: ${sev.join(', ')}`);
   // Every rule that ran, results or not: a rule left out by a selection is visibly absent.
   for (const rule of [...new Set([...s.rulesRun, ...Object.keys(s.findings.byRule)])].sort()) {

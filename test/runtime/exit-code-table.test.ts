@@ -124,6 +124,13 @@ describe('outcomes produced against services (proved end to end elsewhere), thro
     return { ...(JSON.parse(line) as Record<string, unknown>), event: 'scan.completed' };
   }
 
+  it('the summary lists severities most severe first, whatever order the findings came in', () => {
+    const bySeverity = { low: { unverifiable: 1 }, critical: { fail: 2 }, high: { fail: 1 } };
+    expect(formatSummary(summary({ findings: { total: 4, byRule: {}, bySeverity, byStatus: {} } }), [])).toContain(
+      'non-passing by severity: critical 2 fail/0 unverifiable, high 1 fail/0 unverifiable, low 0 fail/1 unverifiable',
+    );
+  });
+
   it.each([
     ['transient-gap', summary({ coverageGaps: [{ scope: 'organizations/1', reason: '14 UNAVAILABLE: reset' }], partial: true }), []],
     ['undelivered', summary(), [{ sink: 'pubsub', delivered: 1, failed: 2, spoolPath: 'cronwarden-spool/x.spool.jsonl' }]],

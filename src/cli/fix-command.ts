@@ -267,18 +267,23 @@ async function writeCommand(action: 'apply' | 'undo', args: readonly string[], i
   } finally {
     await apis.close();
   }
-  const { undelivered } = await outputs.close();
-  if (out !== io.stdout) await new Promise<void>((resolve, reject) => (out as Writable).end((err?: Error | null) => (err ? reject(err) : resolve())));
+  const closed = await outputs.close();
+  const { undelivered } = closed;
+  let outputError = closed.outputError;
+  if (out !== io.stdout && !out.destroyed) {
+    outputError ??= await new Promise<string | undefined>((resolve) => out.end((err?: Error | null) => resolve(err ? ((err as NodeJS.ErrnoException).code ?? err.message) : undefined)));
+  }
   const count = (r: ChangeRecord['result']) => records.filter((x) => x.result === r).length;
   io.stderr.write(
     `cronwarden: fix ${action}: ${count('applied')} applied, ${count('skipped')} skipped, ${count('failed')} failed` +
       (stopped ? `; stopped starting changes: ${terminalSafe(stopped)}` : '') +
       (undelivered > 0 ? `; ${undelivered} record(s) not published` : '') +
+      (outputError ? `; the records output failed (${outputError})` : '') +
       '\n',
   );
   if (count('failed') > 0) return FIX_EXIT.changeFailed;
-  // Interrupted (SIGTERM) or records not published: what was asked for is not all done or not all told.
-  return undelivered > 0 || io.signal?.aborted ? FIX_EXIT.partial : FIX_EXIT.ok;
+  // Interrupted (SIGTERM), records not published or not written: not all done or not all told.
+  return undelivered > 0 || outputError || io.signal?.aborted ? FIX_EXIT.partial : FIX_EXIT.ok;
 }
 
 function defaultApis(env: NodeJS.ProcessEnv): () => Promise<RemediationApis> {

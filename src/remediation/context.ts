@@ -105,7 +105,7 @@ export function judgeLive(args: {
   job: AssetRecord;
   context: readonly ContextAsset[];
   livePolicy?: { assetNames: readonly string[]; policy: IamPolicyJson };
-}): { job: ScheduledJob | undefined; findings: Finding[] } {
+}): { job: ScheduledJob | undefined; inventory: Inventory; findings: Finding[] } {
   const problems: string[] = [];
   const builder = new InventoryBuilder((p) => problems.push(p.message));
   builder.add(args.job);
@@ -123,6 +123,6 @@ export function judgeLive(args: {
   }
   const inventory = builder.finish();
   const job = inventory.jobs[0];
-  if (!job) return { job: undefined, findings: [] };
-  return { job, findings: judgeJob(job, inventory, [args.rule], { scanId: 'live-recheck', observedAt: new Date().toISOString() }) };
+  if (!job) return { job: undefined, inventory, findings: [] };
+  return { job, inventory, findings: judgeJob(job, inventory, [args.rule], { scanId: 'live-recheck', observedAt: new Date().toISOString() }) };
 }

@@ -1,13 +1,15 @@
 import pLimit from 'p-limit';
-import type { IamMemberChange, JobTokenChange } from '../engine/remedy.js';
-import type { Rule } from '../engine/define-rule.js';
-import { toAssetRecord } from '../inventory/asset-record.js';
+import type { IamMemberChange, JobTokenChange, ProposedChange } from '../engine/remedy.js';
+import { hasFixer, type Rule } from '../engine/define-rule.js';
+import type { Inventory } from '../model/inventory.js';
+import type { ScheduledJob } from '../model/types.js';
+import { sameAuthorization } from './job-token.js';
 import { ASSET_TYPES } from '../model/asset-types.js';
 import { judgeLive, liveJobRecord } from './context.js';
 import type { RemediationApis } from './google-apis.js';
 import { DEFAULT_RETRY, RunGuard, type RetryPolicy } from './guard.js';
 import { runJobItems } from './job-executor.js';
-import type { ContextAsset, Plan, PlanEntry } from './plan-schema.js';
+import { IamMemberChangeSchema, JobTokenChangeSchema, type ContextAsset, type Plan, type PlanEntry } from './plan-schema.js';
 import { runPolicyItems } from './policy-executor.js';
 import type { ChangeRecord } from './record.js';
 import type { ExecutionContext, JobItem, PolicyItem, WorkItem } from './work-item.js';
@@ -44,32 +46,55 @@ export function planItems(plan: Plan, rules: readonly Rule[]): WorkItem[] {
   return plan.changes.map((entry): WorkItem => {
     // Only what this change's target depends on: a re-check judges a handful of assets, not the plan's all.
     const assets = entry.contextAssets ? entry.contextAssets.flatMap((n) => byName.get(n) ?? []) : plan.context.assets;
+    const context = assets.filter((a) => a.assetType !== ASSET_TYPES.job);
     const origin = { planId: plan.planId, entryId: entry.entryId, findingId: entry.findingId, scanId: plan.scanId, ruleId: entry.ruleId, job: entry.job, terraform: entry.terraform, action: 'apply' as const };
     const rule = byId.get(entry.ruleId);
-    const stillFails = (findings: { status: string }[]) => (findings.some((f) => f.status === 'fail') ? undefined : `rule ${entry.ruleId} no longer fails for ${entry.job}`);
+    // A plan is a file anyone with access could edit: no change is made without its rule's re-check.
+    const unchecked = `rule ${entry.ruleId} is not loaded${rule ? ' with an automatic fix' : ''}: no change is made without its re-check`;
+    const verdict = (live: { job: ScheduledJob | undefined; inventory: Inventory }): string | undefined =>
+      !rule || !hasFixer(rule) ? unchecked : ownFixProblem(rule, entry.change as ProposedChange, live);
     if (entry.change.kind === 'job-token') {
-      const recheck = rule
-        ? (live: Record<string, unknown>) => stillFails(judgeLive({ rule, job: liveJobRecord(live), context: assets.filter((a) => a.assetType !== ASSET_TYPES.job) }).findings)
-        : undefined;
-      return { origin, change: entry.change as JobTokenChange, ...(recheck ? { recheck } : {}) };
+      const change = entry.change as JobTokenChange;
+      if (change.job !== entry.job) return { origin, change, recheck: () => `the change is to ${change.job}, not to the entry's job ${entry.job}` };
+      return { origin, change, recheck: (liveJob: Record<string, unknown>) => (rule ? verdict(judgeLive({ rule, job: liveJobRecord(liveJob), context })) : unchecked) };
     }
     const change = entry.change as IamMemberChange;
-    const jobAsset = assets.find((a) => a.assetType === ASSET_TYPES.job && a.resource?.data && (a.resource.data as { name?: string }).name === entry.job);
-    const jobRecord = jobAsset ? toAssetRecord(structuredClone(jobAsset), 'plan context') : undefined;
-    const recheck =
-      rule && jobRecord?.ok
-        ? (policy: import('../inventory/asset-record.js').IamPolicyJson) =>
-            stillFails(
-              judgeLive({
-                rule,
-                job: structuredClone(jobRecord.record),
-                context: assets.filter((a) => a.assetType !== ASSET_TYPES.job),
-                livePolicy: { assetNames: [SERVICE_PREFIX[change.api] + change.resource], policy },
-              }).findings,
-            )
-        : undefined;
-    return { origin, change, ...(recheck ? { recheck } : {}) };
+    return {
+      origin,
+      change,
+      // The job as it is now (GetJob), with the live policy: a job moved to another account since
+      // the plan no longer needs this grant.
+      recheck: (policy, liveJob) =>
+        rule ? verdict(judgeLive({ rule, job: liveJobRecord(liveJob), context, livePolicy: { assetNames: [SERVICE_PREFIX[change.api] + change.resource], policy } })) : unchecked,
+    };
   });
+}
+
+/**
+ * Why a planned change is not to be made now, or undefined: the rule must still fail for the
+ * live job, and its own fixer, on that live state, must propose this very change. An edited plan
+ * (another member, another account or audience) is refused here, whatever the file says. The
+ * operator's `--invoker-account` choice is the plan's own: it is read from the change.
+ */
+function ownFixProblem(rule: Rule, planned: ProposedChange, live: { job: ScheduledJob | undefined; inventory: Inventory }): string | undefined {
+  if (!live.job) return 'the live job could not be read as a job';
+  const ctx = { inventory: live.inventory, target: live.inventory.target(live.job) };
+  const failing = rule.evaluate(live.job, ctx).filter((r) => r.status === 'fail');
+  if (failing.length === 0) return `rule ${rule.meta.id} no longer fails for ${live.job.name}`;
+  const invokerAccounts = new Map<string, string>();
+  if (planned.kind === 'job-token' && planned.after.type !== 'none') invokerAccounts.set(live.job.projectId, planned.after.serviceAccountEmail);
+  for (const result of failing) {
+    const remedy = rule.remediate!(live.job, ctx, result, { invokerAccounts });
+    if ('change' in remedy && sameChange(remedy.change, planned)) return undefined;
+  }
+  return `the plan's change is not the fix rule ${rule.meta.id} makes for ${live.job.name} now (the plan was edited, or the job or its target changed): plan again`;
+}
+
+function sameChange(a: ProposedChange, b: ProposedChange): boolean {
+  if (a.kind === 'job-token' || b.kind === 'job-token') {
+    return a.kind === 'job-token' && b.kind === 'job-token' && a.job === b.job && sameAuthorization(a.after, b.after);
+  }
+  return a.api === b.api && a.resource === b.resource && a.role === b.role && a.member.toLowerCase() === b.member.toLowerCase() && a.after.memberPresent === b.after.memberPresent;
 }
 
 /**
@@ -114,15 +139,26 @@ function push<T>(map: Map<string, T[]>, key: string, value: T): void {
   else map.set(key, [value]);
 }
 
-/** The undo of applied records: each change reversed, made only where the resource still shows what it set. */
+/**
+ * The undo of applied records: each change reversed, made only where the resource still shows
+ * what it set. A records file is a file anyone with access could edit: only what `fix apply`
+ * makes is undone (an invoker grant to a service account is removed, never a binding added; a
+ * job's token set back), anything else is refused by name.
+ */
 export function undoItems(records: readonly ChangeRecord[]): WorkItem[] {
   return records
     .filter((r) => r.result === 'applied' && r.action === 'apply')
     .map((r): WorkItem => {
       const origin = { planId: r.planId, entryId: r.entryId, findingId: r.findingId, scanId: r.scanId, ruleId: r.ruleId, job: r.job, terraform: r.terraform, action: 'undo' as const };
       const c = r.change;
-      if (c.kind === 'job-token') return { origin, change: { kind: 'job-token', job: c.job, before: c.after, after: c.before } };
-      return { origin, change: { ...c, before: c.after, after: c.before } };
+      const made = (c.kind === 'job-token' ? JobTokenChangeSchema : IamMemberChangeSchema).safeParse(c);
+      const refused = made.success
+        ? undefined
+        : `the record's change is not one fix apply makes (${made.error.issues.map((i) => `${i.path.join('.') || 'change'}: ${i.message}`).join('; ')}): not undone`;
+      if (c.kind === 'job-token') {
+        return { origin, change: { kind: 'job-token', job: c.job, before: c.after, after: c.before }, ...(refused ? { recheck: () => refused } : {}) };
+      }
+      return { origin, change: { ...c, before: c.after, after: c.before }, ...(refused ? { recheck: () => refused } : {}) };
     });
 }
 

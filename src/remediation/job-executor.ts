@@ -66,8 +66,20 @@ async function runJobItem(item: JobItem, deps: JobExecutorDeps): Promise<void> {
       try {
         const check = await apis.getJob(job);
         state = String(check.state ?? 'unknown');
-        if (state !== 'UPDATE_FAILED' && sameAuthorization(liveAuthorization(check), after)) {
+        const seen = liveAuthorization(check);
+        if (state !== 'UPDATE_FAILED' && sameAuthorization(seen, after)) {
           return void makeRecord(ctx, item, 'applied', `UpdateJob answered ${codeName(err)}, but GetJob shows the change made and the job ${state}`, attempt);
+        }
+        // Someone else changed the token meanwhile: sending the update again would overwrite it.
+        if (!sameAuthorization(seen, current) && !sameAuthorization(seen, after)) {
+          return void makeRecord(
+            ctx,
+            item,
+            'skipped',
+            `UpdateJob answered ${codeName(err)}, and the job changed meanwhile: it now sends ${describeAuthorization(seen)}; not overwritten, plan again`,
+            attempt,
+            { ...item.change, before: seen },
+          );
         }
       } catch {
         // Reported below with the update's own error.

@@ -4,7 +4,9 @@ import { z } from 'zod';
 export const PLAN_VERSION = 1;
 export const PLAN_KIND = 'cronwarden.remediation-plan';
 
-const email = z.string().regex(/^[^@\s]+@[^@\s]+$/, 'a service account email');
+/** A service account's email: letters, digits and `.`, `_`, `-` only (no spaces, commas or controls). */
+const EMAIL = '[A-Za-z0-9][A-Za-z0-9._-]*@[A-Za-z0-9][A-Za-z0-9.-]*\\.[A-Za-z]{2,}';
+const email = z.string().regex(new RegExp(`^${EMAIL}$`), 'a service account email');
 const jobName = z.string().regex(/^projects\/[^/]+\/locations\/[^/]+\/jobs\/[^/]+$/, 'projects/P/locations/L/jobs/J');
 
 export const JobAuthorizationSchema = z.discriminatedUnion('type', [
@@ -13,17 +15,17 @@ export const JobAuthorizationSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('oauth'), serviceAccountEmail: email, scope: z.string().min(1).optional() }).strict(),
 ]);
 
-const JobTokenChangeSchema = z
+export const JobTokenChangeSchema = z
   .object({ kind: z.literal('job-token'), job: jobName, before: JobAuthorizationSchema, after: JobAuthorizationSchema })
   .strict();
 
-const IamMemberChangeSchema = z
+export const IamMemberChangeSchema = z
   .object({
     kind: z.literal('iam-member'),
     api: z.enum(['run', 'functions-v1']),
     resource: z.string().regex(/^projects\/[^/]+\/locations\/[^/]+\/(services|functions)\/[^/]+$/, 'a Cloud Run service or Cloud Function name'),
     role: z.enum(['roles/run.invoker', 'roles/cloudfunctions.invoker']),
-    member: z.string().regex(/^serviceAccount:[^@\s]+@[^@\s]+$/, 'serviceAccount:EMAIL'),
+    member: z.string().regex(new RegExp(`^serviceAccount:${EMAIL}$`), 'serviceAccount:EMAIL'),
     before: z.object({ memberPresent: z.literal(false) }).strict(),
     after: z.object({ memberPresent: z.literal(true) }).strict(),
   })
@@ -84,7 +86,15 @@ export const PlanSchema = z
     createdAt: z.iso.datetime(),
     /** Where the findings came from: a scan it ran, or a findings file. */
     source: z.enum(['scan', 'findings-file']),
-    changes: z.array(PlanEntrySchema),
+    // One entry per change: a copied entry would be made (and counted against the cap) twice.
+    changes: z.array(PlanEntrySchema).superRefine((entries, ctx) => {
+      const seen = new Map<string, number>();
+      for (const [i, e] of entries.entries()) {
+        const first = seen.get(e.entryId);
+        if (first !== undefined) ctx.addIssue({ code: 'custom', path: [i, 'entryId'], message: `the same change as entry ${first} (entryId ${e.entryId}); remove one` });
+        else seen.set(e.entryId, i);
+      }
+    }),
     manual: z.array(ManualEntrySchema),
     /**
      * What the scan knew about each change's target (its resource, policies and ancestry): the

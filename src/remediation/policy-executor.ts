@@ -70,7 +70,18 @@ export async function runPolicyItems(api: PolicyApi, resource: string, items: re
         makeRecord(ctx, item, 'skipped', `already in place: ${member} ${present ? 'holds' : 'does not hold'} ${role} on ${resource}`, attempt - 1);
         continue;
       }
-      const gone = item.recheck?.(json);
+      // A planned grant is judged on the job as it is now: one moved to another account needs none.
+      let liveJob: Record<string, unknown> = {};
+      if (item.recheck && item.origin.action === 'apply') {
+        try {
+          liveJob = await apis.getJob(item.origin.job);
+        } catch (err) {
+          const code = grpcCode(err);
+          makeRecord(ctx, item, code === CODE.NOT_FOUND ? 'skipped' : 'failed', `GetJob ${item.origin.job} ${code === CODE.NOT_FOUND ? 'NOT_FOUND: the job no longer exists' : `failed with ${codeName(err)}`}: ${errorText(err)}`, attempt - 1);
+          continue;
+        }
+      }
+      const gone = item.recheck?.(json, liveJob);
       if (gone) {
         makeRecord(ctx, item, 'skipped', `the finding no longer holds on the live policy: ${gone}`, attempt - 1);
         continue;

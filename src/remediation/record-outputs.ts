@@ -9,8 +9,11 @@ import { remediationMessage } from './record-message.js';
 /** Where each change record goes: the output (a JSON line), the log (a structured entry) and, with a topic, Pub/Sub. */
 export interface RecordOutputs {
   write(record: ChangeRecord): void;
-  /** Waits for every write and publish; returns how many records Pub/Sub did not take. */
-  close(): Promise<{ undelivered: number }>;
+  /**
+   * Waits for every write and publish; returns how many records Pub/Sub did not take, and why the
+   * output (records file or stdout) could not be written, if it could not.
+   */
+  close(): Promise<{ undelivered: number; outputError?: string }>;
 }
 
 const SEVERITY = { applied: 'NOTICE', skipped: 'INFO', failed: 'ERROR' } as const;
@@ -23,9 +26,17 @@ export async function openRecordOutputs(opts: { out: Writable; logger: Logger; t
     const name = parseTopicName(opts.topic);
     topic = await openTopic(name.name, { project: name.project, maxReconnectBackoffMs: 5_000, ...(opts.pubsubEndpoint ? { apiEndpoint: opts.pubsubEndpoint } : {}) }, { batching: DEFAULT_BATCHING, retry: DEFAULT_RETRY });
   }
+  // A full disk or a closed file must not crash a run that is changing the cloud: the rest of the
+  // changes go on, each still logged (and published), and the run is reported partial.
+  let outputError: string | undefined;
+  opts.out.on('error', (err: NodeJS.ErrnoException) => {
+    if (outputError !== undefined) return;
+    outputError = err.code ?? err.message;
+    opts.logger.error(`cannot write the change records (${outputError}): they are in the log${topic ? ' and on the topic' : ''}; the records output is incomplete`);
+  });
   return {
     write(record) {
-      opts.out.write(`${JSON.stringify(record)}\n`);
+      if (outputError === undefined && !opts.out.destroyed) opts.out.write(`${JSON.stringify(record)}\n`);
       const target = record.change.kind === 'job-token' ? record.change.job : `${record.change.resource} (${record.change.role} for ${record.change.member})`;
       const message = `remediation ${record.result}: ${record.ruleId} on ${target}: ${record.reason}`;
       if (isCloudLogger(opts.logger)) opts.logger.log(SEVERITY[record.result], message, { event: `remediation.${record.result}`, record });
@@ -44,7 +55,7 @@ export async function openRecordOutputs(opts: { out: Writable; logger: Logger; t
     async close() {
       await Promise.all(published);
       if (topic) await topic.pubsub.close().catch(() => undefined);
-      return { undelivered };
+      return { undelivered, ...(outputError !== undefined ? { outputError } : {}) };
     },
   };
 }

@@ -20,7 +20,7 @@ export interface WorkOrigin {
  */
 export type WorkItem =
   | { origin: WorkOrigin; change: JobTokenChange; recheck?: (liveJob: Record<string, unknown>) => string | undefined }
-  | { origin: WorkOrigin; change: IamMemberChange; recheck?: (livePolicy: import('../inventory/asset-record.js').IamPolicyJson) => string | undefined };
+  | { origin: WorkOrigin; change: IamMemberChange; recheck?: (livePolicy: import('../inventory/asset-record.js').IamPolicyJson, liveJob: Record<string, unknown>) => string | undefined };
 
 export type JobItem = Extract<WorkItem, { change: JobTokenChange }>;
 export type PolicyItem = Extract<WorkItem, { change: IamMemberChange }>;

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,6 +120,17 @@ describe('fix plan → fix apply against the fake, through the real clients', ()
     expect(again.code).toBe(0);
     expect(writes()).toBe(first);
     expect(records(again.stdout).every((x) => x.result === 'skipped' && x.reason.startsWith('already in place'))).toBe(true);
+  });
+
+  // Before, a records file on a full disk crashed the run with a stack trace (exit 1) after some
+  // changes were made, leaving the log as the only account of them.
+  it.skipIf(!existsSync('/dev/full'))('a records output that fails mid-run: every change still made and logged, exit 3, no stack trace', async () => {
+    const { path } = await plan();
+    const r = await runCli(['fix', 'apply', path, '--yes', '--max-changes', '100', '--output', '/dev/full'], env);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain('cannot write the change records (ENOSPC)');
+    expect(r.stderr).toMatch(/fix apply: \d+ applied, 0 skipped, 0 failed; the records output failed \(ENOSPC\)/);
+    expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
   });
 
   it('holds --max-changes, and approval is what is left in the file', async () => {

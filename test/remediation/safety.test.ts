@@ -5,9 +5,9 @@ import { planFromScan } from '../../src/cli/fix-command.js';
 import { googleClientOptions, GOOGLE_API_ENDPOINT_ENV } from '../../src/google/client-options.js';
 import { FileAssetSource } from '../../src/inventory/file-source.js';
 import { memoryLogger } from '../../src/log/logger.js';
-import { executeItems, planItems } from '../../src/remediation/execute.js';
+import { executeItems, planItems, undoItems } from '../../src/remediation/execute.js';
 import { googleRemediationApis, type RemediationApis } from '../../src/remediation/google-apis.js';
-import type { Plan } from '../../src/remediation/plan-schema.js';
+import { PlanSchema, type Plan } from '../../src/remediation/plan-schema.js';
 import { SAMPLE_FILES } from '../support/cli-harness.js';
 import { startFakeGcp, type FakeGcp } from '../support/fake-gcp/index.js';
 
@@ -180,5 +180,84 @@ describe('permission errors', () => {
     const result = await run({ ...plan, changes: [entry] });
     expect(result.records[0]!.result).toBe('failed');
     expect(result.records[0]!.reason).toContain('needs run.services.setIamPolicy on the service (roles/run.admin');
+  });
+});
+
+/**
+ * A plan and a records file are files anyone with access could edit. Before, apply made whatever
+ * change an entry held once its rule still failed (an edited member got roles/run.invoker, an
+ * edited account and audience were written to the job), undo made whatever a record described
+ * (roles/run.admin for allUsers), and a retried UpdateJob overwrote a token changed meanwhile.
+ */
+describe('edited plans and records, and concurrent job edits', () => {
+  type IamChange = Extract<Plan['changes'][number]['change'], { kind: 'iam-member' }>;
+  type TokenChange = Extract<Plan['changes'][number]['change'], { kind: 'job-token' }>;
+
+  it('an entry whose member was edited is not the rule\'s fix: skipped, no policy written', async () => {
+    const entry = plan.changes.find((e) => e.change.kind === 'iam-member')!;
+    const edited = { ...entry, change: { ...(entry.change as IamChange), member: 'serviceAccount:attacker@evil-project.iam.gserviceaccount.com' } };
+    const result = await run({ ...plan, changes: [edited] });
+    expect(result.records[0]).toMatchObject({ result: 'skipped' });
+    expect(result.records[0]!.reason).toContain("is not the fix rule");
+    expect(fake.counters.get('run.SetIamPolicy') ?? 0).toBe(0);
+  });
+
+  it('an entry whose account and audience were edited is not the rule\'s fix: skipped, no job written', async () => {
+    const entry = plan.changes.find((e) => e.ruleId === 'oidc-audience-matches-target' && e.change.kind === 'job-token')!;
+    const change = entry.change as TokenChange;
+    const edited = { ...entry, change: { ...change, after: { type: 'oidc' as const, serviceAccountEmail: 'archiver@acme-prod.iam.gserviceaccount.com', audience: 'https://evil.example' } } };
+    const result = await run({ ...plan, changes: [edited] });
+    expect(result.records[0]).toMatchObject({ result: 'skipped' });
+    expect(fake.counters.get('scheduler.UpdateJob') ?? 0).toBe(0);
+    // The plan as written still applies: the check refuses edits, not the rule's own fix.
+    expect((await run({ ...plan, changes: [entry] })).records[0]).toMatchObject({ result: 'applied' });
+  });
+
+  it('an entry whose rule is not loaded is not made', async () => {
+    const entry = plan.changes[0]!;
+    const result = await executeItems(planItems({ ...plan, changes: [entry] }, allRules.filter((r) => r.meta.id !== entry.ruleId)), { apis, maxChanges: 100, actor: 'test', retry: FAST });
+    expect(result.records[0]).toMatchObject({ result: 'skipped' });
+    expect(result.records[0]!.reason).toContain(`rule ${entry.ruleId} is not loaded`);
+  });
+
+  it('a duplicated entry is refused with the plan', () => {
+    expect(PlanSchema.safeParse({ ...plan, changes: [plan.changes[0], plan.changes[0]] }).success).toBe(false);
+    expect(PlanSchema.safeParse(plan).success).toBe(true);
+  });
+
+  it('UpdateJob answers ABORTED after another client changed the token: not sent again over it', async () => {
+    const entry = plan.changes.find((e) => e.ruleId === 'oidc-audience-matches-target' && e.change.kind === 'job-token')!;
+    const theirs = { type: 'oidc' as const, serviceAccountEmail: 'scheduler-invoker@acme-prod.iam.gserviceaccount.com', audience: 'https://someone-else.example' };
+    let calls = 0;
+    const racing: RemediationApis = {
+      ...apis,
+      updateJob: async (job, paths) => {
+        if (calls++ === 0) {
+          const live = await apis.getJob(entry.job);
+          await apis.updateJob({ ...live, httpTarget: { ...(live.httpTarget as object), oidcToken: { serviceAccountEmail: theirs.serviceAccountEmail, audience: theirs.audience } } }, ['http_target.oidc_token.audience']);
+          throw Object.assign(new Error('10 ABORTED: concurrent modification'), { code: 10 });
+        }
+        return apis.updateJob(job, paths);
+      },
+    };
+    const result = await executeItems(planItems({ ...plan, changes: [entry] }, allRules), { apis: racing, maxChanges: 100, actor: 'test', retry: FAST });
+    expect(result.records[0]).toMatchObject({ result: 'skipped', change: { before: theirs } });
+    expect(calls).toBe(1);
+    const job = await apis.getJob(entry.job);
+    expect((job.httpTarget as { oidcToken: { audience: string } }).oidcToken.audience).toBe(theirs.audience);
+  });
+
+  it('undo reverses only what apply makes: an edited record (allUsers, roles/run.admin) is refused by name', async () => {
+    const applied = await run(only((e) => e.change.kind === 'iam-member'));
+    const record = applied.records.find((r) => r.result === 'applied' && r.change.kind === 'iam-member')!;
+    const change = record.change as IamChange;
+    const forged = { ...record, change: { ...change, role: 'roles/run.admin', member: 'allUsers', before: { memberPresent: true }, after: { memberPresent: false } } };
+    const before = fake.counters.get('run.SetIamPolicy') ?? 0;
+    const undone = await executeItems(undoItems([forged as typeof record]), { apis, maxChanges: 100, actor: 'test', retry: FAST });
+    expect(undone.records[0]).toMatchObject({ result: 'skipped' });
+    expect(undone.records[0]!.reason).toContain('not one fix apply makes');
+    expect(fake.counters.get('run.SetIamPolicy') ?? 0).toBe(before);
+    // The record as apply wrote it is undone.
+    expect((await executeItems(undoItems([record]), { apis, maxChanges: 100, actor: 'test', retry: FAST })).records[0]).toMatchObject({ result: 'applied' });
   });
 });

@@ -389,7 +389,7 @@ async function createEvidence(config: ScanConfig, logger: Logger, env: NodeJS.Pr
       new AttemptsEvidence({
         from: attempts.from,
         window: attempts.window,
-        since: new Date(Date.now() - parseWindow(attempts.window)!),
+        ...((now) => ({ since: new Date(now - parseWindow(attempts.window)!), until: new Date(now) }))(Date.now()),
         logger,
         clientOptions: googleClientOptions(env),
         concurrency: Math.min(config.concurrency, 8),

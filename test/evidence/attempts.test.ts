@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allRules } from '../../rules/index.js';
 import { AttemptsEvidence } from '../../src/evidence/attempts/attempts-evidence.js';
 import { parseWindow, refusedAttemptsFilter } from '../../src/evidence/attempts/filter.js';
+import { AttemptCounter } from '../../src/evidence/attempts/history.js';
 import { readRefusedAttempts } from '../../src/evidence/attempts/reader.js';
 import { GOOGLE_API_ENDPOINT_ENV, googleClientOptions } from '../../src/google/client-options.js';
 import { FileAssetSource } from '../../src/inventory/file-source.js';
@@ -49,6 +50,20 @@ describe('the refused-attempts filter', () => {
     // A refusal logged with only the status name still counts.
     expect(match({ ...base, timestamp: '2026-11-29T00:00:00Z', httpRequest: undefined })).toBe(true);
     expect(match({ ...base, timestamp: '2026-11-29T00:00:00Z', jsonPayload: { ...(base.jsonPayload as object), '@type': 'type.googleapis.com/google.cloud.scheduler.logging.AttemptStarted' } })).toBe(false);
+  });
+
+  // Before, the window had no end: a refusal stamped days after the scan (a skewed clock, a forged
+  // entry) was counted and turned a job fixed since into a high fail naming a date yet to come.
+  it('ends the window when the scan began: a later entry is neither read nor counted', () => {
+    const until = new Date('2026-11-30T00:00:00Z');
+    const match = parseLogFilter(refusedAttemptsFilter(SINCE, until));
+    const base = sampleLogEntries().find((e) => (e.httpRequest as { status?: number } | undefined)?.status === 403)!;
+    expect(match({ ...base, timestamp: '2026-11-29T00:00:00Z' })).toBe(true);
+    expect(match({ ...base, timestamp: '2026-12-10T00:00:00Z' })).toBe(false);
+    const counter = new AttemptCounter('7d', SINCE, until);
+    const entry = (timestamp: string) => ({ ...base, timestamp, data: base.jsonPayload } as unknown as Parameters<AttemptCounter['add']>[0]);
+    expect(counter.add(entry('2026-11-29T00:00:00Z'))).toBe(true);
+    expect(counter.add(entry('2026-12-10T00:00:00Z'))).toBe(false);
   });
 });
 
@@ -108,6 +123,17 @@ describe('reading refused attempts', () => {
     expect(read.counter.peek(`${PROD}/reports-not-invoker`)?.permissionDenied).toBe(2);
     const missing = await readRefusedAttempts({ from: { kind: 'view', view: `${view}-gone` }, window: '7d', since: SINCE, logger, clientOptions: clientOptions(), retry: noRetry });
     expect(missing.gaps.map((g) => g.scope)).toEqual([`${view}-gone`]);
+  });
+
+  // Before, each project of the scan was named a second time, with a false reason ("not in the
+  // inventory before its jobs were listed"), when the view itself could not be read.
+  it('a view that cannot be read is the one gap of a scan: its projects are not named again', async () => {
+    const view = 'projects/acme-logs/locations/global/buckets/scheduler-executions/views/absent';
+    const steps = [new AttemptsEvidence({ from: view, window: '7d', since: SINCE, logger, clientOptions: clientOptions(), retry: noRetry })];
+    const result = await runScan({ source: new FileAssetSource(SAMPLE_FILES), rules: allRules, sinks: [new Collect()], logger, evidence: steps, now: () => SAMPLE_NOW });
+    const gaps = result.summary.coverageGaps.filter((g) => g.reason.includes('execution logs') || g.scope === view);
+    expect(gaps.map((g) => g.scope)).toEqual([view]);
+    expect(result.summary.evidence?.attempts).toMatchObject({ unreadableScopes: 1 });
   });
 });
 

@@ -157,6 +157,27 @@ describe('the sample organization with its groups', () => {
     expect(invoke.evidence.groupMembership).toEqual([{ group: 'data-team@acme.example', member: null, reason: expect.stringMatching(/another customer/) }]);
   });
 
+  // Before, an error text quoted by Cloud Identity went into the settled finding as it was: the
+  // judge had redacted the finding, the settling step added text after it.
+  it('an error that quotes a credential is redacted in the settled finding', async () => {
+    const { createServer } = await import('node:http');
+    const server = createServer((_req, res) => {
+      res.writeHead(403, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 403, status: 'PERMISSION_DENIED', message: 'denied; request had Authorization: Bearer ya29.SECRETTOKEN123' } }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const requester = await cloudIdentityRequester({ [CLOUD_IDENTITY_ENDPOINT_ENV]: `http://127.0.0.1:${port}` });
+      const { invoke } = await scanSample(new GroupsEvidence({ requester, logger }));
+      expect(invoke.status).toBe('unverifiable');
+      expect(JSON.stringify(invoke)).not.toContain('SECRETTOKEN123');
+      expect(JSON.stringify(invoke.evidence.groupMembership)).toContain('[REDACTED]');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('without the option, the verdicts are unverifiable as before and nothing is asked', async () => {
     const { invoke, findings } = await scanSample();
     expect(invoke).toMatchObject({ status: 'unverifiable', severity: 'medium' });

@@ -44,6 +44,8 @@ export class AttemptsEvidence implements EvidenceStep {
     // A project read by its number covers the jobs that name it by id, and the other way round.
     const covered = read.covered === 'all' || read.covered.has(job.projectId) || read.covered.has(this.inventory?.projectNumber(job.projectId) ?? '') || read.covered.has(this.inventory?.projectId(job.projectId) ?? '');
     if (!covered) {
+      // A log view that could not be read is one gap, named already: its projects are not others.
+      if (this.opts.from !== 'projects') return;
       const scope = `projects/${job.projectId}`;
       if (!read.gaps.some((g) => g.scope === scope) && !this.extraGaps.has(scope)) {
         this.extraGaps.set(scope, { scope, reason: 'Scheduler execution logs not read: the project was not in the inventory before its jobs were listed' });

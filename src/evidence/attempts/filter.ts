@@ -7,13 +7,15 @@ export const ATTEMPT_FINISHED_TYPE = 'type.googleapis.com/google.cloud.scheduler
  * successes too would cost a call per page of every job's runs. Strings are compared without
  * regard to case by Logging; the status names are upper case as Scheduler writes them.
  */
-export function refusedAttemptsFilter(since: Date): string {
+export function refusedAttemptsFilter(since: Date, until?: Date): string {
   return [
     'resource.type="cloud_scheduler_job"',
     `log_id("${EXECUTIONS_LOG_ID}")`,
     `jsonPayload."@type"="${ATTEMPT_FINISHED_TYPE}"`,
     '(httpRequest.status=(401 OR 403) OR jsonPayload.status=("UNAUTHENTICATED" OR "PERMISSION_DENIED"))',
     `timestamp>="${since.toISOString()}"`,
+    // An entry stamped after the scan began (a skewed clock, a forged entry) is not in the window.
+    ...(until ? [`timestamp<="${until.toISOString()}"`] : []),
   ].join(' AND ');
 }
 

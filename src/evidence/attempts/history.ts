@@ -18,6 +18,8 @@ export class AttemptCounter {
   constructor(
     private readonly window: string,
     private readonly since: Date,
+    /** Entries stamped later are not counted, whatever the server returned. */
+    private readonly until?: Date,
   ) {}
 
   add(entry: RefusedEntry): boolean {
@@ -25,6 +27,7 @@ export class AttemptCounter {
     const name = jobNameOf(entry, payload);
     const time = timestampOf(entry.timestamp);
     if (!name || !time) return false;
+    if (this.until && Date.parse(time) > this.until.getTime()) return false;
     const http = Number(entry.httpRequest?.status ?? 0) || undefined;
     const status = typeof payload.status === 'string' ? payload.status.toUpperCase() : undefined;
     const kind = http === 401 || (http === undefined && status === 'UNAUTHENTICATED') ? 'unauthenticated' : http === 403 || (http === undefined && status === 'PERMISSION_DENIED') ? 'permissionDenied' : undefined;

@@ -21,6 +21,8 @@ export interface AttemptsReadOptions {
   from: AttemptsFrom;
   window: string;
   since: Date;
+  /** The window's end: when the scan began. */
+  until?: Date;
   logger: Logger;
   clientOptions: GoogleClientOptions;
   concurrency?: number;
@@ -54,8 +56,8 @@ export async function readRefusedAttempts(opts: AttemptsReadOptions): Promise<At
   const limiter = new SlidingWindowLimiter(opts.callsPerMinute ?? LOGGING_CALLS_PER_MINUTE, 60_000, timer);
   const retrier = new Retrier(opts.retry ?? DEFAULT_RETRY, timer);
   const limit = pLimit(opts.concurrency ?? 4);
-  const filter = refusedAttemptsFilter(opts.since);
-  const counter = new AttemptCounter(opts.window, opts.since);
+  const filter = refusedAttemptsFilter(opts.since, opts.until);
+  const counter = new AttemptCounter(opts.window, opts.since, opts.until);
   const firstProject = opts.from.kind === 'projects' ? opts.from.projects[0] : /^projects\/([^/]+)\//.exec(opts.from.view)?.[1];
   // A project id keeps the client from asking the environment for one (it fills `{{projectId}}` placeholders).
   const logging = new Logging({ ...opts.clientOptions, ...(firstProject ? { projectId: firstProject } : {}) });

@@ -7,6 +7,7 @@ import type { Grant } from '../../model/iam.js';
 import type { ScheduledJob } from '../../model/types.js';
 import invokeRule from '../../../rules/oidc-sa-can-invoke-target.js';
 import type { EvidenceStep } from '../evidence.js';
+import { redactDeep, redactText } from '../../text/redact-secrets.js';
 import type { CloudIdentityRequester } from './cloud-identity-client.js';
 import { MembershipResolver, type MembershipAnswer, type MembershipOptions } from './membership.js';
 
@@ -53,19 +54,21 @@ export class GroupsEvidence implements EvidenceStep {
     if (held !== -1) {
       const g = grants[held]!;
       const path = (answers[held] as { path: string[] }).path.join(' → ');
-      out[index] = rebuild(finding, job, account, 'pass', 'grantedViaGroup', { ...data, via: `${g.role} for ${g.member} on ${g.resource}`, path }, {
+      out[index] = redacted(rebuild(finding, job, account, 'pass', 'grantedViaGroup', { ...data, via: `${g.role} for ${g.member} on ${g.resource}`, path }, {
         grants: [{ resource: g.resource, role: g.role, member: g.member }],
         groupPath: path,
         groupMembership,
-      });
+      }));
       return out;
     }
     const othersInDoubt = ev.possibleGrants.length > grants.length || (ev.gaps ?? []).length > 0;
     if (!othersInDoubt && answers.every((a) => a.result === 'not-member')) {
-      out[index] = rebuild(finding, job, account, 'fail', 'deniedGroupsChecked', { ...data, groups: [...new Set(grants.map((g) => g.member))].join(', ') }, {
-        checkedPolicies: ev.checkedPolicies,
-        groupMembership,
-      });
+      out[index] = redacted(
+        rebuild(finding, job, account, 'fail', 'deniedGroupsChecked', { ...data, groups: [...new Set(grants.map((g) => g.member))].join(', ') }, {
+          checkedPolicies: ev.checkedPolicies,
+          groupMembership,
+        }),
+      );
       // A refusal in the logs or Job.status is explained by this fail now, as by any configuration fail.
       const alone = out.findIndex((f) => f.ruleId === LAST_ATTEMPT_RULE && f.status === 'fail');
       if (alone !== -1) {
@@ -84,7 +87,7 @@ export class GroupsEvidence implements EvidenceStep {
       ...(ev.gaps ?? []),
     ];
     const template = invokeRule.meta.messages.unverifiable;
-    out[index] = { ...finding, message: formatMessage(template, { ...data, reasons: reasons.join('; ') }), evidence: { ...finding.evidence, reasons, groupMembership } };
+    out[index] = redacted({ ...finding, message: formatMessage(template, { ...data, reasons: reasons.join('; ') }), evidence: { ...finding.evidence, reasons, groupMembership } });
     return out;
   }
 
@@ -96,6 +99,15 @@ export class GroupsEvidence implements EvidenceStep {
     const c = this.resolver.calls;
     return { pairs: this.resolver.pairs, lookupCalls: c.lookup, checkTransitiveCalls: c.checkTransitive, listCalls: c.list, retries: c.retries };
   }
+}
+
+/**
+ * The judge redacts what it writes into a finding; a finding settled here gets text from
+ * outside it (a Cloud Identity error quoting a request's `Authorization: Bearer …`): redacted
+ * the same way, once, before any sink sees it.
+ */
+function redacted(f: Finding): Finding {
+  return { ...f, message: redactText(f.message), evidence: redactDeep(f.evidence) };
 }
 
 function groupGrants(f: Finding): Grant[] {

@@ -1,13 +1,8 @@
 import { defineRule } from '../src/engine/define-rule.js';
 import type { RuleResult } from '../src/engine/define-rule.js';
-import { credentialsInUrl, redactUrl } from '../src/text/redact-secrets.js';
+import { credentialsInUrl, redactUrl, URL_MAY_HOLD_CREDENTIAL } from '../src/text/redact-secrets.js';
 import { describeJob } from '../src/fixes/gcloud-fixes.js';
 
-/**
- * Only a URI with one of these can hold user info, parameters or a token-shaped string: most are
- * judged by this test alone.
- */
-const MAY_HOLD_CREDENTIAL = /[@?#;]|eyJ|ya29\.|AIza|1\/\//;
 const PASSED: readonly RuleResult<'ok' | 'credential'>[] = [{ status: 'pass', messageId: 'ok' }];
 
 export default defineRule({
@@ -58,12 +53,12 @@ export default defineRule({
   // An HTTP URI that may hold a credential is taken apart once: the judge remembers results per
   // HTTP URI already (its target entry), so no more key is needed. For the rest one test is
   // cheaper than a memo, and App Engine jobs have no remembered target.
-  memoKey: (job) => (job.http !== undefined && MAY_HOLD_CREDENTIAL.test(job.http.uri) ? '' : undefined),
+  memoKey: (job) => (job.http !== undefined && URL_MAY_HOLD_CREDENTIAL.test(job.http.uri) ? '' : undefined),
   evaluate(job) {
     // An App Engine relative URI is a path and query: judged as one on a placeholder host.
     const uri = job.http?.uri ?? (job.appEngine?.relativeUri !== undefined ? `https://app-engine${job.appEngine.relativeUri}` : undefined);
     if (uri === undefined) return [];
-    if (!MAY_HOLD_CREDENTIAL.test(uri)) return PASSED;
+    if (!URL_MAY_HOLD_CREDENTIAL.test(uri)) return PASSED;
     const where = credentialsInUrl(uri);
     if (where.length === 0) return PASSED;
     const shown = job.http ? redactUrl(uri) : redactUrl(uri).slice('https://app-engine'.length);

@@ -385,11 +385,14 @@ async function createEvidence(config: ScanConfig, logger: Logger, env: NodeJS.Pr
     const { AttemptsEvidence } = await import('../evidence/attempts/attempts-evidence.js');
     const { parseWindow } = await import('../evidence/attempts/filter.js');
     const { googleClientOptions } = await import('../google/client-options.js');
+    // The window ends when the scan begins: an entry stamped later is not of it.
+    const scanStart = Date.now();
     steps.push(
       new AttemptsEvidence({
         from: attempts.from,
         window: attempts.window,
-        ...((now) => ({ since: new Date(now - parseWindow(attempts.window)!), until: new Date(now) }))(Date.now()),
+        since: new Date(scanStart - parseWindow(attempts.window)!),
+        until: new Date(scanStart),
         logger,
         clientOptions: googleClientOptions(env),
         concurrency: Math.min(config.concurrency, 8),

@@ -106,6 +106,11 @@ export function defineRule<M extends string>(rule: Rule<M>): Rule<M> {
 
 const PLACEHOLDER = /\{\{\s*(\w+)\s*\}\}/g;
 
+/** The names of a template's `{{name}}` placeholders, each once. */
+export function placeholderNames(template: string): string[] {
+  return [...new Set(Array.from(template.matchAll(PLACEHOLDER), (m) => m[1]!))];
+}
+
 /** A template cut at its placeholders: its leading text, then per placeholder its name, its own text and the text after it. */
 const compiled = new Map<string, string[]>();
 

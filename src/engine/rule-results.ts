@@ -1,6 +1,6 @@
 import { SEVERITIES, STATUSES } from '../findings/schema.js';
 import { RuleContractError } from '../errors.js';
-import type { Rule, RuleResult } from './define-rule.js';
+import { placeholderNames, type Rule, type RuleResult } from './define-rule.js';
 
 const STATUS_SET = new Set<unknown>(STATUSES);
 const SEVERITY_SET = new Set<unknown>(SEVERITIES);
@@ -63,7 +63,7 @@ function placeholdersOf(rule: Rule, messageId: string): readonly string[] {
   let names = byMessage.get(messageId);
   if (!names) {
     const template = (rule.meta.messages as Record<string, string>)[messageId] ?? '';
-    byMessage.set(messageId, (names = [...new Set([...template.matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1]!))]));
+    byMessage.set(messageId, (names = placeholderNames(template)));
   }
   return names;
 }

@@ -50,13 +50,17 @@ export function planItems(plan: Plan, rules: readonly Rule[]): WorkItem[] {
     const origin = { planId: plan.planId, entryId: entry.entryId, findingId: entry.findingId, scanId: plan.scanId, ruleId: entry.ruleId, job: entry.job, terraform: entry.terraform, action: 'apply' as const };
     const rule = byId.get(entry.ruleId);
     // A plan is a file anyone with access could edit: no change is made without its rule's re-check.
-    const unchecked = `rule ${entry.ruleId} is not loaded${rule ? ' with an automatic fix' : ''}: no change is made without its re-check`;
-    const verdict = (live: { job: ScheduledJob | undefined; inventory: Inventory }): string | undefined =>
-      !rule || !hasFixer(rule) ? unchecked : ownFixProblem(rule, entry.change as ProposedChange, live);
+    if (!rule || !hasFixer(rule)) {
+      const unchecked = (): string => `rule ${entry.ruleId} is not loaded${rule ? ' with an automatic fix' : ''}: no change is made without its re-check`;
+      return entry.change.kind === 'job-token'
+        ? { origin, change: entry.change as JobTokenChange, recheck: unchecked }
+        : { origin, change: entry.change as IamMemberChange, recheck: unchecked };
+    }
+    const verdict = (live: { job: ScheduledJob | undefined; inventory: Inventory }): string | undefined => ownFixProblem(rule, entry.change as ProposedChange, live);
     if (entry.change.kind === 'job-token') {
       const change = entry.change as JobTokenChange;
       if (change.job !== entry.job) return { origin, change, recheck: () => `the change is to ${change.job}, not to the entry's job ${entry.job}` };
-      return { origin, change, recheck: (liveJob: Record<string, unknown>) => (rule ? verdict(judgeLive({ rule, job: liveJobRecord(liveJob), context })) : unchecked) };
+      return { origin, change, recheck: (liveJob: Record<string, unknown>) => verdict(judgeLive({ rule, job: liveJobRecord(liveJob), context })) };
     }
     const change = entry.change as IamMemberChange;
     return {
@@ -64,8 +68,7 @@ export function planItems(plan: Plan, rules: readonly Rule[]): WorkItem[] {
       change,
       // The job as it is now (GetJob), with the live policy: a job moved to another account since
       // the plan no longer needs this grant.
-      recheck: (policy, liveJob) =>
-        rule ? verdict(judgeLive({ rule, job: liveJobRecord(liveJob), context, livePolicy: { assetNames: [SERVICE_PREFIX[change.api] + change.resource], policy } })) : unchecked,
+      recheck: (policy, liveJob) => verdict(judgeLive({ rule, job: liveJobRecord(liveJob), context, livePolicy: { assetNames: [SERVICE_PREFIX[change.api] + change.resource], policy } })),
     };
   });
 }

@@ -79,10 +79,17 @@ function holdsUrlWithUserInfo(value: string): boolean {
   return /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#\s]*@/.test(safeDecode(value));
 }
 
-/** Cheap necessary condition for {@link URL_TOKENS}. */
+/** Cheap necessary condition for {@link URL_TOKENS}: the start of each token shape. */
+const URL_TOKEN_HINT = /eyJ|ya29\.|AIza|1\/\//;
 function hasTokenShape(text: string): boolean {
-  return text.includes('eyJ') || text.includes('ya29.') || text.includes('AIza') || text.includes('1//');
+  return URL_TOKEN_HINT.test(text);
 }
+
+/**
+ * Whether a URI can hold anything {@link credentialsInUrl} finds: user info, a parameter (query,
+ * fragment or path) or a token shape. One pattern: it runs on every job of a scan.
+ */
+export const URL_MAY_HOLD_CREDENTIAL = new RegExp(`[@?#;]|${URL_TOKEN_HINT.source}`);
 
 /**
  * scheme://, optional userinfo@, host and path, ?query, #fragment. Written by hand rather than
